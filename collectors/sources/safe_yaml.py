@@ -1,0 +1,241 @@
+"""YAML loading with limits, and with the line of every mapping key.
+
+PyYAML's ``SafeLoader`` constructs no arbitrary objects, but it still expands alias bombs
+("billion laughs") and recurses without bound on deep nesting. This loader counts nodes
+*with aliases expanded* while composing: the expanded weight of a node is known as soon
+as it is composed, so a bomb is rejected after composing a few hundred real nodes, long
+before anything would be expanded. Nesting deeper than ``MAX_DEPTH`` is rejected before
+Python's recursion limit is near.
+
+Mappings come back as :class:`LinedMap` (a ``dict`` that also knows the 1-based line of
+each key) and sequences as :class:`LinedList` (a ``list`` that knows the line of each
+item), so callers keep plain ``dict``/``list`` code and still report lines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from collectors.sources.base import MAX_DEPTH, MAX_YAML_NODES
+
+
+class SafeYamlError(ValueError):
+    """A YAML document that could not be loaded; ``line`` is 1-based, 0 if unknown."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class YamlLimitError(SafeYamlError):
+    """The document is over a limit (expanded node count, nesting depth, recursive alias)."""
+
+
+class LinedMap(dict[Any, Any]):
+    """A mapping that remembers where it and each of its keys were written."""
+
+    line: int
+    key_lines: dict[Any, int]
+
+    def __init__(self, line: int = 0) -> None:
+        super().__init__()
+        self.line = line
+        self.key_lines = {}
+
+    def line_of(self, key: Any, default: int = 0) -> int:
+        return self.key_lines.get(key, default or self.line)
+
+
+class LinedList(list[Any]):
+    """A sequence that remembers where it and each of its items were written."""
+
+    line: int
+    item_lines: list[int]
+
+    def __init__(self, line: int = 0) -> None:
+        super().__init__()
+        self.line = line
+        self.item_lines = []
+
+    def line_of(self, index: int, default: int = 0) -> int:
+        if 0 <= index < len(self.item_lines):
+            return self.item_lines[index]
+        return default or self.line
+
+
+def line_of(container: Any, key: Any, default: int = 0) -> int:
+    """The 1-based line of ``key`` in a LinedMap / LinedList, else ``default``."""
+    if isinstance(container, LinedMap | LinedList):
+        return container.line_of(key, default)
+    return default
+
+
+def _line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """SafeLoader whose composer counts expanded nodes and depth, and whose constructor
+    records lines."""
+
+    def __init__(self, stream: str, max_nodes: int, max_depth: int) -> None:
+        super().__init__(stream)
+        self._max_nodes = max_nodes
+        self._max_depth = max_depth
+        self._depth = 0
+        # id(node) -> node count with aliases expanded; nodes are kept alive by anchors
+        # or by their parent until the document is done
+        self._weights: dict[int, int] = {}
+
+    # -- composing ---------------------------------------------------------------
+
+    def compose_document(self) -> Node | None:
+        self._weights = {}
+        node = super().compose_document()
+        return node  # type: ignore[no-any-return]
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > self._max_depth:
+                mark = self.peek_event().start_mark
+                raise YamlLimitError(
+                    f"YAML nested deeper than {self._max_depth} levels", int(mark.line) + 1
+                )
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                anchor = event.anchor
+                target = self.anchors.get(anchor)
+                if target is not None and id(target) not in self._weights:
+                    # an alias to a node still being composed: infinite when expanded
+                    raise YamlLimitError(
+                        f"recursive YAML alias *{anchor}", int(event.start_mark.line) + 1
+                    )
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+    def _weigh(self, node: Node, children: list[Node]) -> None:
+        weight = 1 + sum(self._weights.get(id(child), 1) for child in children)
+        if weight > self._max_nodes:
+            raise YamlLimitError(
+                f"YAML has more than {self._max_nodes} nodes with aliases expanded (alias bomb?)",
+                _line(node),
+            )
+        self._weights[id(node)] = weight
+
+    def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+        node = super().compose_scalar_node(anchor)
+        self._weights[id(node)] = 1
+        return node  # type: ignore[no-any-return]
+
+    def compose_sequence_node(self, anchor: Any) -> SequenceNode:
+        node = super().compose_sequence_node(anchor)
+        self._weigh(node, list(node.value))
+        return node  # type: ignore[no-any-return]
+
+    def compose_mapping_node(self, anchor: Any) -> MappingNode:
+        node = super().compose_mapping_node(anchor)
+        self._weigh(node, [n for pair in node.value for n in pair])
+        return node  # type: ignore[no-any-return]
+
+
+def _construct_lined_map(loader: _LimitedLoader, node: MappingNode) -> Any:
+    data = LinedMap(_line(node))
+    yield data
+    loader.flatten_mapping(node)  # YAML merge keys ("<<: *defaults")
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=False)
+        try:
+            hash(key)
+        except TypeError as exc:
+            raise ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                "found unhashable key",
+                key_node.start_mark,
+            ) from exc
+        data[key] = loader.construct_object(value_node, deep=False)
+        data.key_lines[key] = _line(key_node)
+
+
+def _construct_lined_list(loader: _LimitedLoader, node: SequenceNode) -> Any:
+    data = LinedList(_line(node))
+    yield data
+    for item in node.value:
+        data.append(loader.construct_object(item, deep=False))
+        data.item_lines.append(_line(item))
+
+
+_LimitedLoader.add_constructor("tag:yaml.org,2002:map", _construct_lined_map)
+_LimitedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_lined_list)
+
+
+def _mark_line(exc: yaml.YAMLError) -> int:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return int(mark.line) + 1 if mark is not None else 0
+
+
+def load_all(
+    text: str,
+    path: str = "",
+    *,
+    max_nodes: int = MAX_YAML_NODES,
+    max_depth: int = MAX_DEPTH,
+) -> list[Any]:
+    """Every document of ``text``; mappings are :class:`LinedMap`, sequences :class:`LinedList`.
+
+    Raises :class:`SafeYamlError` (or its subclass :class:`YamlLimitError`) with a one-line
+    message; never ``RecursionError`` or ``MemoryError`` for hostile input.
+    """
+    if "\x00" in text:
+        raise SafeYamlError("binary content (NUL byte), not YAML")
+    where = f"{path}: " if path else ""
+    loader = _LimitedLoader(text, max_nodes, max_depth)
+    docs: list[Any] = []
+    total = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            total += loader._weights.get(id(node), 1)
+            if total > max_nodes:
+                raise YamlLimitError(
+                    f"YAML stream has more than {max_nodes} nodes with aliases expanded",
+                    _line(node),
+                )
+            docs.append(loader.construct_document(node))
+    except SafeYamlError:
+        raise
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line = _mark_line(exc)
+        at = f" at line {line}" if line else ""
+        raise SafeYamlError(f"{where}invalid YAML{at}: {problem}", line) from None
+    except RecursionError:
+        raise YamlLimitError(f"{where}YAML nested too deeply") from None
+    finally:
+        loader.dispose()
+    return docs
+
+
+def load_one(text: str, path: str = "") -> Any:
+    """The single document of ``text`` (None for an empty stream; first of several)."""
+    docs = load_all(text, path)
+    return docs[0] if docs else None
+
+
+__all__ = [
+    "LinedList",
+    "LinedMap",
+    "SafeYamlError",
+    "YamlLimitError",
+    "line_of",
+    "load_all",
+    "load_one",
+]
