@@ -1,0 +1,310 @@
+"""Tree -> environment snapshots: read the config, place files, parse each blob once.
+
+This is the collector's one entry point for a single tree (a commit or the working tree).
+Nothing raised by a source or by bad bytes gets past it: every problem becomes a
+:class:`~depaudit.model.ParseError` fact of the file, shown as an ``error`` finding.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from collectors.sources import source_for
+from collectors.sources.base import MAX_FILE_BYTES
+from collectors.tree import Tree, TreeEntry, TreeReadError
+from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
+from depaudit.environments import EnvironmentPlan, find_environments, is_test_path, role_of_name
+from depaudit.model import (
+    EnvironmentSnapshot,
+    EnvironmentSpec,
+    Fact,
+    FileAssignment,
+    Include,
+    ParseError,
+    Scope,
+    SourceResult,
+)
+
+MAX_INCLUDE_DEPTH = 8
+
+
+class BlobCache(dict[tuple[str, str], SourceResult]):
+    """(blob id, path) -> parsed result. Each distinct blob at a path is parsed once.
+
+    The path is part of the key because facts carry their file (and Python module
+    names derive from it); a renamed file is parsed again, an unchanged one never.
+    """
+
+    hits: int = 0
+    misses: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TreeSnapshot:
+    environments: tuple[EnvironmentSnapshot, ...]
+    config: AuditConfig
+    config_origin: str
+    config_errors: tuple[ParseError, ...] = ()
+    unassigned: tuple[str, ...] = ()
+    plan: EnvironmentPlan | None = field(default=None, compare=False)
+
+
+def is_environment_path(path: str) -> bool:
+    """True if a change to ``path`` can change an environment snapshot."""
+    if path in (CONFIG_FILE, PYPROJECT):
+        return True
+    return not is_test_path(path) and source_for(path) is not None
+
+
+def decode_blob(data: bytes, path: str) -> str | ParseError:
+    """Text of a blob, or why it is not text."""
+    if b"\x00" in data[:8192]:
+        return ParseError(path, "binary file (contains NUL bytes); not parsed")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return ParseError(path, f"not UTF-8 text (invalid byte at offset {exc.start}); not parsed")
+
+
+def read_entry(tree: Tree, entry: TreeEntry) -> str | ParseError:
+    """Text of a tree entry, enforcing the documented limits before reading."""
+    if entry.kind == "symlink":
+        return ParseError(entry.path, "symbolic link; not followed")
+    if entry.kind == "submodule":
+        return ParseError(entry.path, "git submodule; not audited")
+    if entry.size > MAX_FILE_BYTES:
+        mb = entry.size / (1024 * 1024)
+        return ParseError(entry.path, f"file is {mb:.1f} MB, above the {MAX_FILE_BYTES // (1024 * 1024)} MB limit; not parsed")
+    try:
+        data = tree.read(entry)
+    except (TreeReadError, OSError) as exc:
+        return ParseError(entry.path, f"cannot read file: {exc}")
+    if len(data) > MAX_FILE_BYTES:
+        return ParseError(entry.path, f"file is above the {MAX_FILE_BYTES // (1024 * 1024)} MB limit; not parsed")
+    return decode_blob(data, entry.path)
+
+
+def parse_entry(tree: Tree, entry: TreeEntry, cache: BlobCache | None) -> SourceResult:
+    key = (entry.blob_id, entry.path)
+    if cache is not None and key in cache:
+        cache.hits += 1
+        return cache[key]
+    result = _parse_uncached(tree, entry)
+    if cache is not None:
+        cache.misses += 1
+        cache[key] = result
+    return result
+
+
+def _parse_uncached(tree: Tree, entry: TreeEntry) -> SourceResult:
+    source = source_for(entry.path)
+    if source is None:
+        return SourceResult()
+    text = read_entry(tree, entry)
+    if isinstance(text, ParseError):
+        return SourceResult((text,))
+    try:
+        return source.parse(text, entry.path)
+    except RecursionError:
+        return SourceResult((ParseError(entry.path, f"{source.name}: nested too deeply; not parsed"),))
+    except MemoryError:
+        return SourceResult((ParseError(entry.path, f"{source.name}: too large to parse"),))
+    except Exception as exc:  # a parser bug must not stop the audit of everything else
+        return SourceResult(
+            (ParseError(entry.path, f"{source.name} parser failed: {type(exc).__name__}: {str(exc)[:120]}"),)
+        )
+
+
+def read_config(
+    tree: Tree, by_path: dict[str, TreeEntry], config_path: str | None = None
+) -> tuple[AuditConfig, tuple[ParseError, ...]]:
+    """The repo's config at this tree; an invalid one is an error, conventions are used."""
+    candidates = [config_path] if config_path else [CONFIG_FILE, PYPROJECT]
+    for path in candidates:
+        entry = by_path.get(path)
+        if entry is None:
+            if config_path:
+                return AuditConfig(), (ParseError(path, "configured depaudit config file not found in this tree"),)
+            continue
+        text = read_entry(tree, entry)
+        if isinstance(text, ParseError):
+            return AuditConfig(), (text,)
+        try:
+            parsed = parse_config(text, path, from_pyproject=path.endswith(PYPROJECT))
+        except ConfigError as exc:
+            return AuditConfig(), (ParseError(path, exc.reason),)
+        if parsed is not None:
+            return parsed, ()
+    return AuditConfig(), ()
+
+
+def snapshot_tree(
+    tree: Tree,
+    *,
+    config_path: str | None = None,
+    config: AuditConfig | None = None,
+    cache: BlobCache | None = None,
+    entries: Sequence[TreeEntry] | None = None,
+) -> TreeSnapshot:
+    """Snapshot every environment of ``tree``.
+
+    ``config`` (already parsed, e.g. from ``--config FILE`` on disk) wins over the
+    tree's own config file; ``config_path`` names a config file inside the tree.
+    """
+    all_entries = list(entries) if entries is not None else tree.entries()
+    by_path = {e.path: e for e in all_entries}
+    config_errors: tuple[ParseError, ...] = ()
+    if config is None:
+        config, config_errors = read_config(tree, by_path, config_path)
+    env_paths = [p for p in by_path if is_environment_path(p) and p not in (CONFIG_FILE,)]
+    plan = find_environments(env_paths, config)
+
+    parsed: dict[str, SourceResult] = {}
+
+    def facts_of(path: str) -> SourceResult:
+        if path not in parsed:
+            parsed[path] = parse_entry(tree, by_path[path], cache)
+        return parsed[path]
+
+    env_facts: dict[str, list[Fact]] = {e.name: [] for e in plan.environments}
+    env_files: dict[str, list[FileAssignment]] = {e.name: list(e.files) for e in plan.environments}
+    env_of_path: dict[str, list[str]] = {}
+    for env in plan.environments:
+        for a in env.files:
+            env_of_path.setdefault(a.path, []).append(env.name)
+
+    scoped_files: set[str] = set()
+    for env in plan.environments:
+        for a in env.files:
+            result = facts_of(a.path)
+            if any(isinstance(f, Scope) for f in result.facts):
+                scoped_files.add(a.path)
+                # scoped facts are placed by their service/workload below
+                env_facts[env.name].extend(f for f in result.facts if not getattr(f, "scope", ""))
+            else:
+                env_facts[env.name].extend(_with_includes(result.facts, by_path, facts_of))
+    # compose / k8s files outside any environment folder can still place their services
+    for path in plan.unassigned:
+        result = facts_of(path)
+        if any(isinstance(f, Scope) for f in result.facts):
+            scoped_files.add(path)
+    placed_scopes = _place_scoped_facts(scoped_files, facts_of, plan, env_of_path, env_facts, env_files, by_path)
+    unassigned = tuple(p for p in plan.unassigned if p not in placed_scopes)
+
+    snapshots = tuple(
+        EnvironmentSnapshot(
+            name=env.name,
+            role=env.role,
+            origin=env.origin,
+            files=tuple(sorted(set(env_files[env.name]), key=lambda a: (a.path, a.reason))),
+            facts=_canonical(env_facts[env.name]),
+            entrypoints=env.entrypoints,
+        )
+        for env in plan.environments
+    )
+    return TreeSnapshot(snapshots, config, plan.origin if not config_errors else "conventions", config_errors, unassigned, plan)
+
+
+def _with_includes(
+    facts: Iterable[Fact],
+    by_path: dict[str, TreeEntry],
+    facts_of: Callable[[str], SourceResult],
+    depth: int = 0,
+    seen: frozenset[str] = frozenset(),
+) -> list[Fact]:
+    """Facts plus those of the files they include (``-r``/``-c``, ``pip install -r``)."""
+    out: list[Fact] = []
+    for fact in facts:
+        out.append(fact)
+        if not isinstance(fact, Include) or fact.kind == "copy":
+            continue
+        target = _resolve_include(fact, by_path)
+        if target is None:
+            out.append(ParseError(fact.file, f"includes {fact.target!r}, which is not in this tree", fact.line))
+            continue
+        if target in seen or depth >= MAX_INCLUDE_DEPTH:
+            out.append(ParseError(fact.file, f"include cycle or depth limit at {fact.target!r}", fact.line))
+            continue
+        included = facts_of(target)
+        out.extend(_with_includes(included.facts, by_path, facts_of, depth + 1, seen | {fact.file}))
+    return out
+
+
+def _resolve_include(fact: Include, by_path: dict[str, TreeEntry]) -> str | None:
+    raw = fact.target.strip().strip("\"'")
+    if raw.startswith(("http://", "https://", "/")):
+        return None
+    base = posixpath.dirname(fact.file)
+    for candidate in (posixpath.normpath(posixpath.join(base, raw)), posixpath.normpath(raw)):
+        if candidate in by_path and source_for(candidate) is not None:
+            return candidate
+    return None
+
+
+def _place_scoped_facts(
+    scoped_files: set[str],
+    facts_of: Callable[[str], SourceResult],
+    plan: EnvironmentPlan,
+    env_of_path: dict[str, list[str]],
+    env_facts: dict[str, list[Fact]],
+    env_files: dict[str, list[FileAssignment]],
+    by_path: dict[str, TreeEntry],
+) -> set[str]:
+    """Put each compose service / k8s workload's facts in the environment it names."""
+    placed_files: set[str] = set()
+    envs = plan.environments
+    for path in sorted(scoped_files):
+        result = facts_of(path)
+        scopes = [f for f in result.facts if isinstance(f, Scope)]
+        targets: set[str] = set(env_of_path.get(path, []))
+        for scope in scopes:
+            target = _environment_for_scope(scope, envs, env_of_path, by_path, path)
+            if target is None:
+                continue
+            env_name, reason = target
+            placed_files.add(path)
+            targets.add(env_name)
+            env_files[env_name].append(FileAssignment(path, reason))
+            env_facts[env_name].append(scope)
+            env_facts[env_name].extend(
+                f for f in result.facts if getattr(f, "scope", "") == scope.name and not isinstance(f, Scope)
+            )
+        # errors of a file with services go wherever the file or its services went
+        errors = [f for f in result.facts if isinstance(f, ParseError)]
+        for env_name in targets:
+            env_facts[env_name].extend(errors)
+    return placed_files
+
+
+def _environment_for_scope(
+    scope: Scope,
+    envs: Sequence[EnvironmentSpec],
+    env_of_path: dict[str, list[str]],
+    by_path: dict[str, TreeEntry],
+    path: str,
+) -> tuple[str, str] | None:
+    base = posixpath.basename(path)
+    by_name = {e.name: e for e in envs}
+    if scope.name.lower() in by_name:
+        return scope.name.lower(), f'service "{scope.name}" in {base} matches the environment name'
+    if scope.build_path:
+        bp = posixpath.normpath(scope.build_path)
+        for p, names in env_of_path.items():
+            if len(names) == 1 and (p == bp or p.startswith(bp.rstrip("/") + "/")):
+                return names[0], f'service "{scope.name}" in {base} builds from {bp}'
+    role = role_of_name(scope.name)
+    if role is None:
+        return None
+    same_role = [e for e in envs if e.role == role]
+    if len(same_role) == 1:
+        how = "config" if same_role[0].origin == "config" else "convention"
+        return same_role[0].name, f'{how}: {role} service "{scope.name}" in {base}'
+    return None
+
+
+def _canonical(facts: Iterable[Fact]) -> tuple[Fact, ...]:
+    """Deduplicated, deterministically ordered facts (stable content hashes)."""
+    unique = set(facts)
+    return tuple(sorted(unique, key=lambda f: (type(f).__name__, getattr(f, "file", ""), getattr(f, "line", 0), repr(f))))

@@ -1,0 +1,53 @@
+"""Source modules, one per file format, each exporting ``SOURCE`` (see ``base.Source``).
+
+Order matters: the first source whose ``matches(path)`` is true reads the file, so
+specific formats (``poetry.lock``, compose files, conda ``environment.yml``) come before
+the generic config reader. Modules are imported lazily on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+
+from collectors.sources.base import Source
+
+# module names under collectors.sources, in match order
+SOURCE_MODULES: tuple[str, ...] = (
+    "requirements",
+    "pyproject",
+    "poetry_lock",
+    "uv_lock",
+    "pipfile_lock",
+    "pipfile",
+    "setup_cfg",
+    "conda",
+    "python_version",
+    "dockerfile",
+    "compose",
+    "python_code",
+    "config_files",  # YAML (incl. Kubernetes manifests, detected by content), JSON, TOML, INI, .env
+)
+
+
+@functools.cache
+def all_sources() -> tuple[Source, ...]:
+    found: list[Source] = []
+    for name in SOURCE_MODULES:
+        try:
+            module = importlib.import_module(f"collectors.sources.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"collectors.sources.{name}":
+                continue  # not built yet in this checkout
+            raise
+        found.append(module.SOURCE)
+    return tuple(found)
+
+
+@functools.cache
+def source_for(path: str) -> Source | None:
+    """The source that reads ``path``, or None if it is not an environment file."""
+    for source in all_sources():
+        if source.matches(path):
+            return source
+    return None

@@ -1,0 +1,54 @@
+"""The one small protocol every source module implements, and its limits.
+
+A source reads *text* (never a path on disk: the snapshot builder reads blobs from git
+objects or the working tree, decodes them and enforces the size limit) and returns facts,
+each with the file and line it came from. A source must not raise on bad input: it
+returns a :class:`~depaudit.model.ParseError` fact with a one-line message instead.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from depaudit.model import ParseError, SourceResult
+
+# Documented in SECURITY.md. Files above this size are skipped with an error finding
+# before they are read into memory.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+# Nesting depth beyond which structured documents are rejected (YAML / JSON / TOML).
+MAX_DEPTH = 64
+# Maximum YAML nodes after alias expansion (alias bombs are rejected, not expanded).
+MAX_YAML_NODES = 200_000
+
+
+class Source(Protocol):
+    """A parser for one file format."""
+
+    name: str  # short id shown to users, e.g. "requirements", "dockerfile"
+
+    def matches(self, path: str) -> bool:
+        """True if this source reads the repo-relative POSIX ``path``."""
+        ...
+
+    def parse(self, text: str, path: str) -> SourceResult:
+        """Facts found in ``text``; bad input gives a ParseError fact, never an exception."""
+        ...
+
+
+def error(path: str, message: str, line: int = 0) -> SourceResult:
+    """A result holding a single one-line parse error."""
+    one_line = " ".join(str(message).split())[:300]
+    return SourceResult((ParseError(file=path, message=one_line, line=line),))
+
+
+def check_text(text: str, path: str) -> SourceResult | None:
+    """An error result for text no text format can hold (binary, oversized), else None.
+
+    Sources call this first: the snapshot builder also enforces the size limit, but a
+    source must stay safe when called directly (tests, ``depaudit check`` on odd input).
+    """
+    if len(text) > MAX_FILE_BYTES:
+        return error(path, f"file too large ({len(text)} characters, limit {MAX_FILE_BYTES})")
+    if "\x00" in text:
+        return error(path, "binary file (contains NUL bytes)")
+    return None

@@ -1,0 +1,163 @@
+"""What is training-specific: data with a documented reason per entry.
+
+The built-in knowledge lives in ``depaudit/data/knowledge.toml`` (one table per entry with
+its ``reason``, ``category`` and ``severity``). An audited repository extends or overrides
+it through the ``[knowledge]`` table of its ``.depaudit.toml``; see docs/rules.md.
+This module is pure: loading the packaged data file is the only read it does.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from typing import Any
+
+from depaudit.model import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A training-specific thing and why."""
+
+    name: str  # canonical package name, module prefix, host glob, key glob, call name
+    reason: str
+    category: str  # e.g. "experiment-tracking", "warehouse", "hpo", "notebook", "testing"
+    severity: Severity = "medium"
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    # canonical package name -> entry
+    training_packages: Mapping[str, Entry] = field(default_factory=dict)
+    # packages whose versions must match exactly between training and serving
+    inference_packages: frozenset[str] = frozenset()
+    # dotted module prefixes that are training APIs even inside inference libraries
+    training_modules: Mapping[str, Entry] = field(default_factory=dict)
+    # call names (last attribute, or dotted) that train / tune / track
+    training_calls: Mapping[str, Entry] = field(default_factory=dict)
+    # host globs of warehouses, internal networks, experiment trackers
+    training_hosts: Mapping[str, Entry] = field(default_factory=dict)
+    # config key globs (case-insensitive, matched on the flattened key's last part)
+    training_config_keys: Mapping[str, Entry] = field(default_factory=dict)
+    # system packages that are build / GPU toolchains
+    training_system_packages: Mapping[str, Entry] = field(default_factory=dict)
+    # bucket name globs that hold training data
+    training_buckets: Mapping[str, Entry] = field(default_factory=dict)
+    # base image globs (``name:tag``, lower-case, digest dropped) of devel / training images
+    training_images: Mapping[str, Entry] = field(default_factory=dict)
+    # serving resource ceilings
+    max_cpu: float = 8.0  # cores
+    max_memory: float = 32 * 1024**3  # bytes
+    # import name -> distribution name where they differ (sklearn -> scikit-learn)
+    import_names: Mapping[str, str] = field(default_factory=dict)
+
+    def package(self, name: str) -> Entry | None:
+        return self.training_packages.get(name)
+
+    def host(self, host: str) -> Entry | None:
+        return _glob_lookup(self.training_hosts, host.lower())
+
+    def config_key(self, key: str) -> Entry | None:
+        leaf = key.replace("[", ".").split(".")[-1].lower()
+        return _glob_lookup(self.training_config_keys, leaf) or _glob_lookup(
+            self.training_config_keys, key.lower()
+        )
+
+    def bucket(self, name: str) -> Entry | None:
+        return _glob_lookup(self.training_buckets, name.lower())
+
+    def system_package(self, name: str) -> Entry | None:
+        return _glob_lookup(self.training_system_packages, name.lower())
+
+    def image(self, ref: str) -> Entry | None:
+        """The entry for a base image reference (``nvidia/cuda:12.1.0-devel-ubuntu22.04``)."""
+        return _glob_lookup(self.training_images, ref.split("@", 1)[0].lower())
+
+    def module(self, dotted: str) -> Entry | None:
+        """The entry for a module or any of its parents (``sklearn.model_selection._split``)."""
+        parts = dotted.split(".")
+        for i in range(len(parts), 0, -1):
+            entry = self.training_modules.get(".".join(parts[:i]))
+            if entry:
+                return entry
+        return None
+
+    def distribution_for_import(self, top_level: str) -> str:
+        """Distribution name for an import's top-level name (``yaml`` -> ``pyyaml``)."""
+        from packaging.utils import canonicalize_name
+
+        return self.import_names.get(top_level, canonicalize_name(top_level))
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Knowledge:
+        """Extend from a repo's ``[knowledge]`` table (already validated by depaudit.config)."""
+        return _apply_overrides(self, overrides)
+
+
+def _glob_lookup(table: Mapping[str, Entry], value: str) -> Entry | None:
+    hit = table.get(value)
+    if hit:
+        return hit
+    for pattern, entry in table.items():
+        if any(c in pattern for c in "*?[") and fnmatch.fnmatchcase(value, pattern):
+            return entry
+    return None
+
+
+def _entries(raw: Mapping[str, Any], default_category: str) -> dict[str, Entry]:
+    out: dict[str, Entry] = {}
+    for name, spec in raw.items():
+        out[name] = Entry(
+            name=name,
+            reason=str(spec.get("reason", "")),
+            category=str(spec.get("category", default_category)),
+            severity=spec.get("severity", "medium"),
+        )
+    return out
+
+
+@functools.cache
+def builtin() -> Knowledge:
+    """The packaged knowledge base (cached: it is immutable)."""
+    text = resources.files("depaudit").joinpath("data/knowledge.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    return Knowledge(
+        training_packages=_entries(data.get("training_packages", {}), "training"),
+        inference_packages=frozenset(data.get("inference_packages", {}).get("names", [])),
+        training_modules=_entries(data.get("training_modules", {}), "training-api"),
+        training_calls=_entries(data.get("training_calls", {}), "training-call"),
+        training_hosts=_entries(data.get("training_hosts", {}), "network"),
+        training_config_keys=_entries(data.get("training_config_keys", {}), "config"),
+        training_system_packages=_entries(data.get("training_system_packages", {}), "toolchain"),
+        training_buckets=_entries(data.get("training_buckets", {}), "data"),
+        training_images=_entries(data.get("training_images", {}), "training-image"),
+        max_cpu=float(data.get("limits", {}).get("max_cpu", 8.0)),
+        max_memory=float(data.get("limits", {}).get("max_memory_bytes", 32 * 1024**3)),
+        import_names=dict(data.get("import_names", {})),
+    )
+
+
+def _apply_overrides(base: Knowledge, o: Mapping[str, Any]) -> Knowledge:
+    from packaging.utils import canonicalize_name
+
+    pkgs = dict(base.training_packages)
+    for name in o.get("training_packages", []):
+        cname = canonicalize_name(name)
+        pkgs[cname] = Entry(cname, "listed as training-only in the repository's config", "config", "medium")
+    for name in o.get("not_training_packages", []):
+        pkgs.pop(canonicalize_name(name), None)
+    hosts = dict(base.training_hosts)
+    for host in o.get("training_hosts", []):
+        hosts[host.lower()] = Entry(host, "listed as a training host in the repository's config", "config", "high")
+    inference = base.inference_packages | {canonicalize_name(n) for n in o.get("inference_packages", [])}
+    return replace(
+        base,
+        training_packages=pkgs,
+        training_hosts=hosts,
+        inference_packages=frozenset(inference),
+        max_cpu=float(o.get("max_cpu", base.max_cpu)),
+        max_memory=float(o.get("max_memory", base.max_memory)),
+    )

@@ -1,0 +1,433 @@
+"""The data model shared by every part of depaudit: facts, environments, findings.
+
+Everything here is a frozen dataclass so that facts can be hashed, deduplicated by
+content and cached by blob sha without defensive copies. This module imports nothing
+of ours (checked by import-linter).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["training", "serving"]
+ROLES: tuple[Role, ...] = ("training", "serving")
+
+Status = Literal["shared", "drift", "leftover", "training_only", "serving_only", "error"]
+STATUSES: tuple[Status, ...] = (
+    "leftover",
+    "drift",
+    "shared",
+    "training_only",
+    "serving_only",
+    "error",
+)
+
+Kind = Literal["package", "runtime", "system_package", "config", "network", "resource", "code"]
+KINDS: tuple[Kind, ...] = (
+    "package",
+    "runtime",
+    "system_package",
+    "config",
+    "network",
+    "resource",
+    "code",
+)
+
+Severity = Literal["high", "medium", "low", "info"]
+SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low", "info")
+SEVERITY_RANK: dict[str, int] = {"high": 3, "medium": 2, "low": 1, "info": 0}
+
+
+# --------------------------------------------------------------------------- facts
+#
+# Every fact carries the file (repo-relative, POSIX) and 1-based line it came from,
+# and an optional ``scope``: the compose service or Kubernetes workload it belongs to
+# when one file describes several (the environment finder assigns scoped facts by
+# the scope's name).
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """A Python distribution a file declares or an interpreter has installed."""
+
+    name: str  # canonical (PEP 503) name
+    file: str
+    line: int
+    specifier: str = ""  # e.g. ">=1.2,<2"; "==1.4.2" for pins
+    version: str = ""  # exact version when pinned (== / ===) or locked / installed
+    extras: tuple[str, ...] = ()
+    marker: str = ""
+    direct: bool = True  # False for transitive entries of lock files / live trees
+    origin: Literal["declared", "installed"] = "declared"
+    group: str = ""  # "" for main deps; e.g. "dev", "test", "docs", an extra's name
+    url: str = ""  # direct URL / VCS reference, credentials stripped
+    editable: bool = False
+    manager: str = "pip"  # pip | conda | poetry | uv | pipenv
+    scope: str = ""
+    requires: tuple[str, ...] = ()  # canonical names this one depends on (lock / live)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """A runtime property: python, os, base_image, cuda."""
+
+    item: Literal["python", "os", "base_image", "cuda"]
+    value: str  # "3.10", "debian 12", "python:3.10-slim@sha256:..", "12.1 devel"
+    file: str
+    line: int
+    scope: str = ""
+    detail: str = ""  # e.g. "devel" / "runtime" for cuda, "inferred from tag" for os
+
+
+@dataclass(frozen=True, slots=True)
+class SystemPackage:
+    """An OS package installed in an image (apt-get / apk / yum / conda non-python)."""
+
+    name: str
+    file: str
+    line: int
+    manager: str = "apt"  # apt | apk | yum | dnf | conda
+    version: str = ""
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigEntry:
+    """One flattened configuration key. ``value`` is already masked if secret."""
+
+    key: str  # dotted path, e.g. "database.password", "ENV.WANDB_API_KEY"
+    value: str
+    file: str
+    line: int
+    secret: bool = False
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkTarget:
+    """A host / URL / DSN / bucket / warehouse project the environment reaches."""
+
+    target: str  # host, "s3://bucket", "bigquery:project", a URL without credentials
+    kind: Literal["url", "host", "dsn", "bucket", "warehouse", "index"]
+    file: str
+    line: int
+    key: str = ""  # the config key it came from, if any
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A compute request or limit: gpu, cpu, memory."""
+
+    name: Literal["gpu", "cpu", "memory"]
+    amount: float  # gpus: count; cpu: cores; memory: bytes
+    raw: str  # as written: "2", "500m", "16Gi"
+    file: str
+    line: int
+    bound: Literal["request", "limit"] = "request"
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRef:
+    """One import statement target, already made absolute (relative imports resolved)."""
+
+    name: str  # dotted module, e.g. "training.train", "sklearn.model_selection"
+    line: int
+    dynamic: bool = False  # importlib.import_module("literal")
+
+
+@dataclass(frozen=True, slots=True)
+class CallRef:
+    """A call a rule can judge (e.g. ``fit``, ``wandb.init``, ``.backward``)."""
+
+    name: str  # dotted as written with imports resolved where possible
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A top-level function or class, for finding copies of inference code."""
+
+    name: str
+    kind: Literal["function", "class"]
+    line: int
+    body_hash: str  # hash of the normalised body (docstrings / comments stripped)
+    body: str  # normalised source (ast.unparse), used for diffs
+
+
+@dataclass(frozen=True, slots=True)
+class CodeModule:
+    """A Python module of the audited repository, read with ``ast``."""
+
+    module: str  # dotted module name ("serving.app", "pkg" for pkg/__init__.py)
+    file: str
+    line: int = 1
+    is_package: bool = False
+    imports: tuple[ImportRef, ...] = ()
+    calls: tuple[CallRef, ...] = ()
+    definitions: tuple[Definition, ...] = ()
+    app_objects: tuple[str, ...] = ()  # e.g. ("FastAPI:app",) – serving entrypoint hints
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Include:
+    """A reference from one file to another in the same commit (``-r``/``-c``, Dockerfile COPY)."""
+
+    target: str  # as written, resolved relative to ``file`` by the snapshot builder
+    file: str
+    line: int
+    kind: Literal["requirements", "constraints", "copy"] = "requirements"
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Entrypoint:
+    """A command that starts a process: Dockerfile CMD/ENTRYPOINT, compose / k8s command."""
+
+    command: str  # the shell words joined by spaces
+    file: str
+    line: int
+    module: str = ""  # dotted module when resolvable: "serving.app", "pkg.wsgi"
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    """A file that could not be read or parsed. Never fatal; becomes an ``error`` finding."""
+
+    file: str
+    message: str  # one line
+    line: int = 0
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A compose service / k8s workload declared in a file; lets the finder place it."""
+
+    name: str
+    file: str
+    line: int
+    build_path: str = ""  # compose build context / dockerfile path, repo-relative
+    image: str = ""
+
+
+Fact = (
+    Package
+    | Runtime
+    | SystemPackage
+    | ConfigEntry
+    | NetworkTarget
+    | Resource
+    | CodeModule
+    | Include
+    | Entrypoint
+    | ParseError
+    | Scope
+)
+
+FACT_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (
+        Package,
+        Runtime,
+        SystemPackage,
+        ConfigEntry,
+        NetworkTarget,
+        Resource,
+        CodeModule,
+        Include,
+        Entrypoint,
+        ParseError,
+        Scope,
+    )
+}
+_NESTED: dict[str, type[Any]] = {"imports": ImportRef, "calls": CallRef, "definitions": Definition}
+
+
+def fact_to_dict(fact: Fact) -> dict[str, Any]:
+    """JSON-ready form of a fact, tagged with its type; omits default values to stay small."""
+    out: dict[str, Any] = {"type": type(fact).__name__}
+    for f in dataclasses.fields(fact):
+        value = getattr(fact, f.name)
+        if f.default is not dataclasses.MISSING and value == f.default:
+            continue
+        if f.name in _NESTED:
+            value = [dataclasses.astuple(v) for v in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def fact_from_dict(data: Mapping[str, Any]) -> Fact:
+    """Inverse of :func:`fact_to_dict`."""
+    cls = FACT_TYPES[data["type"]]
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name in _NESTED:
+            value = tuple(_NESTED[f.name](*v) for v in value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """What one source module read from one file."""
+
+    facts: tuple[Fact, ...] = ()
+
+    def __iter__(self) -> Any:
+        return iter(self.facts)
+
+
+# --------------------------------------------------------------------- environments
+
+
+@dataclass(frozen=True, slots=True)
+class FileAssignment:
+    """Why a file belongs to an environment (shown to the user)."""
+
+    path: str
+    reason: str  # e.g. 'config: include "api/**"', 'convention: folder "serving/"', "shared code"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentSpec:
+    """An environment found in a tree: its name, role, how it was found and its files."""
+
+    name: str
+    role: Role
+    origin: Literal["config", "convention"]
+    files: tuple[FileAssignment, ...] = ()
+    entrypoints: tuple[str, ...] = ()  # configured serving entrypoint modules
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentSnapshot:
+    """All facts of one environment at one commit. Deduplicated by :meth:`content_hash`."""
+
+    name: str
+    role: Role
+    origin: Literal["config", "convention"]
+    files: tuple[FileAssignment, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    entrypoints: tuple[str, ...] = ()
+    observed: bool = False  # True for live (pipdeptree) snapshots
+
+    def of_type(self, cls: type[Any]) -> list[Any]:
+        return [f for f in self.facts if isinstance(f, cls)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "origin": self.origin,
+            "files": [[a.path, a.reason] for a in self.files],
+            "facts": [fact_to_dict(f) for f in self.facts],
+            "entrypoints": list(self.entrypoints),
+            "observed": self.observed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EnvironmentSnapshot:
+        return cls(
+            name=data["name"],
+            role=data["role"],
+            origin=data["origin"],
+            files=tuple(FileAssignment(p, r) for p, r in data.get("files", [])),
+            facts=tuple(fact_from_dict(f) for f in data.get("facts", [])),
+            entrypoints=tuple(data.get("entrypoints", [])),
+            observed=bool(data.get("observed", False)),
+        )
+
+    def content_hash(self) -> str:
+        return content_hash(self.to_dict())
+
+
+def content_hash(data: Any) -> str:
+    """Stable sha256 of a JSON-serialisable value (sorted keys)."""
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# ------------------------------------------------------------------------- findings
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One result of comparing a training and a serving environment.
+
+    ``evidence`` holds longer supporting text (an import chain, a unified diff);
+    it is shown by the dashboard and JSON, and left out of the CSV contract columns.
+    """
+
+    status: Status
+    kind: Kind
+    item: str
+    severity: Severity
+    rule: str
+    message: str
+    training_env: str = ""
+    serving_env: str = ""
+    training: str = ""
+    serving: str = ""
+    file: str = ""
+    line: int = 0
+    evidence: str = ""
+
+    @property
+    def key(self) -> str:
+        """Identity across commits: the same key in consecutive commits is the same finding."""
+        return "|".join(
+            (self.training_env, self.serving_env, self.rule, self.kind, self.item, self.status)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Deterministic order: status, severity (high first), kind, item, rule."""
+    status_rank = {s: i for i, s in enumerate(STATUSES)}
+    return sorted(
+        set(findings),
+        key=lambda f: (
+            f.training_env,
+            f.serving_env,
+            status_rank[f.status],
+            -SEVERITY_RANK[f.severity],
+            f.kind,
+            f.item,
+            f.rule,
+            f.file,
+            f.line,
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditResult:
+    """The audit of one tree (a commit or the working tree)."""
+
+    environments: tuple[EnvironmentSnapshot, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    config_origin: str = ""  # ".depaudit.toml", "pyproject.toml", "conventions"
+    unassigned: tuple[str, ...] = field(default=())  # environment-looking files placed nowhere
