@@ -5,14 +5,30 @@ Each sub-command lives in its own module and registers itself on :data:`app`.
 
 from __future__ import annotations
 
-from depaudit.cli.app import app
+import os
+import sys
+
+from depaudit.cli.app import EXIT_USAGE, app
 
 # Importing the command modules registers their commands on ``app``.
 from depaudit.cli import check as _check  # noqa: E402,F401
 
 
 def main() -> None:
-    app()
+    """Run the CLI; an unexpected error is one line on stderr, not a traceback.
+
+    Set ``DEPAUDIT_DEBUG=1`` to see the traceback when reporting a bug.
+    """
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("depaudit: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("DEPAUDIT_DEBUG"):
+            raise
+        print(f"depaudit: internal error: {type(exc).__name__}: {exc} (DEPAUDIT_DEBUG=1 shows details)", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
 
 
 __all__ = ["app", "main"]

@@ -51,3 +51,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 def log(message: str) -> None:
     """Progress and logs go to stderr so reports on stdout stay clean."""
     print(message, file=sys.stderr)
+
+
+@app.callback()
+def _root() -> None:
+    """depaudit: find training code, libraries, config and access that leaked into serving."""

@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO_DB ?= $(CURDIR)/sample_repos/build/demo.db
+PORT   ?= 8501
+
+.PHONY: demo test check lint typecheck imports pytest fuzz bench clean venv
+
+$(BIN)/depaudit: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+venv: $(BIN)/depaudit
+
+## make demo: build the sample repositories, collect their history, open the dashboard
+demo: venv
+	$(BIN)/python -m sample_repos.materialize --out sample_repos/build
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/depaudit collect sample_repos/build/tabular_fraud sample_repos/build/vision_gpu sample_repos/build/monorepo_uv --db sqlite:///$(DEMO_DB)
+	$(BIN)/depaudit report --db sqlite:///$(DEMO_DB) --repo tabular_fraud --format markdown
+	$(BIN)/depaudit dashboard --db sqlite:///$(DEMO_DB) --port $(PORT)
+
+## make test: lint, type-check, layering, then the test suite
+test: venv check pytest
+
+check: lint typecheck imports
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+imports: venv
+	$(BIN)/lint-imports
+
+pytest: venv
+	$(BIN)/pytest -q -p no:cacheprovider
+
+## make fuzz: the long property-based runs (a fixed budget per property)
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/reliability -k fuzz
+
+bench: venv
+	$(BIN)/python bench/bench_check.py
+	$(BIN)/python bench/bench_collect.py
+
+clean:
+	rm -rf $(VENV) sample_repos/build bench/out tests/artifacts

@@ -1,0 +1,5 @@
+"""``python -m depaudit`` runs the CLI."""
+
+from depaudit.cli import main
+
+main()

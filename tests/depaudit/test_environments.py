@@ -1,0 +1,91 @@
+"""Finding environments: the config file wins, else naming conventions; reasons shown."""
+
+from __future__ import annotations
+
+from depaudit.config import parse_config
+from depaudit.environments import find_environments, glob_match, is_test_path, role_of_name
+from depaudit.config import AuditConfig
+
+
+def files(plan, name):  # type: ignore[no-untyped-def]
+    env = next(e for e in plan.environments if e.name == name)
+    return {a.path: a.reason for a in env.files}
+
+
+def test_conventions_place_folders_files_and_shared_code() -> None:
+    paths = [
+        "training/requirements.txt",
+        "training/train.py",
+        "serving/Dockerfile",
+        "serving/app.py",
+        "requirements-train.txt",
+        "Dockerfile.serve",
+        "common/features.py",
+        "requirements.txt",
+        "tests/test_app.py",
+        "serving/test_app.py",
+        "docs/conf.yaml",
+    ]
+    plan = find_environments(paths, AuditConfig())
+    assert [(e.name, e.role, e.origin) for e in plan.environments] == [
+        ("serving", "serving", "convention"),
+        ("training", "training", "convention"),
+    ]
+    training = files(plan, "training")
+    assert training["training/train.py"] == 'convention: folder "training/"'
+    # a file name joins the one folder environment of its role
+    assert training["requirements-train.txt"] == 'convention: file name "requirements-train.txt"'
+    assert "Dockerfile.serve" in files(plan, "serving")
+    # shared code and root files belong to both
+    for env in ("training", "serving"):
+        assert files(plan, env)["common/features.py"].startswith("shared code")
+        assert "requirements.txt" in files(plan, env)
+    # tests never ship
+    assert all("test" not in p for p in training)
+    assert "serving/test_app.py" not in files(plan, "serving")
+    assert plan.unassigned == ("docs/conf.yaml",)
+
+
+def test_several_environments_per_role_are_kept_apart() -> None:
+    plan = find_environments(["api/requirements.txt", "inference/requirements.txt", "training/requirements.txt"], AuditConfig())
+    assert sorted((e.name, e.role) for e in plan.environments) == [
+        ("api", "serving"),
+        ("inference", "serving"),
+        ("training", "training"),
+    ]
+
+
+def test_config_environments_win_over_conventions() -> None:
+    cfg = parse_config(
+        "[environments.batch]\nrole='training'\ninclude=['batch/**']\n"
+        "[environments.online]\nrole='serving'\ninclude=['online/**', 'Dockerfile']\nexclude=['online/old/**']\n",
+        ".depaudit.toml",
+    )
+    assert cfg is not None
+    plan = find_environments(
+        ["batch/req.txt", "online/requirements.txt", "online/old/requirements.txt", "Dockerfile", "training/x.txt", "lib/util.py"],
+        cfg,
+    )
+    assert [(e.name, e.origin) for e in plan.environments] == [("batch", "config"), ("online", "config")]
+    online = files(plan, "online")
+    assert online["online/requirements.txt"] == 'config: include "online/**" (.depaudit.toml)'
+    assert "online/old/requirements.txt" not in online
+    assert online["lib/util.py"].startswith("shared code")
+    # the convention-looking training/ folder is not an environment when a config exists
+    assert "training/x.txt" in plan.unassigned
+
+
+def test_role_names_and_globs() -> None:
+    assert role_of_name("trainer") == "training"
+    assert role_of_name("fraud-api") == "serving"
+    assert role_of_name("docs") is None
+    assert glob_match("api/v1/app.py", "api/**")
+    assert glob_match("api/v1/app.py", "api/")
+    assert not glob_match("apix/app.py", "api/**")
+    assert glob_match("Dockerfile.serve", "Dockerfile.*")
+    assert not glob_match("a/Dockerfile.serve", "Dockerfile.*")
+    assert glob_match("x/y/z.txt", "**/*.txt")
+    # hostile globs stay linear
+    assert not glob_match("a" * 5000 + "b", "*" * 200 + "c")
+    assert is_test_path("pkg/tests/helpers.py") and is_test_path("conftest.py")
+    assert not is_test_path("serving/testdata_loader.py")
