@@ -1,0 +1,113 @@
+"""``setup.cfg``: static setuptools metadata, read with configparser (setup.py is never run).
+
+``[options] install_requires`` and ``python_requires``, ``[options.extras_require]``
+(group = the extra's name). Lists follow setuptools: one requirement per line, or
+``;``-separated on a single line. ``install_requires = file: requirements.txt`` becomes an
+Include of that file. configparser keeps no line numbers, so they are found by searching
+the section's text for the key and then the value.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+
+from packaging.specifiers import InvalidSpecifier
+
+from collectors.sources.base import check_text, error
+from collectors.sources.requirements import normalize_specifier, package_from_pep508, safe_message
+from depaudit.model import Fact, Include, ParseError, Runtime, SourceResult
+
+_SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
+
+
+class SetupCfgSource:
+    """Dependencies declared statically in ``setup.cfg``."""
+
+    name = "setup_cfg"
+
+    def matches(self, path: str) -> bool:
+        return path.rsplit("/", 1)[-1] == "setup.cfg"
+
+    def parse(self, text: str, path: str) -> SourceResult:
+        rejected = check_text(text, path)
+        if rejected is not None:
+            return rejected
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(text, source=path)
+        except configparser.Error as exc:
+            return error(
+                path, safe_message(f"invalid setup.cfg: {exc}"), getattr(exc, "lineno", 0) or 0
+            )
+        lines = _IniLines(text)
+        facts: list[Fact] = []
+        if parser.has_option("options", "install_requires"):
+            value = parser.get("options", "install_requires")
+            facts += _requirements(value, path, lines, "options", "install_requires", "")
+        if parser.has_option("options", "python_requires"):
+            line = lines.key_line("options", "python_requires")
+            raw = parser.get("options", "python_requires").strip()
+            try:
+                facts.append(
+                    Runtime(
+                        "python", normalize_specifier(raw), path, line, detail="python_requires"
+                    )
+                )
+            except InvalidSpecifier as exc:
+                facts.append(ParseError(path, safe_message(f"python_requires: {exc}"), line))
+        if parser.has_section("options.extras_require"):
+            for extra, value in parser.items("options.extras_require", raw=True):
+                facts += _requirements(value, path, lines, "options.extras_require", extra, extra)
+        return SourceResult(tuple(facts))
+
+
+def _requirements(
+    value: str, path: str, lines: _IniLines, section: str, key: str, group: str
+) -> list[Fact]:
+    key_line = lines.key_line(section, key)
+    if value.strip().startswith("file:"):
+        targets = value.strip().removeprefix("file:").replace(",", " ").split()
+        return [Include(t, path, key_line, kind="requirements") for t in targets]
+    # setuptools: several lines -> one per line; a single line -> ';'-separated
+    items = value.splitlines() if "\n" in value.strip() else value.split(";")
+    facts: list[Fact] = []
+    for item in (i.strip() for i in items):
+        if not item or item.startswith("#"):
+            continue
+        facts.append(package_from_pep508(item, path, lines.value_line(key_line, item), group=group))
+    return facts
+
+
+class _IniLines:
+    """Lines of keys and values in INI text, searched within their section."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.sections: dict[str, tuple[int, int]] = {}
+        current, start = "", 0
+        for index, line in enumerate(self.lines):
+            match = _SECTION.match(line)
+            if match:
+                self.sections.setdefault(current, (start, index))
+                current, start = match.group("name").strip(), index + 1
+        self.sections.setdefault(current, (start, len(self.lines)))
+
+    def key_line(self, section: str, key: str) -> int:
+        start, end = self.sections.get(section, (0, 0))
+        pattern = re.compile(r"^" + re.escape(key) + r"\s*[=:]", re.IGNORECASE)
+        for index in range(start, end):
+            if pattern.match(self.lines[index]):
+                return index + 1
+        return start or 1
+
+    def value_line(self, key_line: int, value: str) -> int:
+        for index in range(key_line - 1, len(self.lines)):
+            if value in self.lines[index]:
+                return index + 1
+            if index >= key_line and _SECTION.match(self.lines[index]):
+                break
+        return key_line
+
+
+SOURCE = SetupCfgSource()
