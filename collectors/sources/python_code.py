@@ -1,0 +1,364 @@
+"""Python modules of the audited repository, read with ``ast`` (never imported or run).
+
+One ``CodeModule`` fact per file, from a single ``ast.parse`` and one walk of the tree:
+
+* ``module``: the dotted name from the path (:func:`module_name`).
+* ``imports``: absolute dotted names. ``from a import b`` is recorded as ``a.b``: the import
+  graph decides whether ``a.b`` is a module or an attribute of ``a``. Relative imports are
+  resolved against the module; ``importlib.import_module("x")`` / ``__import__("x")`` with a
+  literal name are recorded with ``dynamic=True``. Imports under ``if TYPE_CHECKING:`` never
+  run and are left out.
+* ``calls``: only calls a rule can judge (``knowledge.training_calls``), named with the
+  module's imports resolved: ``from sklearn.model_selection import train_test_split as tts;
+  tts(x)`` is ``sklearn.model_selection.train_test_split``. Method calls keep their receiver
+  as written (``scaler.fit_transform``); a receiver that is not a name is ``.fit``.
+* ``definitions``: top-level functions and classes. ``body_hash`` hashes the AST (``ast.dump``)
+  with docstrings removed and the definition's own name blanked, so a renamed or reformatted
+  copy still matches. ``body`` is the definition's *source text* (decorators included,
+  secrets scrubbed, capped at ``MAX_BODY_CHARS``), not ``ast.unparse`` output: slicing
+  the text is free, while unparsing every definition of a repository cost more than parsing
+  it (see bench/bench_import_graph.py). The rule that diffs two copies normalises just
+  those two bodies.
+* ``app_objects``: serving entrypoint hints, ``"<framework>:<name>"``, e.g. ``FastAPI:app``.
+
+``setup.py`` is never read (it is a program, not a module the service imports), nor are
+tests (``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import keyword
+from pathlib import PurePosixPath
+
+from collectors.sources.base import error
+from depaudit.code_graph import training_call_key
+from depaudit.knowledge import builtin
+from depaudit.model import CallRef, CodeModule, Definition, ImportRef, SourceResult
+from depaudit.secrets import scrub
+
+MAX_BODY_CHARS = 20_000
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
+_SKIP_FILES = frozenset({"conftest.py", "setup.py"})
+
+# Constructors whose result is a served application: resolved dotted name -> label.
+APP_CONSTRUCTORS: dict[str, str] = {
+    "fastapi.FastAPI": "FastAPI",
+    "flask.Flask": "Flask",
+    "starlette.applications.Starlette": "Starlette",
+    "quart.Quart": "Quart",
+    "sanic.Sanic": "Sanic",
+    "litestar.Litestar": "Litestar",
+    "falcon.App": "falcon",
+    "falcon.API": "falcon",
+    "falcon.asgi.App": "falcon",
+    "aiohttp.web.Application": "aiohttp",
+    "tornado.web.Application": "tornado",
+    "connexion.App": "connexion",
+    "connexion.FlaskApp": "connexion",
+    "connexion.AsyncApp": "connexion",
+    "bentoml.Service": "bentoml.Service",
+    "gradio.Interface": "gradio",
+    "gradio.Blocks": "gradio",
+    "gradio.ChatInterface": "gradio",
+    "litserve.LitServer": "litserve",
+    "django.core.wsgi.get_wsgi_application": "django",
+    "django.core.asgi.get_asgi_application": "django",
+}
+# Decorators that turn a class or function into a served deployment.
+APP_DECORATORS: dict[str, str] = {
+    "ray.serve.deployment": "ray.serve",
+    "bentoml.service": "bentoml.service",
+    "modal.web_endpoint": "modal",
+    "modal.asgi_app": "modal",
+}
+# Base classes of model-server handlers.
+APP_BASES: dict[str, str] = {
+    "mlserver.MLModel": "mlserver",
+    "kserve.Model": "kserve",
+    "litserve.LitAPI": "litserve",
+    "ts.torch_handler.base_handler.BaseHandler": "torchserve",
+}
+_IMPORT_FUNCS = frozenset({"importlib.import_module", "__import__"})
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def module_name(path: str) -> str | None:
+    """Dotted module name of a repo-relative ``.py`` path, or None if it is not importable.
+
+    Everything up to and including the last ``src/`` folder is dropped (``src`` layouts,
+    also inside monorepo services: ``services/api/src/api/app.py`` -> ``api.app``);
+    ``pkg/__init__.py`` is ``pkg``. A path part that is not an identifier
+    (``my-scripts/run.py``, ``01_explore.py``) cannot be imported: None.
+    """
+    parts = list(PurePosixPath(path).parts)
+    if not parts or not parts[-1].endswith(".py"):
+        return None
+    if "src" in parts[:-1]:
+        last = len(parts) - 2 - parts[-2::-1].index("src")
+        parts = parts[last + 1 :]
+    stem = parts[-1][:-3]
+    parts = parts[:-1] if stem == "__init__" else [*parts[:-1], stem]
+    if not parts or not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
+        return None
+    return ".".join(parts)
+
+
+def _fallback_name(path: str) -> str:
+    """A readable unique name for a file no import statement can reach (run as a script)."""
+    return path[:-3].replace("/", ".") if path.endswith(".py") else path.replace("/", ".")
+
+
+def _dotted(node: ast.expr) -> str:
+    """``a.b.c`` for a Name/Attribute chain; ``.c`` when the chain starts at an expression."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    else:
+        parts.append("")
+    return ".".join(reversed(parts))
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+class PythonCodeSource:
+    name = "python"
+
+    def __init__(self) -> None:
+        calls = builtin().training_calls
+        self._calls = calls
+        # last name part of everything worth resolving: cheap filter inside the walk
+        self._interesting = frozenset(
+            k.rsplit(".", 1)[-1]
+            for k in (*calls, *APP_CONSTRUCTORS, *_IMPORT_FUNCS, *APP_DECORATORS)
+        )
+
+    def matches(self, path: str) -> bool:
+        if not path.endswith(".py"):
+            return False
+        parts = PurePosixPath(path).parts
+        leaf = parts[-1]
+        if leaf in _SKIP_FILES or leaf.startswith("test_") or leaf.endswith("_test.py"):
+            return False
+        return not any(p in _TEST_DIRS for p in parts[:-1])
+
+    def parse(self, text: str, path: str) -> SourceResult:
+        text = text.removeprefix("\ufeff")
+        try:
+            tree = ast.parse(text, filename=path)
+        except SyntaxError as exc:
+            return error(path, f"Python syntax error: {exc.msg}", exc.lineno or 0)
+        except (ValueError, RecursionError, MemoryError) as exc:
+            return error(path, f"cannot parse Python: {exc or type(exc).__name__}")
+        try:
+            return SourceResult((self._module(tree, text, path),))
+        except RecursionError:
+            return error(path, "cannot read Python: nesting too deep")
+
+    # ----------------------------------------------------------------------- walk
+
+    def _module(self, tree: ast.Module, text: str, path: str) -> CodeModule:
+        dotted = module_name(path)
+        is_package = PurePosixPath(path).name == "__init__.py"
+        name = dotted or _fallback_name(path)
+        package_parts = name.split(".") if is_package else name.split(".")[:-1]
+
+        imports: list[ImportRef] = []
+        aliases: dict[str, str] = {}  # local name -> absolute dotted target
+        call_nodes: list[ast.Call] = []
+        name_calls: list[ast.Call] = []
+        assigns: list[tuple[str, ast.Call]] = []
+        decorated: list[tuple[str, ast.expr]] = []
+        bases: list[tuple[str, ast.expr]] = []
+        interesting = self._interesting
+
+        stack: list[ast.AST] = list(tree.body)
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is ast.Import:
+                for alias in node.names:  # type: ignore[attr-defined]
+                    imports.append(ImportRef(alias.name, node.lineno))  # type: ignore[attr-defined]
+                    if alias.asname:
+                        aliases[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".", 1)[0]
+                        aliases.setdefault(top, top)
+                continue
+            if kind is ast.ImportFrom:
+                base = self._from_base(node, package_parts)  # type: ignore[arg-type]
+                if base is None:
+                    continue
+                for alias in node.names:  # type: ignore[attr-defined]
+                    if alias.name == "*":
+                        imports.append(ImportRef(base, node.lineno))  # type: ignore[attr-defined]
+                        continue
+                    target = f"{base}.{alias.name}" if base else alias.name
+                    imports.append(ImportRef(target, node.lineno))  # type: ignore[attr-defined]
+                    aliases[alias.asname or alias.name] = target
+                continue
+            if kind is ast.Call:
+                func = node.func  # type: ignore[attr-defined]
+                ftype = type(func)
+                if ftype is ast.Attribute:
+                    if func.attr in interesting:
+                        call_nodes.append(node)  # type: ignore[arg-type]
+                elif ftype is ast.Name:
+                    # an alias (``import ... as tts``) is only known once the walk is done
+                    name_calls.append(node)  # type: ignore[arg-type]
+            elif kind is ast.Assign:
+                value = node.value  # type: ignore[attr-defined]
+                targets = node.targets  # type: ignore[attr-defined]
+                if type(value) is ast.Call and len(targets) == 1 and type(targets[0]) is ast.Name:
+                    assigns.append((targets[0].id, value))
+            elif kind is ast.AnnAssign:
+                value = node.value  # type: ignore[attr-defined]
+                target = node.target  # type: ignore[attr-defined]
+                if type(value) is ast.Call and type(target) is ast.Name:
+                    assigns.append((target.id, value))
+            elif kind in _DEFS:
+                body = node.body  # type: ignore[attr-defined]
+                # docstrings do not change behaviour: drop them before hashing
+                if body and _is_docstring(body[0]):
+                    node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+                for dec in node.decorator_list:  # type: ignore[attr-defined]
+                    decorated.append((node.name, dec))  # type: ignore[attr-defined]
+                if kind is ast.ClassDef:
+                    for b in node.bases:  # type: ignore[attr-defined]
+                        bases.append((node.name, b))  # type: ignore[attr-defined]
+            elif kind is ast.If and _is_type_checking(node.test):  # type: ignore[attr-defined]
+                stack.extend(node.orelse)  # type: ignore[attr-defined]
+                continue
+            stack.extend(ast.iter_child_nodes(node))
+
+        def resolve(expr: ast.expr) -> str:
+            written = _dotted(expr)
+            head, _, rest = written.partition(".")
+            target = aliases.get(head)
+            if target is None:
+                return written
+            return f"{target}.{rest}" if rest else target
+
+        call_nodes.extend(
+            c
+            for c in name_calls
+            if c.func.id in interesting or c.func.id in aliases  # type: ignore[attr-defined]
+        )
+        calls: list[CallRef] = []
+        for call in call_nodes:
+            resolved = resolve(call.func)
+            if resolved in _IMPORT_FUNCS:
+                ref = self._dynamic_import(call, package_parts)
+                if ref is not None:
+                    imports.append(ref)
+                continue
+            if training_call_key(resolved, self._calls) is not None:
+                calls.append(CallRef(resolved, call.lineno))
+
+        apps: list[str] = []
+        for target_name, value in assigns:
+            label = APP_CONSTRUCTORS.get(resolve(value.func))
+            if label:
+                apps.append(f"{label}:{target_name}")
+        for def_name, dec in decorated:
+            label = APP_DECORATORS.get(resolve(dec.func if isinstance(dec, ast.Call) else dec))
+            if label:
+                apps.append(f"{label}:{def_name}")
+        for class_name, b in bases:
+            label = APP_BASES.get(resolve(b))
+            if label:
+                apps.append(f"{label}:{class_name}")
+
+        return CodeModule(
+            module=name,
+            file=path,
+            is_package=is_package,
+            imports=tuple(sorted(set(imports), key=lambda r: (r.line, r.name, r.dynamic))),
+            calls=tuple(sorted(set(calls), key=lambda c: (c.line, c.name))),
+            definitions=self._definitions(tree, text),
+            app_objects=tuple(dict.fromkeys(sorted(apps))),
+        )
+
+    @staticmethod
+    def _from_base(node: ast.ImportFrom, package_parts: list[str]) -> str | None:
+        """Absolute module of ``from X import ...``; None if a relative import climbs out."""
+        if not node.level:
+            return node.module or ""
+        keep = len(package_parts) - (node.level - 1)
+        if keep < 0 or (keep == 0 and not node.module):
+            return None
+        base = package_parts[:keep]
+        if node.module:
+            base = [*base, node.module]
+        return ".".join(base)
+
+    @staticmethod
+    def _dynamic_import(call: ast.Call, package_parts: list[str]) -> ImportRef | None:
+        if not call.args:
+            return None
+        first = call.args[0]
+        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)) or not first.value:
+            return None
+        name = first.value
+        if name.startswith("."):
+            # import_module(".plugins", __package__) / (".plugins", "pkg"): relative
+            level = len(name) - len(name.lstrip("."))
+            anchor = package_parts
+            if len(call.args) > 1:
+                pkg = call.args[1]
+                if isinstance(pkg, ast.Constant) and isinstance(pkg.value, str):
+                    anchor = pkg.value.split(".")
+            keep = len(anchor) - (level - 1)
+            if keep <= 0:
+                return None
+            rest = name.lstrip(".")
+            name = ".".join([*anchor[:keep], rest] if rest else anchor[:keep])
+        return ImportRef(name, call.lineno, dynamic=True)
+
+    @staticmethod
+    def _definitions(tree: ast.Module, text: str) -> tuple[Definition, ...]:
+        lines: list[str] | None = None
+        out: list[Definition] = []
+        for node in tree.body:
+            if not isinstance(node, _DEFS):
+                continue
+            if lines is None:
+                lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            real_name = node.name
+            node.name = "_"  # a renamed copy hashes the same
+            digest = hashlib.sha256(ast.dump(node).encode("utf-8")).hexdigest()[:32]
+            node.name = real_name
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            end = node.end_lineno or node.lineno
+            body = "\n".join(lines[start - 1 : end])
+            if len(body) > MAX_BODY_CHARS:
+                body = body[:MAX_BODY_CHARS] + "\n# ... (truncated by depaudit)"
+            out.append(
+                Definition(
+                    name=real_name,
+                    kind="class" if isinstance(node, ast.ClassDef) else "function",
+                    line=node.lineno,
+                    body_hash=digest,
+                    body=scrub(body),
+                )
+            )
+        return tuple(out)
+
+
+SOURCE = PythonCodeSource()

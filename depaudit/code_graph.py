@@ -1,0 +1,203 @@
+"""The import graph of a repository's Python code, built from ``CodeModule`` facts.
+
+Pure: no I/O, nothing is imported or executed. The graph answers three questions the code
+rules ask: which repo module an import statement lands in (:meth:`ImportGraph.resolve`),
+which modules a set of entrypoints reaches and through which import chain
+(:meth:`ImportGraph.reachable`), and which imports leave the repository for a third-party
+package (:meth:`ImportGraph.external_imports`).
+
+Resolution follows what the interpreter does, statically:
+
+* ``import a.b.c`` where ``a/b.py`` defines a function ``c`` lands in ``a.b`` (the longest
+  prefix that is a module of the repo), and runs ``a/__init__.py`` on the way (parent
+  packages are implicit edges).
+* Namespace packages (folders without ``__init__.py``) exist as names, never as modules.
+* ``src/`` layouts are handled by the module names themselves (the source strips ``src/``).
+* An import that is not absolute in the repo is tried against the importer's own folder
+  and its parents: a script run as ``python serving/app.py`` (or with ``serving/`` as the
+  Docker ``WORKDIR``) imports its sibling ``utils.py`` as ``import utils``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from depaudit.model import CodeModule, ImportRef
+
+STDLIB_MODULES: frozenset[str] = frozenset(sys.stdlib_module_names) | {"__future__", "__main__"}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One hop of an import chain: ``module`` was imported at ``line`` of the previous hop."""
+
+    module: str
+    file: str
+    line: int  # line of the import in the previous step's file; 0 for a start
+
+
+Chain = tuple[Step, ...]
+
+
+def format_chain(chain: Chain) -> str:
+    """``serving/app.py -> common/io.py:3 -> training/train.py:7`` (line = the import line)."""
+    parts: list[str] = []
+    for i, step in enumerate(chain):
+        if i == 0:
+            parts.append(step.file)
+        else:
+            prev = chain[i - 1].file
+            parts.append(f"{step.file} (imported at {prev}:{step.line})" if step.line else step.file)
+    return " -> ".join(parts)
+
+
+def training_call_key(name: str, calls: Mapping[str, object]) -> str | None:
+    """The ``training_calls`` key a call name matches: dotted exactly, else ``.method``."""
+    if name in calls:
+        return name
+    if "." in name:
+        method = "." + name.rsplit(".", 1)[1]
+        if method in calls:
+            return method
+    return None
+
+
+class ImportGraph:
+    """Modules of a repository and the imports between them."""
+
+    def __init__(self, modules: Iterable[CodeModule]) -> None:
+        # The first module of a name wins: callers pass serving modules before training
+        # ones, so a name both sides define resolves to serving's copy.
+        self.modules: dict[str, CodeModule] = {}
+        for mod in modules:
+            self.modules.setdefault(mod.module, mod)
+        # every dotted prefix of a module name is a package (regular or namespace)
+        self.packages: set[str] = set()
+        for name in self.modules:
+            parts = name.split(".")
+            for i in range(1, len(parts)):
+                self.packages.add(".".join(parts[:i]))
+        self.top_levels: frozenset[str] = frozenset(n.split(".", 1)[0] for n in self.modules)
+        self._edges: dict[str, list[tuple[str, int]]] = {}
+
+    # ------------------------------------------------------------------ resolution
+
+    def _bases(self, importer: str | None) -> list[str]:
+        """Absolute first, then the importer's folder and its parents (script imports)."""
+        bases = [""]
+        if importer and importer in self.modules:
+            parts = importer.split(".")
+            if not self.modules[importer].is_package:
+                parts = parts[:-1]
+            for i in range(len(parts), 0, -1):
+                bases.append(".".join(parts[:i]))
+        return bases
+
+    def resolve(self, name: str, importer: str | None = None) -> str | None:
+        """The repo module an imported dotted ``name`` lands in, or None if it is not ours."""
+        for base in self._bases(importer):
+            full = f"{base}.{name}" if base else name
+            parts = full.split(".")
+            floor = base.count(".") + 1 if base else 0
+            # longest prefix that is a module; it must go past the base folder itself
+            for i in range(len(parts), floor, -1):
+                candidate = ".".join(parts[:i])
+                if candidate in self.modules:
+                    return candidate
+        return None
+
+    def is_local(self, name: str, importer: str | None = None) -> bool:
+        """True if the import names repo code (a module, or a folder of the repo)."""
+        if self.resolve(name, importer) is not None:
+            return True
+        top = name.split(".", 1)[0]
+        return top in self.top_levels
+
+    def edges(self, module: str) -> list[tuple[str, int]]:
+        """(target module, import line) for every repo module ``module`` imports, parents included."""
+        cached = self._edges.get(module)
+        if cached is not None:
+            return cached
+        out: list[tuple[str, int]] = []
+        seen: set[str] = {module}
+        mod = self.modules.get(module)
+        if mod is not None:
+            for ref in mod.imports:
+                target = self.resolve(ref.name, module)
+                if target is None:
+                    continue
+                # importing a.b.c runs a/__init__.py and a/b/__init__.py first
+                parts = target.split(".")
+                for i in range(1, len(parts) + 1):
+                    hop = ".".join(parts[:i])
+                    if hop not in seen and hop in self.modules:
+                        seen.add(hop)
+                        out.append((hop, ref.line))
+        self._edges[module] = out
+        return out
+
+    # ---------------------------------------------------------------- reachability
+
+    def reachable(self, from_modules: Iterable[str]) -> dict[str, Chain]:
+        """Every module reached from ``from_modules``, with the shortest import chain (BFS)."""
+        chains: dict[str, Chain] = {}
+        queue: deque[str] = deque()
+        for start in sorted(set(from_modules)):
+            mod = self.modules.get(start)
+            if mod is None or start in chains:
+                continue
+            chains[start] = (Step(start, mod.file, 0),)
+            queue.append(start)
+            # running ``python -m a.b`` or ``uvicorn a.b:app`` imports package ``a`` first
+            parts = start.split(".")
+            for i in range(1, len(parts)):
+                parent = ".".join(parts[:i])
+                pmod = self.modules.get(parent)
+                if pmod is not None and parent not in chains:
+                    chains[parent] = (*chains[start], Step(parent, pmod.file, 0))
+                    queue.append(parent)
+        while queue:
+            current = queue.popleft()
+            chain = chains[current]
+            for target, line in self.edges(current):
+                if target in chains:
+                    continue
+                chains[target] = (*chain, Step(target, self.modules[target].file, line))
+                queue.append(target)
+        return chains
+
+    # ---------------------------------------------------------------- third party
+
+    def external_imports(
+        self, modules: Iterable[CodeModule]
+    ) -> dict[str, list[tuple[CodeModule, ImportRef]]]:
+        """Top-level import names that are neither repo code nor stdlib, with every site."""
+        out: dict[str, list[tuple[CodeModule, ImportRef]]] = {}
+        for mod in modules:
+            for ref in mod.imports:
+                top = ref.name.split(".", 1)[0]
+                if not top or top in STDLIB_MODULES or self.is_local(ref.name, mod.module):
+                    continue
+                out.setdefault(top, []).append((mod, ref))
+        return out
+
+
+def distribution_candidates(name: str, import_names: Mapping[str, str]) -> set[str]:
+    """Distribution names an import may come from (``google.cloud.storage`` -> ``google-cloud-storage``).
+
+    Namespace distributions are named after their dotted path, so every prefix joined with
+    ``-`` is a candidate, as is the knowledge base's mapping of the top-level name.
+    """
+    from packaging.utils import canonicalize_name
+
+    parts = name.split(".")
+    out: set[str] = {canonicalize_name("-".join(parts[:i])) for i in range(1, len(parts) + 1)}
+    mapped = import_names.get(parts[0])
+    if mapped:
+        out.add(canonicalize_name(mapped))
+    if len(parts) > 1:
+        out.add(canonicalize_name(parts[1]))  # google.protobuf -> protobuf
+    return out

@@ -1,0 +1,270 @@
+"""DA206 / DA207: copies of a function or class in training and serving code.
+
+This module exports ``RULES`` (both rules share one pairing pass) instead of ``RULE``.
+
+A *copy* is a top-level definition of a training-only file and one of a serving-only file
+that are the same code: the same name with similar bodies, the same normalised body under
+another name (a renamed copy), or a renamed copy that has since been edited (similar
+bodies, different names). Identical copies (DA206, shared) work today but should be one
+module both sides import; diverged copies (DA207, drift) are training/serving skew, and
+the finding carries the unified diff. A file present in both snapshots (``common/``) is
+properly shared code and is never reported.
+
+Thresholds (why): same-name pairs need a line similarity of 0.5, so two unrelated
+``main()`` functions are not called copies; differently named pairs need 0.75 and at
+least ``MIN_LINES`` lines, so small look-alike helpers are not matched by accident.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from depaudit.model import CodeModule, Definition, Finding
+from depaudit.rules.base import RuleContext, RuleInfo
+from depaudit.rules.findings import finding
+
+SAME_NAME_SIMILARITY = 0.5
+RENAMED_SIMILARITY = 0.75
+MIN_LINES = 3
+MAX_DIFF_CHARS = 20_000
+# lines shared by more definitions than this are too common to suggest a copy
+_COMMON_LINE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    module: CodeModule
+    definition: Definition
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module.module}.{self.definition.name}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.module.file}:{self.definition.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    training: Side
+    serving: Side
+    identical: bool
+
+
+def _lines(body: str) -> list[str]:
+    """Body lines without indentation, blank lines, comments and the def / class line."""
+    out = [ln.strip() for ln in body.split("\n")]
+    out = [ln for ln in out if ln and not ln.startswith("#")]
+    # drop decorators and the header line: renaming must not count against similarity
+    while out and out[0].startswith("@"):
+        out.pop(0)
+    return out[1:]
+
+
+def _ratio(a: list[str], b: list[str]) -> float:
+    if not a and not b:
+        return 1.0
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < SAME_NAME_SIMILARITY:
+        return 0.0
+    return matcher.ratio()
+
+
+def _sides(modules: list[CodeModule], skip_files: set[str]) -> list[Side]:
+    return [
+        Side(m, d)
+        for m in sorted(modules, key=lambda m: m.file)
+        if m.file not in skip_files
+        for d in m.definitions
+    ]
+
+
+def find_copies(training: list[CodeModule], serving: list[CodeModule]) -> list[Copy]:
+    """Pairs of copied definitions, each definition in at most one pair."""
+    shared_files = {m.file for m in training} & {m.file for m in serving}
+    train = _sides(training, shared_files)
+    serve = _sides(serving, shared_files)
+    used_t: set[int] = set()
+    used_s: set[int] = set()
+    out: list[Copy] = []
+
+    def take(i: int, j: int, identical: bool) -> None:
+        used_t.add(i)
+        used_s.add(j)
+        out.append(Copy(train[i], serve[j], identical))
+
+    lines_t = [_lines(s.definition.body) for s in train]
+    lines_s = [_lines(s.definition.body) for s in serve]
+
+    # 1. identical bodies: same name first, then renamed copies of a real size
+    by_hash: dict[tuple[str, str], list[int]] = {}
+    for j, s in enumerate(serve):
+        by_hash.setdefault((s.definition.kind, s.definition.body_hash), []).append(j)
+    for same_name in (True, False):
+        for i, t in enumerate(train):
+            if i in used_t:
+                continue
+            for j in by_hash.get((t.definition.kind, t.definition.body_hash), []):
+                if j in used_s or (t.definition.name == serve[j].definition.name) != same_name:
+                    continue
+                if same_name or len(lines_t[i]) >= MIN_LINES:
+                    take(i, j, True)
+                    break
+
+    # 2. same name, different bodies that are still recognisably the same code
+    by_name: dict[tuple[str, str], list[int]] = {}
+    for j, s in enumerate(serve):
+        by_name.setdefault((s.definition.kind, s.definition.name), []).append(j)
+    for i, t in enumerate(train):
+        if i in used_t:
+            continue
+        best: tuple[float, int] | None = None
+        for j in by_name.get((t.definition.kind, t.definition.name), []):
+            if j in used_s:
+                continue
+            r = _ratio(lines_t[i], lines_s[j])
+            if r >= SAME_NAME_SIMILARITY and (best is None or r > best[0]):
+                best = (r, j)
+        if best is not None:
+            take(i, best[1], False)
+
+    # 3. renamed and edited: candidates share distinctive lines (inverted index), then ratio
+    index: dict[str, set[int]] = {}
+    for j, lines in enumerate(lines_s):
+        if j in used_s or len(lines) < MIN_LINES:
+            continue
+        for ln in set(lines):
+            index.setdefault(ln, set()).add(j)
+    for i, lines in enumerate(lines_t):
+        if i in used_t or len(lines) < MIN_LINES:
+            continue
+        counts: dict[int, int] = {}
+        for ln in set(lines):
+            hits = index.get(ln, ())
+            if len(hits) > _COMMON_LINE:
+                continue
+            for j in hits:
+                counts[j] = counts.get(j, 0) + 1
+        best = None
+        for j, shared in sorted(counts.items()):
+            if j in used_s or serve[j].definition.kind != train[i].definition.kind:
+                continue
+            if shared < RENAMED_SIMILARITY * min(len(lines), len(lines_s[j])) / 2:
+                continue
+            r = _ratio(lines, lines_s[j])
+            if r >= RENAMED_SIMILARITY and (best is None or r > best[0]):
+                best = (r, j)
+        if best is not None:
+            take(i, best[1], False)
+    return sorted(out, key=lambda c: (c.serving.qualname, c.training.qualname))
+
+
+def _normalised(body: str) -> list[str]:
+    """The body as ``ast.unparse`` writes it, docstrings removed; raw text if it does not parse."""
+    try:
+        tree = ast.parse(textwrap.dedent(body))
+    except (SyntaxError, ValueError, RecursionError):
+        return body.split("\n")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            first = node.body[0] if node.body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                node.body = node.body[1:] or [ast.Pass()]
+    return ast.unparse(tree).split("\n")
+
+
+def unified_diff(copy: Copy) -> str:
+    diff = "\n".join(
+        difflib.unified_diff(
+            _normalised(copy.training.definition.body),
+            _normalised(copy.serving.definition.body),
+            fromfile=f"training: {copy.training.where} {copy.training.definition.name}",
+            tofile=f"serving: {copy.serving.where} {copy.serving.definition.name}",
+            lineterm="",
+        )
+    )
+    if len(diff) > MAX_DIFF_CHARS:
+        diff = diff[:MAX_DIFF_CHARS] + "\n... (diff truncated)"
+    return diff
+
+
+def _copies(ctx: RuleContext) -> list[Copy]:
+    return find_copies(ctx.training.of_type(CodeModule), ctx.serving.of_type(CodeModule))
+
+
+def _renamed(copy: Copy) -> str:
+    t, s = copy.training.definition.name, copy.serving.definition.name
+    return f" (renamed from {t})" if t != s else ""
+
+
+class IdenticalInferenceCode:
+    info = RuleInfo(
+        id="DA206",
+        title="Copied code in training and serving",
+        kind="code",
+        severity="info",
+        summary="The same function or class is copied into training and serving code; it "
+        "matches today, but copies drift: it should be one shared module both import.",
+    )
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        allow = set(ctx.allow(self.info.id))
+        for copy in _copies(ctx):
+            if not copy.identical or copy.serving.qualname in allow:
+                continue
+            kind = copy.serving.definition.kind
+            yield finding(
+                self.info,
+                "shared",
+                copy.serving.qualname,
+                f"{kind} {copy.serving.definition.name}{_renamed(copy)} is copied in "
+                f"{copy.training.where} and {copy.serving.where}; the copies are identical "
+                "but should be one shared module imported by both.",
+                training=copy.training.qualname,
+                serving=copy.serving.qualname,
+                file=copy.serving.module.file,
+                line=copy.serving.definition.line,
+            )
+
+
+class DivergedInferenceCode:
+    info = RuleInfo(
+        id="DA207",
+        title="Diverged copies of inference code",
+        kind="code",
+        severity="medium",
+        summary="A function or class copied into training and serving code has diverged: "
+        "serving no longer computes what the model was trained on (training/serving skew).",
+    )
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        allow = set(ctx.allow(self.info.id))
+        for copy in _copies(ctx):
+            if copy.identical or copy.serving.qualname in allow:
+                continue
+            kind = copy.serving.definition.kind
+            yield finding(
+                self.info,
+                "drift",
+                copy.serving.qualname,
+                f"{kind} {copy.serving.definition.name}{_renamed(copy)} differs between "
+                f"{copy.training.where} and {copy.serving.where} (training/serving skew); "
+                "make it one shared module imported by both.",
+                training=copy.training.qualname,
+                serving=copy.serving.qualname,
+                file=copy.serving.module.file,
+                line=copy.serving.definition.line,
+                evidence=unified_diff(copy),
+            )
+
+
+RULES = (IdenticalInferenceCode(), DivergedInferenceCode())

@@ -1,0 +1,70 @@
+"""DA202: serving-reachable code imports a training-only library or training API module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from depaudit.code_graph import STDLIB_MODULES, format_chain
+from depaudit.entrypoints import analyse
+from depaudit.knowledge import Entry, Knowledge
+from depaudit.model import Finding, ImportRef
+from depaudit.rules.base import RuleContext, RuleInfo
+from depaudit.rules.findings import because, finding
+
+
+def training_import(ref: ImportRef, knowledge: Knowledge) -> tuple[str, Entry] | None:
+    """(item, entry) when an import is a training API module or a training-only package.
+
+    A training API module (``sklearn.model_selection``) is named by its knowledge key; a
+    training-only package by its top-level import name (``wandb``).
+    """
+    entry = knowledge.module(ref.name)
+    if entry is not None:
+        return entry.name, entry
+    top = ref.name.split(".", 1)[0]
+    if top in STDLIB_MODULES:
+        return None
+    pkg = knowledge.package(knowledge.distribution_for_import(top))
+    return (top, pkg) if pkg is not None else None
+
+
+class TrainingLibraryInServingCode:
+    info = RuleInfo(
+        id="DA202",
+        title="Serving code imports a training library",
+        kind="code",
+        severity="medium",
+        summary="Code reachable from a serving entrypoint imports a training-only library or a "
+        "training API module (optuna, wandb, sklearn.model_selection, torch.optim...).",
+    )
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        code = analyse(ctx.training, ctx.serving)
+        allow = set(ctx.allow(self.info.id))
+        sites: dict[str, list[tuple[str, str, ImportRef, Entry]]] = {}
+        for mod in code.reached_serving():
+            for ref in mod.imports:
+                if code.graph.is_local(ref.name, mod.module):
+                    continue
+                hit = training_import(ref, ctx.knowledge)
+                if hit is None or hit[0] in allow:
+                    continue
+                sites.setdefault(hit[0], []).append((mod.module, mod.file, ref, hit[1]))
+        for item in sorted(sites):
+            module, file, ref, entry = sites[item][0]
+            where = ", ".join(f"{f}:{r.line}" for _, f, r, _ in sites[item][:10])
+            kind = "dynamically imports" if ref.dynamic else "imports"
+            yield finding(
+                self.info,
+                "leftover",
+                item,
+                f"serving code {kind} {item} ({entry.category}) at {where}"
+                f"{because(entry.reason)[:-1]}{code.note()}.",
+                serving=ref.name,
+                file=file,
+                line=ref.line,
+                evidence=format_chain(code.reach[module]) + f" imports {ref.name}",
+            )
+
+
+RULE = TrainingLibraryInServingCode()

@@ -1,0 +1,79 @@
+"""DA205: a serving dependency that no serving code imports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from packaging.utils import canonicalize_name
+
+from depaudit.code_graph import distribution_candidates
+from depaudit.entrypoints import code_modules
+from depaudit.model import Entrypoint, Finding, Package
+from depaudit.rules.base import RuleContext, RuleInfo
+from depaudit.rules.findings import finding
+
+# Packages a service needs without importing them: servers started by a command, drivers
+# and plugins loaded by name (SQLAlchemy URLs, FastAPI form parsing), packaging tools.
+USED_WITHOUT_IMPORT: frozenset[str] = frozenset(
+    {
+        "uvicorn", "gunicorn", "hypercorn", "daphne", "waitress", "uwsgi", "granian",
+        "gevent", "eventlet", "uvloop", "httptools", "watchfiles", "websockets",
+        "python-multipart", "email-validator", "orjson", "ujson",
+        "psycopg", "psycopg2", "psycopg2-binary", "pymysql", "mysqlclient", "asyncpg",
+        "pip", "setuptools", "wheel", "supervisor", "gunicorn-worker",
+    }
+)  # fmt: skip
+
+
+class UnusedServingDependency:
+    info = RuleInfo(
+        id="DA205",
+        title="Serving dependency no serving code imports",
+        kind="code",
+        severity="low",
+        summary="A package the serving environment declares is imported by no serving code: "
+        "a training leftover or dead weight in the image.",
+    )
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        modules = code_modules(ctx.serving)
+        if not modules:
+            return  # nothing to judge imports by
+        kn = ctx.knowledge
+        allow = {canonicalize_name(a) for a in ctx.allow(self.info.id)}
+        used: set[str] = set()
+        for mod in modules.values():
+            for ref in mod.imports:
+                used |= distribution_candidates(ref.name, kn.import_names)
+        for ep in ctx.serving.of_type(Entrypoint):
+            used |= {canonicalize_name(w) for w in ep.command.replace("/", " ").split()}
+        seen: set[str] = set()
+        for pkg in sorted(ctx.serving.of_type(Package), key=lambda p: (p.name, p.file, p.line)):
+            name = pkg.name
+            if (
+                name in seen
+                or not pkg.direct
+                or pkg.origin != "declared"
+                or pkg.group
+                or name in USED_WITHOUT_IMPORT
+                or name in allow
+                or name.startswith("types-")
+                or name in used
+                # opencv-python-headless / psycopg2-binary ship the module of their base name
+                or any(name.startswith(u + "-") for u in used)
+            ):
+                seen.add(name)
+                continue
+            seen.add(name)
+            yield finding(
+                self.info,
+                "serving_only",
+                name,
+                f"{name} is declared for serving ({pkg.file}:{pkg.line}) but no serving code imports it.",
+                serving=pkg.specifier or pkg.version,
+                file=pkg.file,
+                line=pkg.line,
+            )
+
+
+RULE = UnusedServingDependency()
