@@ -1,0 +1,115 @@
+"""One view of an environment's Python packages, merged across the files that declare them.
+
+An environment often names the same distribution in several places (``requirements.txt``,
+a lock file, a ``pip install`` line in its Dockerfile). Rules compare one merged entry per
+canonical name:
+
+- an exact version (a ``==`` pin, a lock entry or an installed version) beats a range;
+  when files disagree, a lock file's version wins (it is what gets installed), else the
+  first one in fact order;
+- specifiers of all files are intersected (``>=1.2`` and ``<2`` give ``<2,>=1.2``);
+- entries of development groups (``dev``, ``test``, ``lint``, ``docs``...) and constraint
+  files are ignored: they are not installed in the image or only constrain;
+- ``direct`` is true if any file names the package directly. A side whose files hold no
+  direct entry at all (a lone lock file) counts every entry as direct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name
+
+from depaudit.knowledge import Entry, Knowledge
+from depaudit.model import EnvironmentSnapshot, Package
+from depaudit.rules.version_ranges import parse_specifier
+
+IGNORED_GROUPS = frozenset({"dev", "test", "tests", "lint", "docs", "typing", "constraints"})
+_LOCK_SUFFIXES = (".lock", "-lock.txt", ".lock.txt", "lock.json")
+
+
+@dataclass(frozen=True, slots=True)
+class MergedPackage:
+    name: str
+    version: str  # exact version, "" when only a range is known
+    specifier: str  # intersection of every file's specifier, "" when unconstrained
+    direct: bool
+    extras: tuple[str, ...]
+    fact: Package  # where to point the user: the first direct declaration
+
+    @property
+    def shown(self) -> str:
+        """The value shown in a finding's training / serving column."""
+        return self.version or self.specifier or "*"
+
+
+def is_lock_file(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    return name.endswith(_LOCK_SUFFIXES) or name in {"pipfile.lock", "poetry.lock", "uv.lock"}
+
+
+def _counts(fact: Package) -> bool:
+    return fact.group.lower() not in IGNORED_GROUPS
+
+
+def merged_packages(snapshot: EnvironmentSnapshot) -> dict[str, MergedPackage]:
+    """Canonical name -> merged package for one environment."""
+    by_name: dict[str, list[Package]] = {}
+    for fact in snapshot.facts:
+        if isinstance(fact, Package) and _counts(fact):
+            by_name.setdefault(canonicalize_name(fact.name), []).append(fact)
+    any_direct = any(f.direct for facts in by_name.values() for f in facts)
+    return {name: _merge(name, facts, any_direct) for name, facts in by_name.items()}
+
+
+def _merge(name: str, facts: list[Package], any_direct: bool) -> MergedPackage:
+    versions = [f for f in facts if f.version]
+    locked = [f for f in versions if is_lock_file(f.file)]
+    version = (locked or versions)[0].version if versions else ""
+    specifier = _intersect(f.specifier for f in facts)
+    direct_facts = [f for f in facts if f.direct]
+    extras = tuple(sorted({e for f in facts for e in f.extras}))
+    return MergedPackage(
+        name=name,
+        version=version,
+        specifier=specifier,
+        direct=bool(direct_facts) or not any_direct,
+        extras=extras,
+        fact=(direct_facts or facts)[0],
+    )
+
+
+def _intersect(specifiers: Iterable[str]) -> str:
+    parts: list[str] = []
+    for text in specifiers:
+        if not text:
+            continue
+        parsed = parse_specifier(text)
+        parts.append(str(parsed) if parsed is not None else text)
+    if not parts:
+        return ""
+    combined = parse_specifier(",".join(parts))
+    if combined is None:
+        return ",".join(dict.fromkeys(parts))
+    return ",".join(sorted(dict.fromkeys(str(s) for s in combined)))
+
+
+def training_entry(pkg: MergedPackage, knowledge: Knowledge) -> Entry | None:
+    """The knowledge entry that makes this package training-only, if any.
+
+    ``name[extra]`` entries match only when the extra is requested (``ray[tune]``).
+    """
+    entry = knowledge.package(pkg.name)
+    if entry:
+        return entry
+    for extra in pkg.extras:
+        entry = knowledge.package(f"{pkg.name}[{canonicalize_name(extra)}]")
+        if entry:
+            return entry
+    return None
+
+
+def allowed(names: tuple[str, ...]) -> frozenset[str]:
+    """An allow list normalised to canonical names."""
+    return frozenset(canonicalize_name(n) for n in names)

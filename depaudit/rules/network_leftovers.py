@@ -1,0 +1,31 @@
+"""The shared body of DA401-DA403: serving targets that belong to the rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from depaudit.model import Finding
+from depaudit.rules.base import RuleContext, RuleInfo
+from depaudit.rules.findings import because, finding
+from depaudit.rules.network_targets import classify, targets
+
+
+def network_leftovers(info: RuleInfo, ctx: RuleContext, what: str) -> Iterator[Finding]:
+    allow = {a.lower() for a in ctx.allow(info.id)}
+    training = targets(ctx.training)
+    for item, target in sorted(targets(ctx.serving).items()):
+        rule, entry = classify(target, ctx.knowledge)
+        if rule != info.id or entry is None or item.lower() in allow:
+            continue
+        other = training.get(item)
+        yield finding(
+            info,
+            "leftover",
+            item,
+            f"serving reaches {what} {item}{because(entry.reason)}",
+            severity=entry.severity if info.id != "DA401" else "high",
+            training=other.fact.target if other else "",
+            serving=target.fact.target,
+            file=target.fact.file,
+            line=target.fact.line,
+        )
