@@ -50,7 +50,9 @@ def format_chain(chain: Chain) -> str:
             parts.append(step.file)
         else:
             prev = chain[i - 1].file
-            parts.append(f"{step.file} (imported at {prev}:{step.line})" if step.line else step.file)
+            parts.append(
+                f"{step.file} (imported at {prev}:{step.line})" if step.line else step.file
+            )
     return " -> ".join(parts)
 
 

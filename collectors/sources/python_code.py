@@ -164,8 +164,11 @@ class PythonCodeSource:
             tree = ast.parse(text, filename=path)
         except SyntaxError as exc:
             return error(path, f"Python syntax error: {exc.msg}", exc.lineno or 0)
-        except (ValueError, RecursionError, MemoryError) as exc:
-            return error(path, f"cannot parse Python: {exc or type(exc).__name__}")
+        except ValueError as exc:
+            return error(path, f"cannot parse Python: {exc}")
+        except (RecursionError, MemoryError):
+            # the parser gives up on pathological nesting with one of these
+            return error(path, "cannot parse Python: too deeply nested")
         try:
             return SourceResult((self._module(tree, text, path),))
         except RecursionError:
@@ -313,7 +316,10 @@ class PythonCodeSource:
         if not call.args:
             return None
         first = call.args[0]
-        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)) or not first.value:
+        if (
+            not (isinstance(first, ast.Constant) and isinstance(first.value, str))
+            or not first.value
+        ):
             return None
         name = first.value
         if name.startswith("."):

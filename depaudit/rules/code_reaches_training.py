@@ -35,7 +35,11 @@ class CodeReachesTraining:
             behind = sorted(
                 m for m in reached if m != module and any(s.module == module for s in code.reach[m])
             )
-            more = f"; it pulls in {len(behind)} more training module(s): {', '.join(behind[:5])}" if behind else ""
+            more = (
+                f"; it pulls in {len(behind)} more training module(s): {', '.join(behind[:5])}"
+                if behind
+                else ""
+            )
             entering = chain[-2]
             yield finding(
                 self.info,

@@ -49,7 +49,8 @@ class TrainingCallInServing:
                 serving=call.name,
                 file=file,
                 line=call.line,
-                evidence=format_chain(code.reach[module]) + f" calls {call.name}() at line {call.line}",
+                evidence=format_chain(code.reach[module])
+                + f" calls {call.name}() at line {call.line}",
             )
 
 

@@ -1,0 +1,269 @@
+"""The Python code source: one CodeModule per file, read with ast, never executed."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from collectors.sources.python_code import SOURCE, module_name
+from depaudit.model import CodeModule, ImportRef, ParseError
+
+
+def parse(text: str, path: str) -> CodeModule:
+    facts = SOURCE.parse(textwrap.dedent(text), path).facts
+    assert len(facts) == 1
+    fact = facts[0]
+    assert isinstance(fact, CodeModule), fact
+    return fact
+
+
+def names(mod: CodeModule) -> list[str]:
+    return [i.name for i in mod.imports]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("serving/app.py", "serving.app"),
+        ("serving/__init__.py", "serving"),
+        ("src/mypkg/features.py", "mypkg.features"),
+        ("services/api/src/api/app.py", "api.app"),
+        ("serve.py", "serve"),
+        ("my-scripts/run.py", None),
+        ("notebooks/01_explore.py", None),
+        ("pkg/class.py", None),
+        ("README.md", None),
+    ],
+)
+def test_module_name(path: str, expected: str | None) -> None:
+    assert module_name(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "read"),
+    [
+        ("serving/app.py", True),
+        ("training/train.py", True),
+        ("tests/test_app.py", False),
+        ("serving/tests/helpers.py", False),
+        ("serving/test_app.py", False),
+        ("serving/app_test.py", False),
+        ("conftest.py", False),
+        ("setup.py", False),  # a program: never read, never run
+        ("serving/app.pyc", False),
+        ("serving/app.txt", False),
+    ],
+)
+def test_matches(path: str, read: bool) -> None:
+    assert SOURCE.matches(path) is read
+
+
+def test_fastapi_app_imports_calls_and_app_object() -> None:
+    mod = parse(
+        '''
+        """Prediction API."""
+        from __future__ import annotations
+
+        import logging
+        import numpy as np
+        from fastapi import FastAPI
+        from sklearn.model_selection import train_test_split as tts
+        import wandb
+
+        from common.features import preprocess
+
+        app = FastAPI(title="churn")
+        log = logging.getLogger(__name__)
+
+
+        @app.post("/predict")
+        def predict(payload: dict) -> dict:
+            wandb.init(project="churn")
+            x = preprocess(payload)
+            a, b = tts(x)
+            scaler.fit_transform(x)
+            make_model().fit(x)
+            model.predict(x)
+            return {"y": np.asarray(x).tolist()}
+        ''',
+        "serving/app.py",
+    )
+    assert mod.module == "serving.app" and not mod.is_package
+    assert names(mod) == [
+        "__future__.annotations",
+        "logging",
+        "numpy",
+        "fastapi.FastAPI",
+        "sklearn.model_selection.train_test_split",
+        "wandb",
+        "common.features.preprocess",
+    ]
+    assert [(c.name, c.line) for c in mod.calls] == [
+        ("wandb.init", 19),
+        ("sklearn.model_selection.train_test_split", 21),
+        ("scaler.fit_transform", 22),
+        (".fit", 23),
+    ]
+    assert mod.app_objects == ("FastAPI:app",)
+    assert [d.name for d in mod.definitions] == ["predict"]
+    assert mod.definitions[0].body.startswith('@app.post("/predict")')
+
+
+def test_relative_imports_resolve_against_the_module() -> None:
+    mod = parse(
+        """
+        from ..common import io
+        from . import schemas
+        from .routes.v1 import router
+        from ... import too_far
+        """,
+        "serving/api/app.py",
+    )
+    assert names(mod) == [
+        "serving.common.io",
+        "serving.api.schemas",
+        "serving.api.routes.v1.router",
+    ]
+
+
+def test_relative_import_in_package_init_and_src_layout() -> None:
+    mod = parse("from .core import Model\nfrom . import utils\n", "src/mypkg/__init__.py")
+    assert mod.module == "mypkg" and mod.is_package
+    assert names(mod) == ["mypkg.core.Model", "mypkg.utils"]
+
+
+def test_dynamic_imports_with_literal_names() -> None:
+    mod = parse(
+        """
+        import importlib
+        from importlib import import_module
+
+        handler = importlib.import_module("training.tune")
+        other = import_module(".plugins", __package__)
+        legacy = __import__("optuna")
+        unknown = importlib.import_module(name_from_config)
+        """,
+        "serving/loader.py",
+    )
+    dynamic = [(i.name, i.line) for i in mod.imports if i.dynamic]
+    assert dynamic == [("training.tune", 5), ("serving.plugins", 6), ("optuna", 7)]
+
+
+def test_type_checking_imports_are_not_runtime_imports() -> None:
+    mod = parse(
+        """
+        from typing import TYPE_CHECKING
+        if TYPE_CHECKING:
+            import torch
+        else:
+            import numpy
+        """,
+        "serving/types.py",
+    )
+    assert names(mod) == ["typing.TYPE_CHECKING", "numpy"]
+
+
+def test_renamed_copy_hashes_the_same_and_docstrings_do_not_count() -> None:
+    train = parse(
+        '''
+        def preprocess(df):
+            """Training version."""
+            df = df.fillna(0)  # keep zeros
+            return df / 255.0
+        ''',
+        "training/features.py",
+    )
+    serve = parse(
+        """
+        def prepare_request(df):
+            df = df.fillna(0)
+            return (df / 255.0)
+        """,
+        "serving/features.py",
+    )
+    (t,) = train.definitions
+    (s,) = serve.definitions
+    assert t.body_hash == s.body_hash
+    assert s.name == "prepare_request" and s.kind == "function" and s.line == 2
+    changed = parse("def preprocess(df):\n    return df / 256.0\n", "x.py").definitions[0]
+    assert changed.body_hash != t.body_hash
+
+
+def test_app_objects_of_several_frameworks() -> None:
+    mod = parse(
+        """
+        import bentoml
+        import gradio as gr
+        from flask import Flask
+        from ray import serve
+        from kserve import Model
+
+        flask_app = Flask(__name__)
+        svc = bentoml.Service("iris")
+        demo = gr.Interface(fn=None, inputs="text", outputs="text")
+
+        @serve.deployment(num_replicas=2)
+        class Predictor:
+            pass
+
+        class Iris(Model):
+            pass
+        """,
+        "serving/apps.py",
+    )
+    assert mod.app_objects == (
+        "Flask:flask_app",
+        "bentoml.Service:svc",
+        "gradio:demo",
+        "kserve:Iris",
+        "ray.serve:Predictor",
+    )
+
+
+def test_secrets_in_definition_bodies_are_masked() -> None:
+    mod = parse(
+        """
+        def client():
+            return connect(token="ghp_abcdefghijklmnopqrstuvwxyz0123456789")
+        """,
+        "serving/client.py",
+    )
+    assert "ghp_abcdefghijklmnopqrstuvwxyz0123456789" not in mod.definitions[0].body
+
+
+def test_huge_definition_body_is_capped() -> None:
+    body = "def big():\n" + "".join(f"    x{i} = {i}\n" for i in range(5000))
+    (d,) = parse(body, "serving/big.py").definitions
+    assert len(d.body) < 21_000 and d.body.endswith("(truncated by depaudit)")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        ("def predict(x:\n    return x\n", 1, "syntax error"),
+        ("import os\n\nprint 'python 2'\n", 3, "syntax error"),
+        ("x = 1\n\x00\n", 0, "null bytes"),
+        ("def f():\n    return " + "(" * 300 + ")" * 300 + "\n", 2, "nested"),
+        ("x = " + "-" * 100_000 + "1\n", 0, "too deeply nested"),
+    ],
+)
+def test_broken_files_give_one_parse_error(text: str, line: int, says: str) -> None:
+    facts = SOURCE.parse(text, "serving/broken.py").facts
+    assert len(facts) == 1
+    err = facts[0]
+    assert isinstance(err, ParseError)
+    assert err.file == "serving/broken.py" and "\n" not in err.message
+    assert err.line == line and says in err.message
+
+
+def test_bom_and_crlf_files_parse() -> None:
+    mod = parse("\ufeffimport os\r\ndef f():\r\n    return os.sep\r\n", "serving/win.py")
+    assert names(mod) == ["os"]
+    assert mod.definitions[0].body == "def f():\n    return os.sep"
+
+
+def test_module_that_is_not_importable_keeps_a_readable_name() -> None:
+    mod = parse("import pandas\n", "notebooks/01_explore.py")
+    assert mod.module == "notebooks.01_explore"
+    assert mod.imports == (ImportRef("pandas", 1),)
