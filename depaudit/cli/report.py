@@ -1,0 +1,195 @@
+"""``depaudit report`` and ``depaudit history``: read the store, print a report.
+
+Both open the store read-only; an unknown repo or commit is one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from depaudit.cli.app import app, fail, normalize_db_url
+
+if TYPE_CHECKING:
+    from depaudit.store.reader import StoreReader
+
+REPORT_FORMATS = ("csv", "json", "markdown", "sarif")
+HISTORY_FORMATS = ("table", "csv", "json")
+HISTORY_STATUSES = ("shared", "drift", "leftover")
+HISTORY_SEVERITIES = ("high", "medium", "low", "info")
+
+
+def _open_reader(db: str | None) -> StoreReader:
+    from depaudit.store.engine import StoreError
+    from depaudit.store.reader import StoreReader
+
+    url = normalize_db_url(db)
+    try:
+        return StoreReader(url)
+    except StoreError as exc:
+        fail(str(exc))
+    except Exception as exc:  # unreachable server, not a database file
+        fail(f"cannot open the store: {' '.join(str(exc).split())[:200]}")
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, "utf-8")
+    except OSError as exc:
+        fail(f"{output}: cannot write report: {exc.strerror}")
+
+
+@app.command()
+def report(
+    format: Annotated[str, typer.Option("--format", "-f", help="csv, json, markdown or sarif.")],
+    db: Annotated[
+        str | None,
+        typer.Option(help="Store URL or SQLite file (default: $DEPAUDIT_DB, else embedded)."),
+    ] = None,
+    repo: Annotated[
+        str | None, typer.Option(help="Repository name (may be omitted when the store holds one).")
+    ] = None,
+    commit: Annotated[
+        str | None, typer.Option(help="Commit sha or prefix (default: the collected head).")
+    ] = None,
+    all_commits: Annotated[
+        bool, typer.Option("--all-commits", help="Findings of every collected commit.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
+    ] = None,
+) -> None:
+    """Export the findings of a collected commit (default: the head) as CSV, JSON, Markdown or SARIF."""
+    if format not in REPORT_FORMATS:
+        fail(f"--format must be one of {', '.join(REPORT_FORMATS)} (got {format!r})")
+    if commit and all_commits:
+        fail("give --commit or --all-commits, not both")
+    from depaudit.reports import report_for
+    from depaudit.store.engine import StoreError
+
+    reader = _open_reader(db)
+    try:
+        info = reader.repo(repo)
+        if all_commits:
+            rows = list(reader.findings_all_commits(info.name))
+            meta: dict[str, Any] = {"repo": info.name, "commit": "", "all_commits": True}
+        else:
+            target = reader.commit(info.name, commit) if commit else reader.head(info.name)
+            if target is None:
+                fail(f"repo {info.name!r} has no collected commit yet")
+            rows = reader.findings_at(info.name, target.sha)
+            meta = {"repo": info.name, "commit": target.sha, "committed_at": target.committed_at}
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        reader.close()
+    try:
+        renderer = report_for(format)
+    except (ValueError, ImportError):
+        fail(f"the {format} report is not available in this build")
+    text = renderer.render(rows, meta=meta) if format == "json" else renderer.render(rows)  # type: ignore[call-arg]
+    _write(text, output)
+
+
+@app.command()
+def history(
+    db: Annotated[
+        str | None,
+        typer.Option(help="Store URL or SQLite file (default: $DEPAUDIT_DB, else embedded)."),
+    ] = None,
+    repo: Annotated[
+        str | None, typer.Option(help="Repository name (may be omitted when the store holds one).")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+) -> None:
+    """Per collected commit: how many shared / drift / leftover findings, by severity."""
+    if format not in HISTORY_FORMATS:
+        fail(f"--format must be one of {', '.join(HISTORY_FORMATS)} (got {format!r})")
+    from depaudit.store.engine import StoreError
+
+    reader = _open_reader(db)
+    try:
+        info = reader.repo(repo)
+        timeline = reader.timeline(info.name)
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        reader.close()
+    rows = [_history_row(info.name, point) for point in timeline]
+    if format == "json":
+        text = json.dumps({"repo": info.name, "commits": rows}, indent=2, ensure_ascii=False) + "\n"
+    elif format == "csv":
+        text = _history_csv(rows)
+    else:
+        text = _history_table(rows)
+    _write(text, output)
+
+
+def _history_row(repo: str, point: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "repo": repo,
+        "commit": point["sha"],
+        "committed_at": point["committed_at"],
+        "author": point["author"],
+        "summary": point["summary"],
+    }
+    for status in HISTORY_STATUSES:
+        per = point["counts"].get(status, {})
+        for severity in HISTORY_SEVERITIES:
+            row[f"{status}_{severity}"] = int(per.get(severity, 0))
+    row["errors"] = sum(point["counts"].get("error", {}).values())
+    return row
+
+
+def _history_columns() -> list[str]:
+    cols = ["repo", "commit", "committed_at", "author", "summary"]
+    cols += [f"{st}_{sev}" for st in HISTORY_STATUSES for sev in HISTORY_SEVERITIES]
+    return [*cols, "errors"]
+
+
+def _history_csv(rows: Sequence[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=_history_columns(), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _history_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Plain aligned text: commit, date, then status counts as high/medium/low/info."""
+    header = [
+        "commit",
+        "committed_at",
+        *(f"{s} h/m/l/i" for s in HISTORY_STATUSES),
+        "errors",
+        "summary",
+    ]
+    lines = [header]
+    for row in rows:
+        cells = [row["commit"][:12], row["committed_at"]]
+        for status in HISTORY_STATUSES:
+            cells.append("/".join(str(row[f"{status}_{sev}"]) for sev in HISTORY_SEVERITIES))
+        cells += [str(row["errors"]), row["summary"][:60]]
+        lines.append(cells)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    out = []
+    for line in lines:
+        out.append(
+            "  ".join(cell.ljust(w) for cell, w in zip(line[:-1], widths, strict=True))
+            + "  "
+            + line[-1]
+        )
+    if len(lines) == 1:
+        out.append("(no collected commits)")
+    return "\n".join(s.rstrip() for s in out) + "\n"

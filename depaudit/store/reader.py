@@ -1,0 +1,405 @@
+"""Read-side API of the store, for ``depaudit report`` / ``history`` and the dashboard.
+
+Everything here opens the store read-only (a SQLite file is opened with ``mode=ro``) and
+returns plain dataclasses, dicts and lists: no SQLAlchemy rows, no pandas. Commits
+rewritten away by a force-push (``reachable = False``) are left out unless asked for.
+
+Errors a user can cause (an unknown repo or commit) raise :class:`UnknownRepo` /
+:class:`UnknownCommit` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from depaudit.model import EnvironmentSnapshot, Finding
+from depaudit.reports.base import ReportRow
+from depaudit.store import schema as s
+from depaudit.store.engine import StoreError, open_engine
+
+_FINDING_FIELDS = (
+    "status",
+    "kind",
+    "item",
+    "severity",
+    "rule",
+    "message",
+    "training_env",
+    "serving_env",
+    "training",
+    "serving",
+    "file",
+    "line",
+    "evidence",
+)
+
+
+class UnknownRepo(StoreError):
+    pass
+
+
+class UnknownCommit(StoreError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RepoInfo:
+    id: int
+    name: str
+    path: str
+    url: str
+    branch: str
+    head_sha: str | None  # last collected commit of the branch
+    last_collected_at: str | None  # ISO 8601 UTC
+    last_run: dict[
+        str, Any
+    ]  # {"commits", "states_new", "findings_new", "findings_resolved", "unreachable", "seconds"}
+    shallow: bool
+    commit_count: int  # reachable commits
+
+
+@dataclass(frozen=True, slots=True)
+class CommitRow:
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    committed_at: str  # ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ"
+    summary: str
+    seq: int  # walk order (oldest first)
+    state_id: int
+    reachable: bool
+
+    @property
+    def author(self) -> str:
+        return (
+            f"{self.author_name} <{self.author_email}>" if self.author_email else self.author_name
+        )
+
+
+def _finding(row: Any) -> Finding:
+    return Finding(**{name: getattr(row, name) for name in _FINDING_FIELDS})
+
+
+class StoreReader:
+    """Read-only access to a store by URL (or an existing engine)."""
+
+    def __init__(self, url_or_engine: str | Engine) -> None:
+        self.engine = (
+            open_engine(url_or_engine, read_only=True)
+            if isinstance(url_or_engine, str)
+            else url_or_engine
+        )
+        with self.engine.connect() as conn:
+            version = s.current_version(conn)
+        if version == 0:
+            raise StoreError("the database is not a depaudit store (run `depaudit collect` first)")
+        if version > s.SCHEMA_VERSION:
+            raise StoreError(
+                f"the store has schema version {version}, newer than this depaudit; upgrade depaudit"
+            )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---------------------------------------------------------------- repos
+    def list_repos(self) -> list[RepoInfo]:
+        """Every collected repository, by name."""
+        r, c = s.repos.c, s.commits.c
+        counts = (
+            select(c.repo_id, func.count().label("n"))
+            .where(c.reachable.is_(True))
+            .group_by(c.repo_id)
+            .subquery()
+        )
+        query = (
+            select(s.repos, counts.c.n).outerjoin(counts, counts.c.repo_id == r.id).order_by(r.name)
+        )
+        with self.engine.connect() as conn:
+            return [
+                RepoInfo(
+                    id=int(row.id),
+                    name=row.name,
+                    path=row.path or "",
+                    url=row.url or "",
+                    branch=row.branch or "",
+                    head_sha=row.head_sha,
+                    last_collected_at=row.last_collected_at,
+                    last_run=json.loads(row.last_run) if row.last_run else {},
+                    shallow=bool(row.shallow),
+                    commit_count=int(row.n or 0),
+                )
+                for row in conn.execute(query)
+            ]
+
+    def repo(self, name: str | None = None) -> RepoInfo:
+        """The repo called ``name``; with None, the only repo of the store."""
+        repos = self.list_repos()
+        if name is None:
+            if len(repos) == 1:
+                return repos[0]
+            if not repos:
+                raise UnknownRepo("the store holds no repository yet (run `depaudit collect PATH`)")
+            names = ", ".join(r.name for r in repos)
+            raise UnknownRepo(
+                f"the store holds several repositories; choose one with --repo ({names})"
+            )
+        for repo in repos:
+            if repo.name == name:
+                return repo
+        known = ", ".join(r.name for r in repos) or "none"
+        raise UnknownRepo(f"no repository {name!r} in the store (known: {known})")
+
+    # -------------------------------------------------------------- commits
+    def commits(self, repo: str | None, *, include_unreachable: bool = False) -> list[CommitRow]:
+        """The repo's commits in walk order (oldest first)."""
+        info = self.repo(repo)
+        c = s.commits.c
+        query = select(s.commits).where(c.repo_id == info.id).order_by(c.seq)
+        if not include_unreachable:
+            query = query.where(c.reachable.is_(True))
+        with self.engine.connect() as conn:
+            return [_commit_row(row) for row in conn.execute(query)]
+
+    def head(self, repo: str | None) -> CommitRow | None:
+        """The last collected commit of the repo's branch, or None before any collect."""
+        info = self.repo(repo)
+        if not info.head_sha:
+            return None
+        return self.commit(info.name, info.head_sha)
+
+    def commit(self, repo: str | None, sha: str) -> CommitRow:
+        """A commit by full sha or unambiguous prefix (4+ hex digits); reachable ones first."""
+        info = self.repo(repo)
+        prefix = sha.strip().lower()
+        if len(prefix) < 4 or any(ch not in "0123456789abcdef" for ch in prefix):
+            raise UnknownCommit(f"{sha!r} is not a commit sha (give at least 4 hex digits)")
+        c = s.commits.c
+        query = (
+            select(s.commits)
+            .where(c.repo_id == info.id, c.sha.startswith(prefix, autoescape=True))
+            .order_by(c.reachable.desc(), c.seq)
+            .limit(20)
+        )
+        with self.engine.connect() as conn:
+            rows = [_commit_row(row) for row in conn.execute(query)]
+        if not rows:
+            raise UnknownCommit(f"no commit {sha!r} collected for repo {info.name!r}")
+        reachable = [r for r in rows if r.reachable] or rows
+        if len({r.sha for r in reachable}) > 1:
+            raise UnknownCommit(f"commit prefix {sha!r} is ambiguous in repo {info.name!r}")
+        return reachable[0]
+
+    # ------------------------------------------------------------- findings
+    def findings_at(self, repo: str | None, sha: str) -> list[ReportRow]:
+        """The findings of one commit, as report rows (repo, commit, committed_at, introduced_in)."""
+        info = self.repo(repo)
+        commit = self.commit(info.name, sha)
+        f, r = s.findings.c, s.finding_runs.c
+        with self.engine.connect() as conn:
+            rows = list(
+                conn.execute(
+                    select(s.findings).where(f.state_id == commit.state_id).order_by(f.position)
+                )
+            )
+            runs = conn.execute(
+                select(r.key, r.start_seq, r.start_sha, r.reachable).where(
+                    r.repo_id == info.id,
+                    r.start_seq <= commit.seq,
+                    (r.end_seq.is_(None)) | (r.end_seq >= commit.seq),
+                )
+            )
+            introduced: dict[str, tuple[int, str]] = {}
+            for key, start_seq, start_sha, run_reachable in runs:
+                if commit.reachable and not run_reachable:
+                    continue
+                # an unreachable commit may be covered by a run that continues into the new
+                # history and by one that began in the abandoned part: the later start wins
+                if key not in introduced or start_seq > introduced[key][0]:
+                    introduced[key] = (int(start_seq), str(start_sha))
+        return [
+            ReportRow(
+                _finding(row),
+                repo=info.name,
+                commit=commit.sha,
+                committed_at=commit.committed_at,
+                introduced_in=introduced.get(row.key, (0, ""))[1],
+            )
+            for row in rows
+        ]
+
+    def findings_all_commits(self, repo: str | None) -> Iterator[ReportRow]:
+        """The findings of every reachable commit, oldest commit first.
+
+        Each state's findings are read once and each finding's run found by bisection,
+        so the cost is the size of the output, not commits × queries.
+        """
+        info = self.repo(repo)
+        commits = self.commits(info.name)
+        f, r = s.findings.c, s.finding_runs.c
+        by_state: dict[int, list[tuple[str, Finding]]] = defaultdict(list)
+        runs: dict[str, list[tuple[int, int, str]]] = defaultdict(list)  # key -> (start, end, sha)
+        state_ids = sorted({c.state_id for c in commits})
+        with self.engine.connect() as conn:
+            for chunk in _chunks(state_ids, 500):
+                query = (
+                    select(s.findings).where(f.state_id.in_(chunk)).order_by(f.state_id, f.position)
+                )
+                for row in conn.execute(query):
+                    by_state[int(row.state_id)].append((row.key, _finding(row)))
+            query2 = select(r.key, r.start_seq, r.end_seq, r.start_sha).where(
+                r.repo_id == info.id, r.reachable.is_(True)
+            )
+            for key, start, end, start_sha in conn.execute(query2):
+                runs[key].append(
+                    (int(start), int(end) if end is not None else 1 << 62, str(start_sha))
+                )
+        starts = {k: sorted(v) for k, v in runs.items()}
+        start_keys = {k: [x[0] for x in v] for k, v in starts.items()}
+        for commit in commits:
+            for key, finding in by_state.get(commit.state_id, ()):
+                introduced = ""
+                if key in starts:
+                    i = bisect.bisect_right(start_keys[key], commit.seq) - 1
+                    if i >= 0 and starts[key][i][1] >= commit.seq:
+                        introduced = starts[key][i][2]
+                yield ReportRow(
+                    finding,
+                    repo=info.name,
+                    commit=commit.sha,
+                    committed_at=commit.committed_at,
+                    introduced_in=introduced,
+                )
+
+    def environments_at(self, repo: str | None, sha: str) -> list[EnvironmentSnapshot]:
+        """The environment snapshots of one commit, in the order they were found."""
+        info = self.repo(repo)
+        commit = self.commit(info.name, sha)
+        se, e = s.state_environments.c, s.environments.c
+        query = (
+            select(e.data)
+            .join(s.state_environments, se.environment_id == e.id)
+            .where(se.state_id == commit.state_id)
+            .order_by(se.position)
+        )
+        with self.engine.connect() as conn:
+            return [
+                EnvironmentSnapshot.from_dict(json.loads(data)) for (data,) in conn.execute(query)
+            ]
+
+    def state_at(self, repo: str | None, sha: str) -> dict[str, Any]:
+        """How the commit's environments were found:
+        ``{"config_origin": str, "config_errors": [[file, message], ...], "unassigned": [path, ...],
+        "finding_count": int}``."""
+        info = self.repo(repo)
+        commit = self.commit(info.name, sha)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(s.states).where(s.states.c.id == commit.state_id)).one()
+        return {
+            "config_origin": row.config_origin,
+            "config_errors": json.loads(row.config_errors),
+            "unassigned": json.loads(row.unassigned),
+            "finding_count": int(row.finding_count),
+        }
+
+    def timeline(self, repo: str | None) -> list[dict[str, Any]]:
+        """One dict per reachable commit, oldest first::
+
+            {"sha": str, "seq": int, "committed_at": "YYYY-MM-DDTHH:MM:SSZ", "author": "Name <email>",
+             "summary": str, "total": int,
+             "counts": {status: {severity: n}}}   # only non-zero entries
+
+        Counts are computed once per distinct state, not per commit.
+        """
+        info = self.repo(repo)
+        commits = self.commits(info.name)
+        f = s.findings.c
+        counts: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+        state_ids = sorted({c.state_id for c in commits})
+        with self.engine.connect() as conn:
+            for chunk in _chunks(state_ids, 500):
+                query = (
+                    select(f.state_id, f.status, f.severity, func.count())
+                    .where(f.state_id.in_(chunk))
+                    .group_by(f.state_id, f.status, f.severity)
+                )
+                for sid, status, severity, n in conn.execute(query):
+                    counts[int(sid)][status][severity] = int(n)
+        out = []
+        for c in commits:
+            per = {status: dict(sev) for status, sev in counts.get(c.state_id, {}).items()}
+            out.append(
+                {
+                    "sha": c.sha,
+                    "seq": c.seq,
+                    "committed_at": c.committed_at,
+                    "author": c.author,
+                    "summary": c.summary,
+                    "total": sum(sum(v.values()) for v in per.values()),
+                    "counts": per,
+                }
+            )
+        return out
+
+    def finding_history(self, repo: str | None, key: str) -> list[dict[str, Any]]:
+        """The runs of one finding key, oldest first::
+
+        {"start_sha", "start_committed_at", "end_sha" (last commit with it, None: still open),
+         "resolved_sha" (first commit without it, None: not resolved), "resolved_at",
+         "reachable": bool}
+        """
+        info = self.repo(repo)
+        r, c = s.finding_runs.c, s.commits.c
+        with self.engine.connect() as conn:
+            runs = list(
+                conn.execute(
+                    select(s.finding_runs)
+                    .where(r.repo_id == info.id, r.key == key)
+                    .order_by(r.start_seq)
+                )
+            )
+            shas = {x.start_sha for x in runs} | {x.resolved_sha for x in runs if x.resolved_sha}
+            dates = dict(
+                conn.execute(
+                    select(c.sha, c.committed_at).where(
+                        c.repo_id == info.id, c.sha.in_(sorted(shas))
+                    )
+                )
+            )
+        return [
+            {
+                "start_sha": x.start_sha,
+                "start_committed_at": dates.get(x.start_sha, ""),
+                "end_sha": x.end_sha,
+                "resolved_sha": x.resolved_sha,
+                "resolved_at": dates.get(x.resolved_sha, "") if x.resolved_sha else None,
+                "reachable": bool(x.reachable),
+            }
+            for x in runs
+        ]
+
+
+def _commit_row(row: Any) -> CommitRow:
+    return CommitRow(
+        sha=row.sha,
+        parents=tuple(row.parents.split()),
+        author_name=row.author_name,
+        author_email=row.author_email,
+        committed_at=row.committed_at,
+        summary=row.summary,
+        seq=int(row.seq),
+        state_id=int(row.state_id),
+        reachable=bool(row.reachable),
+    )
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,209 @@
+"""The store's tables (SQLAlchemy Core) and its migration path.
+
+Layout (DESIGN.md §7): a commit points at a *state* (the environments and findings of
+its tree); states are deduplicated per repo by content hash and environments globally,
+so a history of 10,000 commits with 50 distinct environment states stores 50 states.
+``finding_runs`` records, per finding key, each unbroken run of reachable commits that
+have it: the run's first commit is the finding's ``introduced_in``, the commit after its
+last is where it was resolved.
+
+``migrate(engine)`` creates a new store or upgrades an old one step by step; every
+version ever released keeps its step in :data:`MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+    select,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+repos = Table(
+    "repos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("path", Text, nullable=False, default=""),
+    Column("url", Text, nullable=False, default=""),
+    Column("branch", String(255), nullable=False, default=""),
+    Column("head_sha", String(64), nullable=True),  # last commit stored (resume point)
+    Column("since", String(64), nullable=True),  # --since of the first collect, if any
+    Column("shallow", Boolean, nullable=False, default=False),
+    Column("last_collected_at", String(32), nullable=True),  # ISO 8601 UTC
+    Column("last_run", Text, nullable=True),  # JSON stats of the last collect
+)
+
+states = Table(
+    "states",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("repo_id", Integer, ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("config_origin", String(64), nullable=False, default=""),
+    Column("config_errors", Text, nullable=False, default="[]"),  # JSON [[file, message], ...]
+    Column("unassigned", Text, nullable=False, default="[]"),  # JSON [path, ...]
+    Column("finding_count", Integer, nullable=False, default=0),
+    UniqueConstraint("repo_id", "content_hash", name="uq_states_repo_hash"),
+)
+
+environments = Table(
+    "environments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("content_hash", String(64), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("data", Text, nullable=False),  # JSON of EnvironmentSnapshot.to_dict()
+)
+
+state_environments = Table(
+    "state_environments",
+    metadata,
+    Column("state_id", Integer, ForeignKey("states.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("environment_id", Integer, ForeignKey("environments.id"), nullable=False),
+)
+
+commits = Table(
+    "commits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("repo_id", Integer, ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
+    Column("sha", String(64), nullable=False),
+    Column("parents", Text, nullable=False, default=""),  # space-separated shas
+    Column("author_name", Text, nullable=False, default=""),
+    Column("author_email", Text, nullable=False, default=""),
+    Column("committed_at", String(32), nullable=False, default=""),  # ISO 8601 UTC
+    Column("summary", Text, nullable=False, default=""),
+    Column("seq", Integer, nullable=False),  # walk order within the repo
+    Column("state_id", Integer, ForeignKey("states.id"), nullable=False),
+    Column("env_signature", String(96), nullable=False),  # lets a later run reuse states
+    Column("reachable", Boolean, nullable=False, default=True),
+    UniqueConstraint("repo_id", "sha", name="uq_commits_repo_sha"),
+    Index("ix_commits_repo_seq", "repo_id", "seq"),
+    Index("ix_commits_repo_signature", "repo_id", "env_signature"),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("state_id", Integer, ForeignKey("states.id", ondelete="CASCADE"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("item", Text, nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("rule", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("training_env", String(255), nullable=False, default=""),
+    Column("serving_env", String(255), nullable=False, default=""),
+    Column("training", Text, nullable=False, default=""),
+    Column("serving", Text, nullable=False, default=""),
+    Column("file", Text, nullable=False, default=""),
+    Column("line", Integer, nullable=False, default=0),
+    Column("evidence", Text, nullable=False, default=""),
+    Column("position", Integer, nullable=False),  # order of compare_all's sorted output
+    Index("ix_findings_state", "state_id"),
+)
+
+finding_runs = Table(
+    "finding_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("repo_id", Integer, ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("start_seq", Integer, nullable=False),
+    Column("start_sha", String(64), nullable=False),
+    Column("end_seq", Integer, nullable=True),  # last commit that has it; NULL: still open
+    Column("end_sha", String(64), nullable=True),
+    Column("resolved_seq", Integer, nullable=True),  # first commit without it
+    Column("resolved_sha", String(64), nullable=True),
+    Column("reachable", Boolean, nullable=False, default=True),
+    Index("ix_runs_repo_key", "repo_id", "key"),
+    Index("ix_runs_repo_start", "repo_id", "start_seq"),
+)
+
+locks = Table(
+    "locks",
+    metadata,
+    Column("repo_name", String(255), primary_key=True),
+    Column("holder", String(255), nullable=False),  # host:pid:token
+    Column("acquired_at", Integer, nullable=False),  # unix seconds
+    Column("heartbeat_at", Integer, nullable=False),
+)
+
+
+class SchemaError(Exception):
+    """The store was written by a newer depaudit, or is not a depaudit store."""
+
+
+def current_version(conn: Connection) -> int:
+    """0 for an empty database, else the stored schema version."""
+    if not inspect(conn).has_table("meta"):
+        return 0
+    row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
+    if row is None:
+        return 0
+    try:
+        return int(row[0])
+    except ValueError:
+        raise SchemaError(f"meta.schema_version is not a number: {row[0]!r}") from None
+
+
+def _create_v1(conn: Connection) -> None:
+    metadata.create_all(conn)
+
+
+# version reached -> step from the version before it. A future schema change adds
+# ``2: _v1_to_v2`` (ALTER TABLE ... via conn.execute) and bumps SCHEMA_VERSION.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _create_v1,
+}
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the store at ``engine`` to :data:`SCHEMA_VERSION`; returns the version."""
+    with engine.begin() as conn:
+        version = current_version(conn)
+        if version > SCHEMA_VERSION:
+            raise SchemaError(
+                f"the store has schema version {version}, newer than this depaudit ({SCHEMA_VERSION}); upgrade depaudit"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[target](conn)
+            _set_version(conn, target)
+    return SCHEMA_VERSION
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    updated = conn.execute(
+        meta.update().where(meta.c.key == "schema_version").values(value=str(version))
+    ).rowcount
+    if not updated:
+        conn.execute(meta.insert().values(key="schema_version", value=str(version)))

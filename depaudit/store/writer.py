@@ -1,0 +1,633 @@
+"""Collect-side writes: commits, deduplicated states, findings and finding runs.
+
+The writer buffers a batch of commits and writes it in ONE transaction together with
+the repo's resume point (``repos.head_sha``), so a collector killed at any moment leaves
+a store that is consistent at a batch boundary, and the next run resumes right after it.
+
+Finding runs are maintained incrementally. Invariant: the open (``end_seq IS NULL``)
+reachable runs of a repo are exactly the finding keys of the state of its stored head.
+A commit whose state equals its predecessor's changes no run, so run work grows with
+state *changes*, not with commits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from depaudit.model import EnvironmentSnapshot, Finding, content_hash
+from depaudit.store import schema as s
+from depaudit.store.engine import StoreError
+
+DEFAULT_BATCH_SIZE = 200
+DEFAULT_STALE_LOCK_SECONDS = 600
+
+
+class LockTimeout(StoreError):
+    """Another collector holds the repo's lock for longer than ``--lock-timeout``."""
+
+
+@dataclass(frozen=True, slots=True)
+class StateData:
+    """What a commit's tree amounts to: its environments and their findings."""
+
+    environments: tuple[EnvironmentSnapshot, ...]
+    findings: tuple[Finding, ...]
+    config_origin: str = ""
+    config_errors: tuple[tuple[str, str], ...] = ()  # (file, message)
+    unassigned: tuple[str, ...] = ()
+    env_hashes: tuple[str, ...] = field(default=(), compare=False)
+    content_hash: str = field(default="", compare=False)
+
+    @classmethod
+    def build(
+        cls,
+        environments: Sequence[EnvironmentSnapshot],
+        findings: Sequence[Finding],
+        *,
+        config_origin: str = "",
+        config_errors: Sequence[tuple[str, str]] = (),
+        unassigned: Sequence[str] = (),
+    ) -> StateData:
+        env_hashes = tuple(e.content_hash() for e in environments)
+        digest = content_hash(
+            {
+                "environments": list(env_hashes),
+                "findings": [f.to_dict() for f in findings],
+                "config_origin": config_origin,
+                "config_errors": [list(e) for e in config_errors],
+                "unassigned": list(unassigned),
+            }
+        )
+        return cls(
+            tuple(environments),
+            tuple(findings),
+            config_origin,
+            tuple(config_errors),
+            tuple(unassigned),
+            env_hashes,
+            digest,
+        )
+
+
+@dataclass(slots=True)
+class RunStats:
+    commits: int = 0
+    states_new: int = 0
+    findings_new: int = 0  # runs opened
+    findings_resolved: int = 0  # runs closed
+    unreachable: int = 0  # commits marked unreachable by a history rewrite
+    batches: int = 0
+
+
+@dataclass(slots=True)
+class _Head:
+    seq: int
+    sha: str
+    state_hash: str
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RepoWriter:
+    """Writes one repository's history. Use as a context manager (holds the repo lock)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        name: str,
+        *,
+        path: str = "",
+        url: str = "",
+        branch: str = "",
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        lock_timeout: float = 0.0,
+        stale_lock_seconds: float = DEFAULT_STALE_LOCK_SECONDS,
+    ) -> None:
+        self.engine = engine
+        self.name = name
+        self.batch_size = max(1, batch_size)
+        self.lock_timeout = lock_timeout
+        self.stale_lock_seconds = stale_lock_seconds
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stats = RunStats()
+        self._path, self._url, self._branch = path, url, branch
+        self._locked = False
+        self.repo_id = 0
+        self.head: _Head | None = None
+        self.next_seq = 0
+        self._sig_to_hash: dict[str, str] = {}
+        self._state_ids: dict[str, int] = {}
+        self._state_keys: dict[str, frozenset[str]] = {}
+        self._pending_states: dict[str, StateData] = {}
+        self._pending_commits: list[dict[str, Any]] = []
+        self._open_new: dict[str, dict[str, Any]] = {}  # runs opened in this batch
+        self._closed_new: list[dict[str, Any]] = []  # runs opened and closed in this batch
+        self._closes: list[dict[str, Any]] = []  # closes of runs already in the store
+        self._prev_keys: frozenset[str] = frozenset()
+
+    # ------------------------------------------------------------ lifecycle
+    def __enter__(self) -> RepoWriter:
+        s.migrate(self.engine)
+        self._acquire_lock()
+        try:
+            self._load()
+        except BaseException:
+            self._release_lock()
+            raise
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is None:
+                self.flush()
+        finally:
+            self._release_lock()
+
+    def _acquire_lock(self) -> None:
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            holder = self._try_lock()
+            if holder is None:
+                self._locked = True
+                return
+            if time.monotonic() >= deadline:
+                raise LockTimeout(
+                    f"repo {self.name!r} is being collected by another collector ({holder}); "
+                    f"waited {self.lock_timeout:g} s (--lock-timeout)"
+                )
+            time.sleep(min(0.5, max(0.05, deadline - time.monotonic())))
+
+    def _try_lock(self) -> str | None:
+        """None when acquired, else the holder that keeps it."""
+        now = int(time.time())
+        try:
+            with self.engine.begin() as conn:
+                row = conn.execute(select(s.locks).where(s.locks.c.repo_name == self.name)).first()
+                if row is None:
+                    conn.execute(
+                        insert(s.locks).values(
+                            repo_name=self.name,
+                            holder=self.holder,
+                            acquired_at=now,
+                            heartbeat_at=now,
+                        )
+                    )
+                    return None
+                if row.holder == self.holder or self._is_stale(row.holder, row.heartbeat_at, now):
+                    taken = conn.execute(
+                        update(s.locks)
+                        .where(s.locks.c.repo_name == self.name, s.locks.c.holder == row.holder)
+                        .values(holder=self.holder, acquired_at=now, heartbeat_at=now)
+                    ).rowcount
+                    return None if taken == 1 else str(row.holder)
+                return str(row.holder)
+        except IntegrityError:
+            return "a collector that started at the same moment"
+
+    def _is_stale(self, holder: str, heartbeat_at: int, now: int) -> bool:
+        host, _, rest = holder.partition(":")
+        pid = rest.partition(":")[0]
+        if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
+            return True  # its process is gone (killed): take over at once
+        return now - heartbeat_at > self.stale_lock_seconds
+
+    def _release_lock(self) -> None:
+        if not self._locked:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                s.locks.delete().where(
+                    s.locks.c.repo_name == self.name, s.locks.c.holder == self.holder
+                )
+            )
+        self._locked = False
+
+    def _load(self) -> None:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(s.repos).where(s.repos.c.name == self.name)).first()
+            if row is None:
+                self.repo_id = int(
+                    conn.execute(
+                        insert(s.repos).values(
+                            name=self.name,
+                            path=self._path,
+                            url=self._url,
+                            branch=self._branch,
+                            shallow=False,
+                        )
+                    ).inserted_primary_key[0]  # type: ignore[index]
+                )
+                return
+            self.repo_id = int(row.id)
+            head_sha = row.head_sha
+            for h, sid in conn.execute(
+                select(s.states.c.content_hash, s.states.c.id).where(
+                    s.states.c.repo_id == self.repo_id
+                )
+            ):
+                self._state_ids[h] = int(sid)
+            id_to_hash = {v: k for k, v in self._state_ids.items()}
+            for sig, sid in conn.execute(
+                select(s.commits.c.env_signature, s.commits.c.state_id)
+                .where(s.commits.c.repo_id == self.repo_id)
+                .distinct()
+            ):
+                self._sig_to_hash[sig] = id_to_hash[int(sid)]
+            max_seq = conn.execute(
+                select(func.max(s.commits.c.seq)).where(s.commits.c.repo_id == self.repo_id)
+            ).scalar()
+            self.next_seq = 0 if max_seq is None else int(max_seq) + 1
+            if head_sha:
+                self._set_head(conn, head_sha)
+
+    def _set_head(self, conn: Connection, sha: str | None) -> None:
+        if sha is None:
+            self.head, self._prev_keys = None, frozenset()
+            return
+        c = s.commits.c
+        row = conn.execute(
+            select(c.seq, c.sha, c.state_id).where(c.repo_id == self.repo_id, c.sha == sha)
+        ).first()
+        if row is None:
+            raise StoreError(
+                f"store is inconsistent: head {sha[:12]} of repo {self.name!r} has no commit row"
+            )
+        state_hash = next(h for h, i in self._state_ids.items() if i == row.state_id)
+        self.head = _Head(int(row.seq), str(row.sha), state_hash)
+        self._prev_keys = self._keys_of(conn, state_hash)
+
+    def _keys_of(self, conn: Connection | None, state_hash: str) -> frozenset[str]:
+        keys = self._state_keys.get(state_hash)
+        if keys is None:
+            if state_hash in self._pending_states:
+                keys = frozenset(f.key for f in self._pending_states[state_hash].findings)
+            else:
+                sid = self._state_ids[state_hash]
+                query = select(s.findings.c.key).where(s.findings.c.state_id == sid)
+                if conn is None:
+                    with self.engine.connect() as own:
+                        keys = frozenset(own.execute(query).scalars())
+                else:
+                    keys = frozenset(conn.execute(query).scalars())
+            self._state_keys[state_hash] = keys
+        return keys
+
+    # ---------------------------------------------------------------- reads
+    @property
+    def head_sha(self) -> str | None:
+        return self.head.sha if self.head else None
+
+    def reachable_shas(self) -> list[tuple[int, str]]:
+        """(seq, sha) of the stored reachable commits, oldest first."""
+        c = s.commits.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(c.seq, c.sha)
+                .where(c.repo_id == self.repo_id, c.reachable.is_(True))
+                .order_by(c.seq)
+            )
+            return [(int(q), str(h)) for q, h in rows]
+
+    def state_for_signature(self, signature: str) -> str | None:
+        """The state hash of an earlier commit with the same environment files, if any."""
+        return self._sig_to_hash.get(signature)
+
+    def has_state(self, state_hash: str) -> bool:
+        return state_hash in self._state_ids or state_hash in self._pending_states
+
+    # --------------------------------------------------------------- writes
+    def add_state(self, state: StateData) -> str:
+        if not self.has_state(state.content_hash):
+            self._pending_states[state.content_hash] = state
+            self._state_keys[state.content_hash] = frozenset(f.key for f in state.findings)
+        return state.content_hash
+
+    def add_commit(
+        self,
+        *,
+        sha: str,
+        parents: Sequence[str],
+        author_name: str,
+        author_email: str,
+        committed_at: str,
+        summary: str,
+        signature: str,
+        state_hash: str,
+    ) -> None:
+        seq = self.next_seq
+        self.next_seq += 1
+        prev = self.head
+        if prev is None or prev.state_hash != state_hash:
+            keys = self._keys_of(None, state_hash)
+            for key in sorted(self._prev_keys - keys):
+                assert prev is not None
+                self._close_run(key, prev, seq, sha)
+            for key in sorted(keys - self._prev_keys):
+                self._open_new[key] = {
+                    "repo_id": self.repo_id,
+                    "key": key,
+                    "start_seq": seq,
+                    "start_sha": sha,
+                    "end_seq": None,
+                    "end_sha": None,
+                    "resolved_seq": None,
+                    "resolved_sha": None,
+                    "reachable": True,
+                }
+                self.stats.findings_new += 1
+            self._prev_keys = keys
+        self._sig_to_hash[signature] = state_hash
+        self._pending_commits.append(
+            {
+                "repo_id": self.repo_id,
+                "sha": sha,
+                "parents": " ".join(parents),
+                "author_name": author_name,
+                "author_email": author_email,
+                "committed_at": committed_at,
+                "summary": summary,
+                "seq": seq,
+                "state_hash": state_hash,
+                "env_signature": signature,
+                "reachable": True,
+            }
+        )
+        self.head = _Head(seq, sha, state_hash)
+        self.stats.commits += 1
+        if len(self._pending_commits) >= self.batch_size:
+            self.flush()
+
+    def _close_run(self, key: str, prev: _Head, seq: int, sha: str) -> None:
+        self.stats.findings_resolved += 1
+        values = {
+            "end_seq": prev.seq,
+            "end_sha": prev.sha,
+            "resolved_seq": seq,
+            "resolved_sha": sha,
+        }
+        opened = self._open_new.pop(key, None)
+        if opened is not None:
+            opened.update(values)
+            self._closed_new.append(opened)
+        else:
+            self._closes.append({"k": key, **values})
+
+    def flush(self) -> None:
+        """Write the buffered batch and the resume point in one transaction."""
+        if not self._pending_commits and not self._pending_states:
+            return
+        with self.engine.begin() as conn:
+            new_ids = {h: self._insert_state(conn, st) for h, st in self._pending_states.items()}
+            ids = {**self._state_ids, **new_ids}
+            self._write_commits(conn, ids)
+            self._write_runs(conn)
+            self._touch(conn, head_sha=self.head_sha)
+        self._state_ids.update(new_ids)
+        self.stats.states_new += len(new_ids)
+        self.stats.batches += 1
+        self._pending_states.clear()
+        self._pending_commits.clear()
+        self._closed_new.clear()
+        self._closes.clear()
+        # runs opened in this batch are now in the store: close them by UPDATE later
+        self._open_new.clear()
+
+    def _insert_state(self, conn: Connection, state: StateData) -> int:
+        env_ids: list[int] = []
+        for env, h in zip(state.environments, state.env_hashes, strict=True):
+            env_ids.append(self._environment_id(conn, env, h))
+        sid = int(
+            conn.execute(
+                insert(s.states).values(
+                    repo_id=self.repo_id,
+                    content_hash=state.content_hash,
+                    config_origin=state.config_origin,
+                    config_errors=json.dumps([list(e) for e in state.config_errors]),
+                    unassigned=json.dumps(list(state.unassigned)),
+                    finding_count=len(state.findings),
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        )
+        if env_ids:
+            conn.execute(
+                insert(s.state_environments),
+                [
+                    {"state_id": sid, "position": i, "environment_id": e}
+                    for i, e in enumerate(env_ids)
+                ],
+            )
+        if state.findings:
+            conn.execute(
+                insert(s.findings),
+                [
+                    {"state_id": sid, "key": f.key, "position": i, **f.to_dict()}
+                    for i, f in enumerate(state.findings)
+                ],
+            )
+        return sid
+
+    def _environment_id(self, conn: Connection, env: EnvironmentSnapshot, env_hash: str) -> int:
+        e = s.environments.c
+        found = conn.execute(select(e.id).where(e.content_hash == env_hash)).scalar()
+        if found is not None:
+            return int(found)
+        values = {
+            "content_hash": env_hash,
+            "name": env.name,
+            "role": env.role,
+            "data": json.dumps(
+                env.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            ),
+        }
+        dialect = conn.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            # another repo's collector may insert the same environment concurrently
+            if dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert as upsert
+            else:
+                from sqlalchemy.dialects.postgresql import insert as upsert  # type: ignore[assignment]
+            conn.execute(
+                upsert(s.environments)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["content_hash"])
+            )
+        else:
+            conn.execute(insert(s.environments).values(values))
+        return int(conn.execute(select(e.id).where(e.content_hash == env_hash)).scalar_one())
+
+    def _write_commits(self, conn: Connection, ids: dict[str, int]) -> None:
+        if not self._pending_commits:
+            return
+        rows = []
+        for row in self._pending_commits:
+            out = {k: v for k, v in row.items() if k != "state_hash"}
+            out["state_id"] = ids[row["state_hash"]]
+            rows.append(out)
+        c = s.commits.c
+        # a commit that was unreachable (rewritten away) and is back again is updated
+        existing = set(
+            conn.execute(
+                select(c.sha).where(c.repo_id == self.repo_id, c.sha.in_([r["sha"] for r in rows]))
+            ).scalars()
+        )
+        fresh = [r for r in rows if r["sha"] not in existing]
+        if fresh:
+            conn.execute(insert(s.commits), fresh)
+        again = [{**r, "b_sha": r["sha"]} for r in rows if r["sha"] in existing]
+        if again:
+            conn.execute(
+                update(s.commits)
+                .where(c.repo_id == self.repo_id, c.sha == bindparam("b_sha"))
+                .values(
+                    seq=bindparam("seq"),
+                    state_id=bindparam("state_id"),
+                    env_signature=bindparam("env_signature"),
+                    reachable=True,
+                ),
+                [
+                    {
+                        "b_sha": r["b_sha"],
+                        "seq": r["seq"],
+                        "state_id": r["state_id"],
+                        "env_signature": r["env_signature"],
+                    }
+                    for r in again
+                ],
+            )
+
+    def _write_runs(self, conn: Connection) -> None:
+        r = s.finding_runs.c
+        # closes first: a key closed and reopened in this batch must not close the new run
+        if self._closes:
+            conn.execute(
+                update(s.finding_runs)
+                .where(
+                    and_(
+                        r.repo_id == self.repo_id,
+                        r.key == bindparam("k"),
+                        r.end_seq.is_(None),
+                        r.reachable.is_(True),
+                    )
+                )
+                .values(
+                    end_seq=bindparam("end_seq"),
+                    end_sha=bindparam("end_sha"),
+                    resolved_seq=bindparam("resolved_seq"),
+                    resolved_sha=bindparam("resolved_sha"),
+                ),
+                self._closes,
+            )
+        new_runs = self._closed_new + list(self._open_new.values())
+        if new_runs:
+            conn.execute(insert(s.finding_runs), new_runs)
+
+    def _touch(self, conn: Connection, **values: Any) -> None:
+        conn.execute(update(s.repos).where(s.repos.c.id == self.repo_id).values(**values))
+        conn.execute(
+            update(s.locks)
+            .where(s.locks.c.repo_name == self.name, s.locks.c.holder == self.holder)
+            .values(heartbeat_at=int(time.time()))
+        )
+
+    def rewind(self, base_sha: str | None) -> int:
+        """History was rewritten: commits after ``base_sha`` (a stored reachable commit,
+        or None for none at all) become unreachable and their runs are closed; runs
+        alive at ``base_sha`` are reopened so the new commits continue them.
+        Returns the number of commits marked unreachable.
+        """
+        self.flush()
+        c, r = s.commits.c, s.finding_runs.c
+        with self.engine.begin() as conn:
+            base_seq = -1
+            if base_sha is not None:
+                base_seq = int(
+                    conn.execute(
+                        select(c.seq).where(c.repo_id == self.repo_id, c.sha == base_sha)
+                    ).scalar_one()
+                )
+            old_head = self.head
+            marked = conn.execute(
+                update(s.commits)
+                .where(c.repo_id == self.repo_id, c.seq > base_seq, c.reachable.is_(True))
+                .values(reachable=False)
+            ).rowcount
+            # runs that began in the abandoned commits: closed at the old head, kept as history
+            if old_head is not None:
+                conn.execute(
+                    update(s.finding_runs)
+                    .where(
+                        r.repo_id == self.repo_id,
+                        r.start_seq > base_seq,
+                        r.reachable.is_(True),
+                        r.end_seq.is_(None),
+                    )
+                    .values(end_seq=old_head.seq, end_sha=old_head.sha)
+                )
+            conn.execute(
+                update(s.finding_runs)
+                .where(r.repo_id == self.repo_id, r.start_seq > base_seq, r.reachable.is_(True))
+                .values(reachable=False)
+            )
+            # runs alive at the base continue into the new history
+            conn.execute(
+                update(s.finding_runs)
+                .where(
+                    r.repo_id == self.repo_id,
+                    r.reachable.is_(True),
+                    r.start_seq <= base_seq,
+                    r.end_seq >= base_seq,
+                )
+                .values(end_seq=None, end_sha=None, resolved_seq=None, resolved_sha=None)
+            )
+            self._touch(conn, head_sha=base_sha)
+            self._set_head(conn, base_sha)
+        self.stats.unreachable += int(marked or 0)
+        return int(marked or 0)
+
+    def finish(self, *, branch: str, shallow: bool, since: str | None, seconds: float) -> None:
+        """Flush and record the run on the repo row."""
+        self.flush()
+        stats = {
+            "commits": self.stats.commits,
+            "states_new": self.stats.states_new,
+            "findings_new": self.stats.findings_new,
+            "findings_resolved": self.stats.findings_resolved,
+            "unreachable": self.stats.unreachable,
+            "seconds": round(seconds, 3),
+        }
+        values: dict[str, Any] = {
+            "branch": branch,
+            "shallow": shallow,
+            "path": self._path,
+            "url": self._url,
+            "last_collected_at": _now_iso(),
+            "last_run": json.dumps(stats, sort_keys=True),
+        }
+        with self.engine.begin() as conn:
+            row = conn.execute(select(s.repos.c.since).where(s.repos.c.id == self.repo_id)).first()
+            if since and row is not None and not row.since:
+                values["since"] = since
+            self._touch(conn, **values)
