@@ -12,6 +12,8 @@ from depaudit.cli.app import EXIT_USAGE, app
 
 # Importing the command modules registers their commands on ``app``.
 from depaudit.cli import check as _check  # noqa: E402,F401
+from depaudit.cli import collect as _collect  # noqa: E402,F401
+from depaudit.cli import report as _report  # noqa: E402,F401
 
 
 def main() -> None:
