@@ -45,6 +45,7 @@ def build_repo(root: Path) -> int:
             "        - name: main\n          image: python:3.11-slim\n          resources:\n            limits:\n              cpu: '4'\n              memory: 8Gi\n"
         )
         files[f"{base}/pyproject.toml"] = f'[project]\nname = "{env}"\nversion = "0.1"\ndependencies = ["numpy>=1.26", "joblib==1.3.2"]\nrequires-python = ">=3.10"\n'
+        files[f"{base}/.python-version"] = f"3.1{i % 2}\n"
         files[f"{base}/app.py"] = "import numpy\nimport pandas\nfrom common import features\n\n\ndef main():\n    return features.build()\n"
     files["common/features.py"] = "def build():\n    return 1\n"
     for path, text in files.items():

@@ -6,12 +6,12 @@ them so that ``depaudit --help`` and a no-op ``collect`` start fast.
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 from typing import NoReturn
 
 import typer
+
+from depaudit.dburl import DEFAULT_DB_PATH, default_db_url, normalize_db_url
 
 app = typer.Typer(
     name="depaudit",
@@ -25,22 +25,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
-DEFAULT_DB_PATH = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "depaudit" / "depaudit.db"
-
-
-def default_db_url() -> str:
-    """``$DEPAUDIT_DB``, else the embedded SQLite file under the user's data directory."""
-    env = os.environ.get("DEPAUDIT_DB")
-    if env:
-        return env if "://" in env else f"sqlite:///{Path(env).expanduser().resolve()}"
-    return f"sqlite:///{DEFAULT_DB_PATH}"
-
-
-def normalize_db_url(value: str | None) -> str:
-    if not value:
-        return default_db_url()
-    return value if "://" in value else f"sqlite:///{Path(value).expanduser().resolve()}"
-
+__all__ = ["DEFAULT_DB_PATH", "app", "default_db_url", "fail", "log", "normalize_db_url"]
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one line to stderr and exit: the user never sees a traceback."""
