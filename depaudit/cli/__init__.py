@@ -14,6 +14,7 @@ from depaudit.cli.app import EXIT_USAGE, app
 from depaudit.cli import check as _check  # noqa: E402,F401
 from depaudit.cli import collect as _collect  # noqa: E402,F401
 from depaudit.cli import report as _report  # noqa: E402,F401
+from depaudit.cli import dashboard as _dashboard  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,51 @@
+"""The dashboard's one entrypoint: ``streamlit run dashboard/app.py -- --db URL``.
+
+``depaudit dashboard`` starts it bound to 127.0.0.1. The store URL comes from ``--db``
+or ``$DEPAUDIT_DASHBOARD_DB`` / ``$DEPAUDIT_DB`` (see :func:`dashboard.queries.store_url`)
+and is opened read-only. Pages live in ``dashboard/pages/`` and only arrange widgets,
+queries and charts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
+
+st.set_page_config(page_title="depaudit", page_icon=":mag:", layout="wide")
+
+pages = [
+    st.Page(
+        PAGES_DIR / "overview.py",
+        title="Overview",
+        icon=":material/dashboard:",
+        url_path="overview",
+        default=True,
+    ),
+    st.Page(
+        PAGES_DIR / "leftovers.py",
+        title="Leftovers",
+        icon=":material/warning:",
+        url_path="leftovers",
+    ),
+    st.Page(
+        PAGES_DIR / "drift.py", title="Drift", icon=":material/compare_arrows:", url_path="drift"
+    ),
+    st.Page(
+        PAGES_DIR / "shared.py", title="Shared", icon=":material/handshake:", url_path="shared"
+    ),
+    st.Page(
+        PAGES_DIR / "history.py", title="History", icon=":material/timeline:", url_path="history"
+    ),
+    st.Page(
+        PAGES_DIR / "environment.py",
+        title="Environment",
+        icon=":material/inventory_2:",
+        url_path="environment",
+    ),
+    st.Page(PAGES_DIR / "rules.py", title="Rules", icon=":material/menu_book:", url_path="rules"),
+]
+
+st.navigation(pages).run()

@@ -1,0 +1,99 @@
+"""Environment: everything collected for one environment at one commit."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import frames, queries, widgets
+
+st.title("Environment")
+
+store = widgets.open_store()
+repo = widgets.pick_repo(store) if store else None
+if store is not None and repo is not None:
+    sha = widgets.pick_commit(store, repo)
+    if sha is not None:
+        try:
+            envs = queries.environments_at(store.url, store.marker, repo, sha)
+            state = queries.state_at(store.url, store.marker, repo, sha)
+        except queries.StoreUnavailable as exc:
+            st.warning(str(exc))
+            st.stop()
+        origin = state.get("config_origin") or "conventions"
+        for file, message in state.get("config_errors", []):
+            st.warning(f"{file}: {message}")
+        if not envs:
+            st.info(
+                f"No training or serving environment was found in {repo} at this commit ({origin}). "
+                "Add a `.depaudit.toml` that says which files belong to which environment."
+            )
+            st.stop()
+        st.caption(f"Environments found by: {origin}")
+        widgets.plain_table(
+            frames.environments_frame(envs),
+            key="envs",
+            file_name=f"depaudit-{repo}-environments.csv",
+        )
+        names = [e.name for e in envs]
+        name = widgets.single_choice("Environment", names, param="env")
+        env = next(e for e in envs if e.name == name)
+        st.subheader(f"{env.name} ({env.role}, found by {env.origin})")
+        tabs = st.tabs(
+            [
+                "Files",
+                "Packages",
+                "Runtime",
+                "System packages",
+                "Config",
+                "Network",
+                "Resources",
+                "Parse errors",
+            ]
+        )
+        prefix = f"depaudit-{repo}-{env.name}"
+        with tabs[0]:
+            widgets.plain_table(
+                frames.files_frame(env), key="files", file_name=f"{prefix}-files.csv"
+            )
+        with tabs[1]:
+            widgets.plain_table(
+                frames.packages_frame(env), key="packages", file_name=f"{prefix}-packages.csv"
+            )
+            tree = frames.dependency_tree(env)
+            if tree:
+                with st.expander("Dependency tree (from the lock file)"):
+                    st.code(tree, language="text")
+        with tabs[2]:
+            widgets.plain_table(
+                frames.runtime_frame(env), key="runtime", file_name=f"{prefix}-runtime.csv"
+            )
+        with tabs[3]:
+            widgets.plain_table(
+                frames.system_packages_frame(env),
+                key="system",
+                file_name=f"{prefix}-system-packages.csv",
+            )
+        with tabs[4]:
+            st.caption(
+                "Secret-looking values were masked when collected; they are shown as stored."
+            )
+            widgets.plain_table(
+                frames.config_frame(env), key="config", file_name=f"{prefix}-config.csv"
+            )
+        with tabs[5]:
+            widgets.plain_table(
+                frames.network_frame(env), key="network", file_name=f"{prefix}-network.csv"
+            )
+        with tabs[6]:
+            widgets.plain_table(
+                frames.resources_frame(env), key="resources", file_name=f"{prefix}-resources.csv"
+            )
+        with tabs[7]:
+            widgets.plain_table(
+                frames.parse_errors_frame(env), key="errors", file_name=f"{prefix}-parse-errors.csv"
+            )
+        if state.get("unassigned"):
+            st.caption(
+                "Environment-looking files placed in no environment: "
+                + ", ".join(state["unassigned"][:50])
+            )

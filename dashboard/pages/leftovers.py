@@ -1,0 +1,77 @@
+"""Leftovers: training-specific things present in serving at one commit."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, frames, queries, widgets
+from depaudit.model import KINDS, SEVERITIES
+
+st.title("Training leftovers in serving")
+
+store = widgets.open_store()
+repo = widgets.pick_repo(store) if store else None
+if store is not None and repo is not None:
+    sha = widgets.pick_commit(store, repo)
+    if sha is not None:
+        try:
+            found = queries.findings(store.url, store.marker, repo, sha)
+        except queries.StoreUnavailable as exc:
+            st.warning(str(exc))
+            st.stop()
+        if not queries.environments_at(store.url, store.marker, repo, sha):
+            st.info(
+                f"No training or serving environment was found in {repo} at this commit, so nothing was compared."
+            )
+        leftovers = frames.sort_by_severity(found[found["status"] == "leftover"])
+        cols = st.columns(3)
+        with cols[0]:
+            severities = widgets.multi_filter("Severity", SEVERITIES, param="severity")
+        with cols[1]:
+            kinds = widgets.multi_filter("Kind", KINDS, param="kind")
+        with cols[2]:
+            pairs = widgets.multi_filter(
+                "Environments (training → serving)", sorted(set(found["pair"])), param="pair"
+            )
+        shown = frames.filter_findings(leftovers, severities=severities, kinds=kinds, pairs=pairs)
+        if leftovers.empty:
+            st.success("No training leftover in serving at this commit.")
+        else:
+            st.caption(f"{len(shown)} of {len(leftovers)} leftovers")
+            shown = shown.assign(
+                where=[
+                    f"{f}:{n}" if n else f
+                    for f, n in zip(shown["file"], shown["line"], strict=True)
+                ]
+            )
+            widgets.findings_table(
+                shown,
+                columns=[
+                    "severity",
+                    "kind",
+                    "item",
+                    "where",
+                    "rule_url",
+                    "rule_title",
+                    "message",
+                    "introduced_in",
+                    "introduced_by",
+                    "introduced_at",
+                    "days_open",
+                    "pair",
+                ],
+                key="leftovers",
+                file_name=f"depaudit-{repo}-leftovers.csv",
+            )
+            st.plotly_chart(
+                charts.severity_bar_chart(shown, title="leftovers by kind"), key="leftovers_bar"
+            )
+            with_evidence = shown[shown["evidence"] != ""]
+            if not with_evidence.empty:
+                st.subheader("Evidence")
+                for row in with_evidence.itertuples(index=False):
+                    with st.expander(f"{row.rule} {row.item} ({row.where})"):
+                        if frames.is_unified_diff(row.evidence):
+                            st.code(row.evidence, language="diff")
+                        else:
+                            st.code(frames.evidence_chain(row.evidence), language="text")

@@ -1,0 +1,343 @@
+"""The dashboard's ONE data-access boundary: cached, read-only reads of the store.
+
+Every function takes the store URL and a *marker* (a cheap fingerprint of the store:
+commit count, newest commit id, last collection time). The marker is part of the cache
+key, so a collector that adds commits while the dashboard is open invalidates the cached
+frames on the next rerun; the ttl bounds memory when nobody writes. The store URL comes
+only from the command line / environment (:func:`store_url`), never from a widget or the
+page URL, and it is opened read-only (SQLite ``mode=ro``).
+
+Reads go through :class:`depaudit.store.reader.StoreReader`; the two queries it does not
+offer (the store fingerprint / running collectors, and one finding key's values across
+commits) are written here with SQLAlchemy Core on the store's tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard import frames
+from depaudit.model import EnvironmentSnapshot
+from depaudit.store import schema as s
+from depaudit.store.engine import StoreError, sqlite_path
+from depaudit.store.reader import StoreReader, UnknownCommit, UnknownRepo
+
+ENV_DB = "DEPAUDIT_DASHBOARD_DB"
+# Short: a running collector's commits show up within this many seconds even if the
+# marker query itself is cached.
+MARKER_TTL_S = 3
+DATA_TTL_S = 600
+# A lock heartbeat younger than this means a collector is writing right now.
+LIVE_LOCK_S = 120
+TREND_POINTS = 120
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be read; the message is one line for the page."""
+
+
+def store_url(argv: list[str] | None = None) -> str:
+    """``--db URL`` after ``--`` on the streamlit command line, else ``$DEPAUDIT_DASHBOARD_DB``,
+    else ``$DEPAUDIT_DB``, else the CLI's embedded default."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--db", default=None)
+    known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    value = known.db or os.environ.get(ENV_DB) or os.environ.get("DEPAUDIT_DB")
+    if not value:
+        from depaudit.dburl import default_db_url
+
+        return default_db_url()
+    return value if "://" in value else f"sqlite:///{os.path.abspath(os.path.expanduser(value))}"
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(invalid URL)"
+
+
+@st.cache_resource(show_spinner=False)
+def _reader(url: str) -> StoreReader:
+    return StoreReader(url)
+
+
+def reader(url: str) -> StoreReader:
+    """The shared read-only reader; :class:`StoreUnavailable` with a clear message if none."""
+    path = sqlite_path(url) if "://" in url else None
+    if path is not None and not path.exists():
+        raise StoreUnavailable(
+            f"No depaudit store at {path}. Run `depaudit collect PATH --db {display_url(url)}` first."
+        )
+    try:
+        return _reader(url)
+    except StoreError as exc:
+        raise StoreUnavailable(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(
+            f"cannot read the store {display_url(url)}: {str(exc).splitlines()[0]}"
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatus:
+    marker: str
+    repo_count: int
+    collecting: tuple[str, ...]  # repos a collector is writing right now
+
+
+@st.cache_data(ttl=MARKER_TTL_S, show_spinner=False)
+def store_status(url: str) -> StoreStatus:
+    """Fingerprint of the store and the repos being collected; raises StoreUnavailable."""
+    engine = reader(url).engine
+    c, r, lk = s.commits.c, s.repos.c, s.locks.c
+    try:
+        with engine.connect() as conn:
+            n, newest, reachable = conn.execute(
+                select(func.count(), func.max(c.id), func.sum(cast(c.reachable, Integer)))
+            ).one()
+            repo_count, last = conn.execute(
+                select(func.count(), func.max(r.last_collected_at))
+            ).one()
+            heads = ",".join(
+                str(h) for h in conn.execute(select(r.head_sha).order_by(r.id)).scalars()
+            )
+            now = int(time.time())
+            collecting = tuple(
+                conn.execute(
+                    select(lk.repo_name)
+                    .where(lk.heartbeat_at >= now - LIVE_LOCK_S)
+                    .order_by(lk.repo_name)
+                ).scalars()
+            )
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(
+            f"cannot read the store {display_url(url)}: {str(exc).splitlines()[0]}"
+        ) from None
+    marker = f"{n}:{newest}:{reachable}:{last}:{heads}"
+    return StoreStatus(marker=marker, repo_count=int(repo_count or 0), collecting=collecting)
+
+
+def _guard(call: Any, *args: Any) -> Any:
+    try:
+        return call(*args)
+    except (UnknownRepo, UnknownCommit) as exc:
+        raise StoreUnavailable(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(f"the store could not be read: {str(exc).splitlines()[0]}") from None
+
+
+# ------------------------------------------------------------------ repositories
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
+def repos(url: str, marker: str) -> pd.DataFrame:
+    """One row per repository: head, last collection, head counts, trends, environments."""
+    rd = reader(url)
+    records = []
+    for info in _guard(rd.list_repos):
+        timeline = timeline_frame(url, marker, info.name)
+        head = timeline.iloc[-1] if not timeline.empty else None
+        envs = environments_at(url, marker, info.name, info.head_sha) if info.head_sha else []
+        origin = (
+            state_at(url, marker, info.name, info.head_sha).get("config_origin", "")
+            if info.head_sha
+            else ""
+        )
+        tail = timeline.tail(TREND_POINTS)
+        records.append(
+            {
+                "repo": info.name,
+                "head": frames.short_sha(info.head_sha or ""),
+                "head_sha": info.head_sha or "",
+                "commits": info.commit_count,
+                "last_collected_at": frames.parse_time(info.last_collected_at or ""),
+                "leftover_high": int(head["leftover_high"]) if head is not None else 0,
+                "leftover_medium": int(head["leftover_medium"]) if head is not None else 0,
+                "leftover_low": int(head["leftover_low"]) if head is not None else 0,
+                "drift": int(frames.status_total(timeline.tail(1), "drift").sum())
+                if head is not None
+                else 0,
+                "shared": int(frames.status_total(timeline.tail(1), "shared").sum())
+                if head is not None
+                else 0,
+                "errors": int(frames.status_total(timeline.tail(1), "error").sum())
+                if head is not None
+                else 0,
+                "leftover_trend": [int(v) for v in frames.status_total(tail, "leftover")],
+                "drift_trend": [int(v) for v in frames.status_total(tail, "drift")],
+                "environments": "; ".join(f"{e.name} ({e.role}, {e.origin})" for e in envs)
+                or "none found",
+                "found_by": origin or ("convention" if envs else ""),
+                "branch": info.branch,
+            }
+        )
+    frame = pd.DataFrame.from_records(records)
+    if not frame.empty:
+        frame["last_collected_at"] = pd.to_datetime(frame["last_collected_at"], utc=True)
+    return frame
+
+
+def repo_names(url: str, marker: str) -> list[str]:
+    return [info.name for info in _guard(reader(url).list_repos)]
+
+
+# ----------------------------------------------------------------------- commits
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
+def commits(url: str, marker: str, repo: str) -> pd.DataFrame:
+    """Reachable commits oldest first, with ``state_id`` and ``changed`` (state differs from previous)."""
+    rows = _guard(reader(url).commits, repo)
+    frame = frames.commits_frame(
+        {
+            "sha": c.sha,
+            "committed_at": c.committed_at,
+            "author": c.author,
+            "summary": c.summary,
+            "seq": c.seq,
+        }
+        for c in rows
+    )
+    frame["state_id"] = [c.state_id for c in rows]
+    frame["changed"] = frame["state_id"].ne(frame["state_id"].shift())
+    return frame
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
+def timeline_frame(url: str, marker: str, repo: str) -> pd.DataFrame:
+    """Commits with ``{status}_{severity}`` count columns."""
+    entries = _guard(reader(url).timeline, repo)
+    base = frames.commits_frame(entries)
+    counts = (
+        {"sha": e["sha"], "status": status, "severity": severity, "count": n}
+        for e in entries
+        for status, per in e["counts"].items()
+        for severity, n in per.items()
+    )
+    return frames.timeline_frame(base, counts)
+
+
+# ---------------------------------------------------------------------- findings
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def findings(url: str, marker: str, repo: str, sha: str) -> pd.DataFrame:
+    """The findings of one commit (CSV contract columns first), with introducing commit and age."""
+    rd = reader(url)
+    rows = _guard(rd.findings_at, repo, sha)
+    history = commits(url, marker, repo)
+    head = _guard(rd.head, repo)
+    as_of = datetime.now(UTC)
+    if head is None or head.sha != sha:
+        match = history[history["sha"] == sha]
+        if not match.empty and not pd.isna(match.iloc[0]["committed_at"]):
+            as_of = match.iloc[0]["committed_at"].to_pydatetime()
+    return frames.findings_frame(rows, commits=history, as_of=as_of, rule_titles=rule_titles())
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def item_history(url: str, marker: str, repo: str, key: str) -> pd.DataFrame:
+    """Each side's value of the finding ``key`` at every commit (the reader has no such query)."""
+    history = commits(url, marker, repo)
+    if history.empty:
+        return frames.item_history(history, [], key=key)
+    f = s.findings.c
+    state_ids = sorted({int(x) for x in history["state_id"]})
+    values: dict[int, tuple[str, str]] = {}
+    try:
+        with reader(url).engine.connect() as conn:
+            for i in range(0, len(state_ids), 500):
+                chunk = state_ids[i : i + 500]
+                query = select(f.state_id, f.training, f.serving).where(
+                    f.key == key, f.state_id.in_(chunk)
+                )
+                for sid, training, serving in conn.execute(query):
+                    values[int(sid)] = (training, serving)
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(f"the store could not be read: {str(exc).splitlines()[0]}") from None
+    occurrences = [
+        {"sha": sha, "key": key, "training": values[int(sid)][0], "serving": values[int(sid)][1]}
+        for sha, sid in zip(history["sha"], history["state_id"], strict=True)
+        if int(sid) in values
+    ]
+    return frames.item_history(history, occurrences, key=key)
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def finding_runs(url: str, marker: str, repo: str, key: str) -> pd.DataFrame:
+    """When one finding appeared and was resolved, run by run."""
+    runs = _guard(reader(url).finding_history, repo, key)
+    return pd.DataFrame.from_records(
+        runs,
+        columns=[
+            "start_sha",
+            "start_committed_at",
+            "end_sha",
+            "resolved_sha",
+            "resolved_at",
+            "reachable",
+        ],
+    )
+
+
+# ------------------------------------------------------------------ environments
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def environments_at(url: str, marker: str, repo: str, sha: str) -> list[EnvironmentSnapshot]:
+    return list(_guard(reader(url).environments_at, repo, sha))
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def state_at(url: str, marker: str, repo: str, sha: str) -> dict[str, Any]:
+    """config_origin, config_errors, unassigned paths of a commit."""
+    return dict(_guard(reader(url).state_at, repo, sha))
+
+
+@st.cache_data(show_spinner=False)
+def rule_titles() -> dict[str, str]:
+    """Rule titles from the rule modules that exist (their ``RuleInfo``), else the built-in table."""
+    import importlib
+    import pkgutil
+
+    import depaudit.rules
+
+    titles: dict[str, str] = {}
+    for module_info in pkgutil.iter_modules(depaudit.rules.__path__):
+        try:
+            module = importlib.import_module(f"depaudit.rules.{module_info.name}")
+        except Exception:
+            continue  # a rule module being written right now must not break the dashboard
+        for value in vars(module).values():
+            info = getattr(value, "info", None)
+            rule_id, title = getattr(info, "id", None), getattr(info, "title", None)
+            if isinstance(rule_id, str) and isinstance(title, str):
+                titles[rule_id] = title
+    return titles
+
+
+@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
+def rules_doc() -> str:
+    """The project's docs/rules.md (a fixed path next to the package), or "" when not installed."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""

@@ -1,0 +1,121 @@
+"""``depaudit dashboard``: serve the Streamlit dashboard on the local machine.
+
+The dashboard has no login, and it shows what depaudit found in your repositories
+(file names, hosts, package versions). So it binds 127.0.0.1 unless told otherwise:
+``--host`` picks another address (with a warning), and an address that reaches other
+machines (a wildcard such as 0.0.0.0 / ::, or any non-loopback address) also needs
+``--allow-remote`` — put it behind an authenticating proxy if you do that.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depaudit.cli.app import app, fail, log, normalize_db_url
+
+DEFAULT_HOST = "127.0.0.1"
+APP_PATH = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything, treat it as remote
+
+
+def streamlit_command(app_path: Path, *, db_url: str, host: str, port: int) -> list[str]:
+    """The ``python -m streamlit run`` command line (headless, no telemetry, no file watcher)."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        # a served dashboard does not reload on source edits: no watcher threads
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--",
+        "--db",
+        db_url,
+    ]
+
+
+@app.command()
+def dashboard(
+    db: Annotated[
+        str | None,
+        typer.Option(help="Store URL (default: $DEPAUDIT_DB, else the embedded SQLite file)."),
+    ] = None,
+    port: Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)] = 8501,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to bind. Default 127.0.0.1 (this machine only). Any other address prints a "
+            "warning; a wildcard (0.0.0.0, ::) or non-loopback address also needs --allow-remote.",
+        ),
+    ] = DEFAULT_HOST,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            help="Allow --host to bind an address other machines can reach. The dashboard has no login.",
+        ),
+    ] = False,
+) -> None:
+    """Open the web dashboard on a store (read-only): leftovers, drift, shared, history."""
+    url = normalize_db_url(db)
+    from depaudit.store.engine import StoreError, sqlite_path
+
+    try:
+        path = sqlite_path(url)
+    except StoreError as exc:
+        fail(str(exc))
+    if path is not None and not path.is_file():
+        fail(f"no depaudit store at {path} (run `depaudit collect PATH --db {url}` first)")
+    if path is not None and not os.access(path, os.R_OK):
+        fail(f"{path}: the store is not readable")
+    if host != DEFAULT_HOST:
+        if not is_loopback(host) and not allow_remote:
+            fail(
+                f"--host {host} lets other machines reach the dashboard, which has no login; "
+                "add --allow-remote if that is what you want"
+            )
+        log(
+            f"depaudit: warning: binding {host}:{port}"
+            + (
+                ""
+                if is_loopback(host)
+                else " (reachable from other machines; the dashboard has no login)"
+            )
+        )
+    if not APP_PATH.is_file():
+        fail(f"the dashboard is not installed ({APP_PATH} is missing)")
+    command = streamlit_command(APP_PATH, db_url=url, host=host, port=port)
+    env = {**os.environ, "DEPAUDIT_DASHBOARD_DB": url}
+    log(
+        f"depaudit: dashboard on http://{host if ':' not in host else f'[{host}]'}:{port} (Ctrl-C stops it)"
+    )
+    sys.stderr.flush()
+    sys.stdout.flush()
+    # exec: the server replaces this process, so a signal to our pid reaches Streamlit.
+    os.execve(sys.executable, command, env)
