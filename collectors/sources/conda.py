@@ -34,6 +34,7 @@ from packaging.utils import canonicalize_name
 
 from collectors.sources.base import check_text, error
 from collectors.sources.requirements import (
+    clean_url,
     normalize_specifier,
     parse_requirements_text,
     pinned_version_of,
@@ -50,7 +51,7 @@ from depaudit.model import (
     SourceResult,
     SystemPackage,
 )
-from depaudit.secrets import mask_value, split_url, strip_url_credentials
+from depaudit.secrets import mask, mask_value, split_url
 
 # conda name -> PyPI name, where they differ for the same library
 CONDA_TO_PYPI = {
@@ -119,14 +120,12 @@ class CondaEnvironmentSource:
         for index, channel in enumerate(channels if isinstance(channels, list) else []):
             if isinstance(channel, str) and split_url(channel)[1]:
                 line = line_of(channels, index, 1)
-                facts.append(
-                    NetworkTarget(
-                        strip_url_credentials(channel), "index", path, line, key="channels"
-                    )
-                )
+                facts.append(NetworkTarget(clean_url(channel), "index", path, line, key="channels"))
         variables = document.get("variables", {})
         for key, value in (variables if isinstance(variables, Mapping) else {}).items():
-            masked, secret = mask_value(str(key), "" if value is None else str(value))
+            text = "" if value is None else str(value)
+            # a huge value is masked whole: the secret patterns would scan it for ever
+            masked, secret = (mask(text), True) if len(text) > 4096 else mask_value(str(key), text)
             line = line_of(variables, key, 1)
             facts.append(ConfigEntry(f"variables.{key}", masked, path, line, secret=secret))
         return SourceResult(tuple(facts))

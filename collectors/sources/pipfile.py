@@ -14,9 +14,13 @@ from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
 from collectors.sources.pyproject import TomlLines, load_toml
-from collectors.sources.requirements import normalize_specifier, pinned_version_of, safe_message
+from collectors.sources.requirements import (
+    clean_url,
+    normalize_specifier,
+    pinned_version_of,
+    safe_message,
+)
 from depaudit.model import Fact, NetworkTarget, Package, ParseError, Runtime, SourceResult
-from depaudit.secrets import strip_url_credentials
 
 _NOT_CATEGORIES = {"source", "requires", "pipenv", "scripts"}
 
@@ -40,9 +44,7 @@ class PipfileSource:
             url = source.get("url") if isinstance(source, Mapping) else None
             if isinstance(url, str) and url:
                 line = lines.key_line("source", "url", index)
-                facts.append(
-                    NetworkTarget(strip_url_credentials(url), "index", path, line, key="source.url")
-                )
+                facts.append(NetworkTarget(clean_url(url), "index", path, line, key="source.url"))
         requires = document.get("requires", {})
         if isinstance(requires, Mapping):
             for key in ("python_full_version", "python_version"):
@@ -100,7 +102,7 @@ def _package(name: str, entry: Any, path: str, line: int, group: str) -> Fact:
         else (),
         marker=markers if isinstance(markers, str) else "",
         group=group,
-        url=strip_url_credentials(url),
+        url=clean_url(url),
         editable=entry.get("editable") is True,
         manager="pipenv",
     )

@@ -16,8 +16,8 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from collectors.sources.base import check_text, error
+from collectors.sources.requirements import clean_url
 from depaudit.model import Fact, NetworkTarget, Package, ParseError, SourceResult
-from depaudit.secrets import strip_url_credentials
 
 _SECTIONS = {"default": "", "develop": "dev"}
 
@@ -51,9 +51,7 @@ class PipfileLockSource:
             if isinstance(url, str) and url:
                 line = lines.find(url.split("@")[-1], 0)
                 facts.append(
-                    NetworkTarget(
-                        strip_url_credentials(url), "index", path, line, key="_meta.sources.url"
-                    )
+                    NetworkTarget(clean_url(url), "index", path, line, key="_meta.sources.url")
                 )
         for section, group in _SECTIONS.items():
             entries = document.get(section, {})
@@ -93,7 +91,7 @@ def _package(name: str, entry: Any, path: str, line: int, group: str) -> Fact:
         marker=markers if isinstance(markers, str) else "",
         direct=False,
         group=group,
-        url=strip_url_credentials(url),
+        url=clean_url(url),
         editable=entry.get("editable") is True,
         manager="pipenv",
     )

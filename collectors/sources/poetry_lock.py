@@ -16,8 +16,8 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from collectors.sources.pyproject import TomlLines, load_toml
+from collectors.sources.requirements import clean_url
 from depaudit.model import Fact, NetworkTarget, Package, ParseError, SourceResult
-from depaudit.secrets import strip_url_credentials
 
 
 class PoetryLockSource:
@@ -44,7 +44,7 @@ class PoetryLockSource:
             facts.append(fact)
             source = entry.get("source") if isinstance(entry, Mapping) else None
             if isinstance(source, Mapping) and source.get("type") == "legacy":
-                url = strip_url_credentials(str(source.get("url", "")))
+                url = clean_url(str(source.get("url", "")))
                 if url and url not in indexes:
                     indexes.add(url)
                     facts.append(NetworkTarget(url, "index", path, line, key="package.source.url"))
@@ -76,7 +76,7 @@ def _package(entry: Any, path: str, line: int) -> Fact:
         marker=markers if isinstance(markers, str) else "",
         direct=False,
         group=_group(entry),
-        url=strip_url_credentials(url),
+        url=clean_url(url),
         manager="poetry",
         requires=tuple(sorted({canonicalize_name(str(d)) for d in dependencies})),
     )

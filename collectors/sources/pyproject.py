@@ -23,13 +23,13 @@ from packaging.utils import canonicalize_name
 
 from collectors.sources.base import check_text, error
 from collectors.sources.requirements import (
+    clean_url,
     normalize_specifier,
     package_from_pep508,
     pinned_version_of,
     safe_message,
 )
 from depaudit.model import Fact, Package, ParseError, Runtime, SourceResult
-from depaudit.secrets import strip_url_credentials
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]#]+?)\s*\]\]?\s*(#.*)?$")
 _TOML_LINE = re.compile(r"at line (\d+)")
@@ -366,7 +366,7 @@ class _Reader:
             else (),
             marker=markers if isinstance(markers, str) else "",
             group=group,
-            url=strip_url_credentials(url),
+            url=clean_url(url),
             editable=bool(entry.get("develop", False)),
             manager="poetry",
         )

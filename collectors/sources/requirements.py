@@ -32,6 +32,11 @@ from depaudit.secrets import scrub, split_url, strip_url_credentials
 # ``*.in`` would also catch ``MANIFEST.in`` and autotools templates (``Makefile.in``).
 _IN_FILE_WORDS = ("requirement", "constraint", "reqs")
 
+# depaudit.secrets' URL patterns take quadratic time on long runs of URL-ish characters;
+# URLs and lines this long are not real, so they are replaced or rejected, never scanned.
+MAX_URL_CHARS = 4096
+MAX_LINE_CHARS = 100_000
+
 # Order specifiers the way people write them: pins, then lower bounds, upper bounds, exclusions.
 _OPERATOR_RANK = {"===": 0, "==": 0, "~=": 1, ">=": 2, ">": 2, "<=": 3, "<": 3, "!=": 4}
 
@@ -73,6 +78,9 @@ def parse_requirements_text(
             continue
         number, line = numbered
         lineno = number + first_line - 1
+        if len(line) > MAX_LINE_CHARS:
+            facts.append(ParseError(path, f"line too long ({len(line)} characters)", lineno))
+            continue
         requirement_line = prp.RequirementLine(line=line, line_number=lineno, filename=path)
         try:
             requirement_string, options, arguments = line_parser(line)  # type: ignore[misc]
@@ -120,18 +128,22 @@ def _facts_of_options(options: dict[str, Any], path: str, lineno: int) -> Iterat
     for key, url in urls:
         _, host = split_url(url)
         if host:  # a local --find-links directory is no network target
-            yield NetworkTarget(strip_url_credentials(url), "index", path, lineno, key=key)
+            yield NetworkTarget(clean_url(url), "index", path, lineno, key=key)
     for host in options.get("trusted_hosts", []):
         yield NetworkTarget(host.lower(), "host", path, lineno, key="--trusted-host")
 
 
-def _package_of(requirement: Any, path: str, lineno: int, group: str) -> Package | None:
+def _package_of(
+    requirement: Any, path: str, lineno: int, group: str
+) -> Package | ParseError | None:
     link_url = str(requirement.link.url) if requirement.link is not None else ""
     name = requirement.name or _guess_name(link_url)
     if not name:
-        # An unnamed local path (``-e .``, ``./libs/shared``) is the repository's own
-        # code, which the code collector reads; pip names it only by building it.
-        return None
+        if link_url and "://" not in link_url and not any(c.isspace() for c in link_url):
+            # An unnamed local path (``-e .``, ``./libs/shared``) is the repository's own
+            # code, which the code collector reads; pip names it only by building it.
+            return None
+        return _line_error(path, lineno, "invalid requirement", f"no package name in {link_url!r}")
     specifier = requirement.req.specifier if requirement.req is not None else SpecifierSet()
     return Package(
         name=canonicalize_name(name),
@@ -142,7 +154,7 @@ def _package_of(requirement: Any, path: str, lineno: int, group: str) -> Package
         extras=tuple(sorted(canonicalize_name(e) for e in requirement.extras)),
         marker=str(requirement.marker) if requirement.marker is not None else "",
         group=group,
-        url=strip_url_credentials(link_url),
+        url=clean_url(link_url),
         editable=bool(requirement.is_editable),
         manager="pip",
     )
@@ -150,7 +162,7 @@ def _package_of(requirement: Any, path: str, lineno: int, group: str) -> Package
 
 def _guess_name(url: str) -> str:
     """Distribution name from an unnamed URL: the repo or archive name (pip would build it)."""
-    if not url or not split_url(url.split("+", 1)[-1])[1]:
+    if not url or any(c.isspace() for c in url) or not split_url(url.split("+", 1)[-1])[1]:
         return ""  # local paths stay unnamed
     last = url.split("#", 1)[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     last = last.split("@", 1)[0]
@@ -167,9 +179,24 @@ def _line_error(path: str, lineno: int, what: str, detail: object) -> ParseError
     return ParseError(file=path, message=safe_message(f"{what}: {detail}"), line=lineno)
 
 
-def safe_message(message: str) -> str:
-    """One-line error text with credentials removed (library errors quote the input line)."""
-    return " ".join(scrub(strip_url_credentials(str(message))).split())[:300]
+def safe_message(message: object) -> str:
+    """One-line error text with credentials removed (library errors quote the input line).
+
+    Long text is cut at a space *before* masking, so no URL is cut in half and left
+    unmasked, and the masking never scans a huge string.
+    """
+    text = " ".join(str(message).split())
+    if len(text) > 1000:
+        head, space, _ = text[:1000].rpartition(" ")
+        text = (head if space else text[:40].split(":", 1)[0]) + " ..."
+    return " ".join(scrub(strip_url_credentials(text)).split())[:300]
+
+
+def clean_url(url: str) -> str:
+    """``url`` without credentials; an absurdly long one is replaced, never scanned."""
+    if len(url) > MAX_URL_CHARS:
+        return f"(url of {len(url)} characters omitted)"
+    return strip_url_credentials(url)
 
 
 # ------------------------------------------------------------------ shared PEP 508 helpers
@@ -220,7 +247,7 @@ def package_from_pep508(
         extras=tuple(sorted(canonicalize_name(e) for e in req.extras)),
         marker=str(req.marker) if req.marker is not None else "",
         group=group,
-        url=strip_url_credentials(req.url or ""),
+        url=clean_url(req.url or ""),
         manager=manager,
     )
 
@@ -229,6 +256,7 @@ __all__ = [
     "SOURCE",
     "InvalidSpecifier",
     "RequirementsTxtSource",
+    "clean_url",
     "normalize_specifier",
     "package_from_pep508",
     "parse_requirements_text",

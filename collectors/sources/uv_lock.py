@@ -16,8 +16,8 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from collectors.sources.pyproject import TomlLines, load_toml
+from collectors.sources.requirements import clean_url
 from depaudit.model import Fact, NetworkTarget, Package, ParseError, SourceResult
-from depaudit.secrets import strip_url_credentials
 
 _ROOT_SOURCES = ("editable", "virtual")
 _PYPI = "https://pypi.org/simple"
@@ -77,14 +77,14 @@ class UvLockSource:
                     version=version,
                     direct=name in direct,
                     group=groups.get(name, ("", False))[0],
-                    url=strip_url_credentials(url),
+                    url=clean_url(url),
                     manager="uv",
                     requires=tuple(sorted({n for n, _ in _dependency_names(entry)})),
                 )
             )
             registry = source.get("registry")
             if isinstance(registry, str) and registry.rstrip("/") != _PYPI:
-                target = strip_url_credentials(registry)
+                target = clean_url(registry)
                 if target not in registries:
                     registries.add(target)
                     facts.append(NetworkTarget(target, "index", path, line, key="source.registry"))
