@@ -366,13 +366,14 @@ class StoreReader:
                 )
             )
             shas = {x.start_sha for x in runs} | {x.resolved_sha for x in runs if x.resolved_sha}
-            dates = dict(
-                conn.execute(
+            dates = {
+                sha: at
+                for sha, at in conn.execute(
                     select(c.sha, c.committed_at).where(
                         c.repo_id == info.id, c.sha.in_(sorted(shas))
                     )
                 )
-            )
+            }
         return [
             {
                 "start_sha": x.start_sha,
