@@ -70,6 +70,9 @@ class Package:
     manager: str = "pip"  # pip | conda | poetry | uv | pipenv
     scope: str = ""
     requires: tuple[str, ...] = ()  # canonical names this one depends on (lock / live)
+    # live only: PEP 508 requirement strings behind ``requires`` ("idna<4,>=2.5"), so a
+    # broken installed tree (missing / conflicting requirement) can be judged later
+    requirements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,10 @@ RULE_MODULES: tuple[str, ...] = (
     "shared_runtime",  # DA507
     "build_toolchain_in_serving",  # DA601
     "shared_system_packages",  # DA602
+    "live_undeclared_package",  # DA701 (live pairs only)
+    "live_missing_package",  # DA702
+    "live_version_outside_specifier",  # DA703
+    "live_broken_dependency",  # DA704
 )
 
 # Findings produced outside the rule modules.
