@@ -27,10 +27,14 @@ def is_dockerfile(path: str) -> bool:
 
 
 def final_stage_starts(snapshot: EnvironmentSnapshot) -> dict[str, int]:
-    """File -> line of its last FROM (only files that have base_image facts)."""
+    """Dockerfile -> line of its last FROM.
+
+    Only Dockerfiles have stages: a Kubernetes manifest or compose file naming several
+    images runs all of them.
+    """
     starts: dict[str, int] = {}
     for fact in snapshot.of_type(Runtime):
-        if fact.item == "base_image":
+        if fact.item == "base_image" and is_dockerfile(fact.file):
             starts[fact.file] = max(starts.get(fact.file, 0), fact.line)
     return starts
 

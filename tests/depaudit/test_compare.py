@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collectors.sources.dockerfile import SOURCE as DOCKERFILE
 from collectors.sources.requirements import SOURCE as REQUIREMENTS
@@ -12,12 +14,16 @@ from depaudit.compare import compare_all, diff_environments, kind_of_file
 from depaudit.config import RulesConfig
 from depaudit.knowledge import builtin
 from depaudit.model import (
+    ConfigEntry,
     EnvironmentSnapshot,
     Fact,
     Finding,
+    NetworkTarget,
     Package,
     ParseError,
+    Resource,
     Runtime,
+    SystemPackage,
     sort_findings,
 )
 
@@ -25,10 +31,10 @@ from depaudit.model import (
 def env(name: str, role: str, facts: Iterable[Fact], observed: bool = False) -> EnvironmentSnapshot:
     return EnvironmentSnapshot(
         name=name,
-        role=role,
+        role=role,  # type: ignore[arg-type]
         origin="convention",
         facts=tuple(facts),
-        observed=observed,  # type: ignore[arg-type]
+        observed=observed,
     )
 
 
@@ -200,3 +206,53 @@ CMD ["uvicorn", "serving.app:app"]
     assert not {("DA504", "leftover", "cuda"), ("DA601", "leftover", "build-essential")} & got
     secret = next(f for f in found if f.rule == "DA301")
     assert "abcdefabcdef" not in secret.serving and secret.file == "serving/Dockerfile"
+
+
+_text = st.text(max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    spec=_text,
+    version=_text,
+    python=_text,
+    key=_text,
+    value=_text,
+    target=_text,
+    image=_text,
+    amount=st.floats(allow_nan=True, allow_infinity=True),
+)
+def test_rules_never_raise_on_malformed_fact_values(
+    spec: str,
+    version: str,
+    python: str,
+    key: str,
+    value: str,
+    target: str,
+    image: str,
+    amount: float,
+) -> None:
+    """Sources pass through whatever a file says; no rule may crash on it."""
+    facts: list[Fact] = [
+        Package("numpy", "requirements.txt", 1, spec, version),
+        Runtime("python", python, "Dockerfile", 1),
+        Runtime("base_image", image, "Dockerfile", 1),
+        Runtime("cuda", version, "Dockerfile", 1, detail=value),
+        ConfigEntry(key, value, "config.yaml", 1),
+        NetworkTarget(target, "url", "config.yaml", 2),
+        NetworkTarget(target, "bucket", "config.yaml", 3),
+        Resource("cpu", amount, value, "k8s.yaml", 4),
+        SystemPackage(key, "Dockerfile", 2, version=version),
+    ]
+    other: list[Fact] = [
+        Package("numpy", "requirements.txt", 1, "<1.0" if spec else spec, "1.0"),
+        Runtime("python", "3.11", "Dockerfile", 1),
+        ConfigEntry(key, "x", "config.yaml", 1),
+        NetworkTarget(target, "host", "config.yaml", 2),
+    ]
+    found = compare_all(
+        [env("t", "training", other), env("s", "serving", facts)],
+        rules=RulesConfig(),
+        knowledge=builtin(),
+    )
+    assert all(f.training_env == "t" and f.serving_env == "s" for f in found)

@@ -176,7 +176,7 @@ def test_da506_cpu_and_memory_above_the_ceiling() -> None:
 
 
 def test_da601_toolchain_packages_in_the_final_stage() -> None:
-    serving = [
+    serving: list[Fact] = [
         Runtime("base_image", "python:3.11-slim", "serving/Dockerfile", 12),
         SystemPackage("build-essential", "serving/Dockerfile", 14),
         SystemPackage("libgomp1", "serving/Dockerfile", 14),
@@ -213,3 +213,13 @@ def test_da602_shared_and_drifting_system_packages() -> None:
         ("DA602", "shared", "libgomp1", "info", "installed", "installed"),
         ("DA602", "drift", "libpq5", "low", "15.5-0+deb12u1", "15.3-0+deb12u1"),
     ]
+
+
+def test_every_image_of_a_manifest_counts_not_only_the_last() -> None:
+    """Stages exist only in Dockerfiles: a manifest with two workloads runs both images."""
+    serving = [
+        Runtime("base_image", "nvidia/cuda:12.1.0-devel-ubuntu22.04", "k8s/serving.yaml", 9),
+        Runtime("cuda", "12.1.0", "k8s/serving.yaml", 9, scope="api", detail="devel"),
+        Runtime("base_image", "redis:7-alpine", "k8s/serving.yaml", 40, scope="cache"),
+    ]
+    assert [f.item for f in run(gpu_toolchain_in_serving.RULE, [], serving)] == ["cuda"]
