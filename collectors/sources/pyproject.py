@@ -126,7 +126,9 @@ def load_toml(text: str, path: str) -> dict[str, Any] | SourceResult:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
-        return error(path, f"invalid TOML: {exc}", int(match.group(1)) if match else 0)
+        # "(at end of document)" names no line: the last one is where it ended
+        line = int(match.group(1)) if match else len(text.splitlines())
+        return error(path, f"invalid TOML: {exc}", line)
     except RecursionError:
         return error(path, "invalid TOML: nested too deeply")
 
