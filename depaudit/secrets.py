@@ -119,7 +119,7 @@ _TOKEN_SHAPES: list[tuple[re.Pattern[str], int | str]] = [
             r"(?i)(?P<k>(?:--?)?\b[A-Za-z0-9_\-]*(?:password|passwd|secret|api[_-]?key|apikey|"
             r"access[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|token)"
             r"[A-Za-z0-9_]*)[\"']?(?P<sep>\s*[:=]\s*|\s+)[\"']?"
-            r"(?P<s>(?!\$|\*\*\*masked|<)[^\s\"',;&|(){}\[\]]{4,})(?![(\w])"
+            r"(?P<s>(?!\$|\*\*\*masked|<)[^\s\"',;&|(){}\[\]]{4,})(?![(\[.\w])"
         ),
         "s",
     ),
