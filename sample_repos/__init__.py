@@ -1,0 +1,1 @@
+"""Declarative scenario histories, materialized into real git repositories for functional tests."""
