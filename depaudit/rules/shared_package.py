@@ -8,7 +8,7 @@ from depaudit.model import Finding
 from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
 from depaudit.rules.incompatible_specifiers import requirement
-from depaudit.rules.merged_packages import merged_packages
+from depaudit.rules.merged_packages import allowed, merged_packages, training_entry
 from depaudit.rules.version_ranges import have_common_version, same_version
 
 
@@ -24,10 +24,11 @@ class SharedPackage:
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         training = merged_packages(ctx.training)
         serving = merged_packages(ctx.serving)
+        allowed_leftovers = allowed(ctx.allow("DA101"))
         for name in sorted(training.keys() & serving.keys()):
-            if ctx.knowledge.package(name) and name not in ctx.allow("DA101"):
-                continue  # a training-only package in serving is a DA101 leftover, not good news
             t, s = training[name], serving[name]
+            if training_entry(s, ctx.knowledge) and name not in allowed_leftovers:
+                continue  # a training-only package in serving is a DA101 leftover, not good news
             if t.version and s.version:
                 if not same_version(t.version, s.version):
                     continue  # DA102

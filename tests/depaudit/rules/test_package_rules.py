@@ -242,3 +242,10 @@ def test_names_are_canonicalised_across_sides() -> None:
     training = [pkg("Scikit_Learn", version="1.4.0")]
     serving = [pkg("scikit-learn", version="1.4.0")]
     assert [f.item for f in run(shared_package.RULE, training, serving)] == ["scikit-learn"]
+
+
+def test_da104_a_training_only_package_on_both_sides_is_a_leftover_not_shared() -> None:
+    both = [pkg("wandb"), pkg("Ray", extras=("tune",), specifier=">=2")]
+    assert run(shared_package.RULE, both, both) == []
+    allowed = run(shared_package.RULE, both, both, {"DA101": ("WandB",)})
+    assert [f.item for f in allowed] == ["wandb"]
