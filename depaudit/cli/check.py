@@ -32,6 +32,7 @@ def check(
     config: Annotated[Path | None, typer.Option(help="A depaudit config file on disk (overrides the repo's).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the environment assignment.")] = False,
+    baseline: Annotated[str | None, typer.Option(help="Only findings not in this JSON report FILE or git REV count for --fail-on.")] = None,
 ) -> None:
     """Audit one tree: which training leftovers are in serving, what drifted, what is shared."""
     if format not in FORMATS:
@@ -97,7 +98,17 @@ def check(
         output.write_text(text, "utf-8")
     else:
         sys.stdout.write(text)
-    raise typer.Exit(EXIT_FINDINGS if failing(findings, fail_on) else EXIT_OK)
+    gated = findings
+    if baseline is not None:
+        from depaudit.baseline import BaselineError, baseline_keys, new_findings
+
+        try:
+            keys, described = baseline_keys(baseline, repo=path, config=audit_config)
+        except BaselineError as exc:
+            fail(str(exc))
+        gated = new_findings(findings, keys)
+        print(f"baseline {described}: {len(gated)} of {len(findings)} findings are new", file=sys.stderr)
+    raise typer.Exit(EXIT_FINDINGS if failing(gated, fail_on) else EXIT_OK)
 
 
 def print_assignment(snap: object) -> None:
