@@ -50,14 +50,15 @@ def _empty(title: str, message: str) -> go.Figure:
 
 
 def _commit_customdata(timeline: pd.DataFrame) -> list[list[str]]:
-    dates = timeline["committed_at"].astype(str).tolist()
+    """Per point: short sha, author, summary, date, full sha (last: a click selects it)."""
     return [
-        [short, author, summary, date]
-        for short, author, summary, date in zip(
+        [short, author, summary, date, sha]
+        for short, author, summary, date, sha in zip(
             timeline["short"].astype(str),
             timeline["author"].astype(str),
             timeline["summary"].astype(str),
-            dates,
+            timeline["committed_at"].astype(str),
+            timeline["sha"].astype(str),
             strict=True,
         )
     ]
@@ -171,7 +172,7 @@ def value_timeline_chart(history: pd.DataFrame, *, item: str) -> go.Figure:
     )
     fig = go.Figure()
     for side, color in SIDE_COLORS.items():
-        shown = history[side].astype(str).where(history[side].astype(str) != "", None)
+        shown = [v if v else None for v in history[side].astype(str)]
         fig.add_trace(
             go.Scatter(
                 x=history["committed_at"],
