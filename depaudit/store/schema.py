@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -159,6 +159,24 @@ locks = Table(
 )
 
 
+# v2: live (pipdeptree) observations of an environment, compared with the declared
+# environment of the repo's head commit at the time (``depaudit live``).
+live_snapshots = Table(
+    "live_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("repo_id", Integer, ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
+    Column("env_name", String(255), nullable=False),  # the declared environment observed
+    Column("commit_sha", String(64), nullable=False, default=""),  # declared side's commit
+    Column("observed_at", String(32), nullable=False),  # ISO 8601 UTC
+    Column("source", Text, nullable=False, default=""),  # interpreter path or captured file
+    Column("environment_id", Integer, ForeignKey("environments.id"), nullable=False),
+    Column("findings", Text, nullable=False, default="[]"),  # JSON [Finding.to_dict(), ...]
+    Column("finding_count", Integer, nullable=False, default=0),
+    Index("ix_live_repo_env", "repo_id", "env_name", "observed_at"),
+)
+
+
 class SchemaError(Exception):
     """The store was written by a newer depaudit, or is not a depaudit store."""
 
@@ -182,8 +200,14 @@ def _create_v1(conn: Connection) -> None:
 
 # version reached -> step from the version before it. A future schema change adds
 # ``2: _v1_to_v2`` (ALTER TABLE ... via conn.execute) and bumps SCHEMA_VERSION.
+def _v1_to_v2(conn: Connection) -> None:
+    # checkfirst: a store created at v2 already has it from create_all in _create_v1
+    live_snapshots.create(conn, checkfirst=True)
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _create_v1,
+    2: _v1_to_v2,
 }
 
 

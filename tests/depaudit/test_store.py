@@ -72,8 +72,8 @@ def add(writer: RepoWriter, n: int, st: StateData) -> None:
 
 def test_migrate_creates_schema_and_is_idempotent(store_url: str) -> None:
     engine = open_engine(store_url)
-    assert schema.migrate(engine) == schema.SCHEMA_VERSION == 1
-    assert schema.migrate(engine) == 1
+    assert schema.migrate(engine) == schema.SCHEMA_VERSION == 2
+    assert schema.migrate(engine) == 2
     names = set(inspect(engine).get_table_names())
     assert {
         "meta",
@@ -90,7 +90,7 @@ def test_migrate_creates_schema_and_is_idempotent(store_url: str) -> None:
             conn.execute(
                 select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
             ).scalar()
-            == "1"
+            == "2"
         )
 
 
@@ -98,16 +98,17 @@ def test_migration_steps_run_in_order_from_an_old_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = open_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    schema.migrate(engine)  # a version-1 store
+    schema.migrate(engine)  # a store at the current version
+    current = schema.SCHEMA_VERSION
 
-    def v1_to_v2(conn: object) -> None:
+    def next_step(conn: object) -> None:
         conn.execute(text("ALTER TABLE repos ADD COLUMN note TEXT"))  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 2, v1_to_v2)
-    assert schema.migrate(engine) == 2
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, current + 1, next_step)
+    assert schema.migrate(engine) == current + 1
     assert "note" in {c["name"] for c in inspect(engine).get_columns("repos")}
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 1)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current)
     with pytest.raises(schema.SchemaError, match="newer than this depaudit"):
         schema.migrate(engine)
 
