@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from depaudit.knowledge import Entry
+from depaudit.knowledge import Entry, Knowledge
 from depaudit.model import ConfigEntry, EnvironmentSnapshot
+from depaudit.rules.identity_cache import by_identity
 
 _ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _SECRET_CATEGORIES = frozenset(
@@ -55,6 +56,7 @@ class ConfigKey:
         return self.entries[0]
 
 
+@by_identity
 def config_keys(snapshot: EnvironmentSnapshot) -> dict[str, ConfigKey]:
     grouped: dict[str, list[ConfigEntry]] = {}
     for fact in snapshot.facts:
@@ -72,3 +74,16 @@ def leftover_rule(entry: Entry, secret: bool) -> str:
     if entry.severity == "high" or (secret and entry.category in _SECRET_CATEGORIES):
         return "DA301"
     return "DA302"
+
+
+@by_identity
+def config_leftovers(
+    snapshot: EnvironmentSnapshot, knowledge: Knowledge
+) -> dict[str, tuple[str, Entry]]:
+    """Normalised key -> (DA301 | DA302, entry) for the training keys of ``snapshot``."""
+    out: dict[str, tuple[str, Entry]] = {}
+    for key, cfg in config_keys(snapshot).items():
+        entry = knowledge.config_key(key)
+        if entry is not None:
+            out[key] = (leftover_rule(entry, cfg.secret), entry)
+    return out

@@ -7,14 +7,15 @@ from collections.abc import Iterator
 from depaudit.model import Finding
 from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import because, finding
-from depaudit.rules.network_targets import classify, targets
+from depaudit.rules.network_targets import classified, targets
 
 
 def network_leftovers(info: RuleInfo, ctx: RuleContext, what: str) -> Iterator[Finding]:
     allow = {a.lower() for a in ctx.allow(info.id)}
     training = targets(ctx.training)
+    rules = classified(ctx.serving, ctx.knowledge)
     for item, target in sorted(targets(ctx.serving).items()):
-        rule, entry = classify(target, ctx.knowledge)
+        rule, entry = rules[item]
         if rule != info.id or entry is None or item.lower() in allow:
             continue
         other = training.get(item)

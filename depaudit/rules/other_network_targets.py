@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from depaudit.model import Finding, Status
 from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
-from depaudit.rules.network_targets import classify, targets
+from depaudit.rules.network_targets import classified, targets
 
 
 class OtherNetworkTargets:
@@ -26,7 +26,8 @@ class OtherNetworkTargets:
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         training = targets(ctx.training)
         serving = targets(ctx.serving)
-        leftovers = {i for i, t in serving.items() if classify(t, ctx.knowledge)[0] != "DA404"}
+        rules = classified(ctx.serving, ctx.knowledge)
+        leftovers = {item for item, (rule, _) in rules.items() if rule != "DA404"}
         for item in sorted((training.keys() | serving.keys()) - leftovers):
             t, s = training.get(item), serving.get(item)
             status: Status

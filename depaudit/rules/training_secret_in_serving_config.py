@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from depaudit.model import Finding
 from depaudit.rules.base import RuleContext, RuleInfo
-from depaudit.rules.config_keys import config_keys, leftover_rule
+from depaudit.rules.config_keys import config_keys, config_leftovers
 from depaudit.rules.findings import because, finding
 
 
@@ -22,11 +22,10 @@ class TrainingSecretInServingConfig:
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         allow = {a.lower() for a in ctx.allow(self.info.id)}
         training = config_keys(ctx.training)
+        leftovers = config_leftovers(ctx.serving, ctx.knowledge)
         for key, cfg in sorted(config_keys(ctx.serving).items()):
-            entry = ctx.knowledge.config_key(key)
-            if entry is None or key.lower() in allow:
-                continue
-            if leftover_rule(entry, cfg.secret) != self.info.id:
+            rule, entry = leftovers.get(key, ("", None))
+            if entry is None or rule != self.info.id or key.lower() in allow:
                 continue
             other = training.get(key)
             yield finding(

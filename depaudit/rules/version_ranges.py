@@ -11,10 +11,13 @@ O(clauses × release length), so it stays cheap for any real requirement.
 
 from __future__ import annotations
 
+import functools
+
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_specifier(text: str) -> SpecifierSet | None:
     """The specifier set, or None when it is not valid PEP 440 (never raises)."""
     try:
@@ -50,6 +53,7 @@ def candidate_versions(*specs: SpecifierSet) -> set[Version]:
     return found
 
 
+@functools.lru_cache(maxsize=4096)
 def have_common_version(a: str, b: str) -> bool:
     """True if some version satisfies both specifiers (unparsable input counts as True).
 

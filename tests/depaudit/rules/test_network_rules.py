@@ -137,3 +137,19 @@ def test_allow_list_and_repo_knowledge_overrides() -> None:
         builtin().with_overrides({"training_hosts": ["dwh.acme.example"]}),
     )
     assert [f.item for f in training_network_in_serving.RULE.check(ctx)] == ["dwh.acme.example"]
+
+
+def test_cached_views_follow_the_knowledge_object_not_just_the_snapshot() -> None:
+    """Rules share per-snapshot views; a different knowledge object must not reuse them."""
+    serving = env("serving", [net("https://dwh.acme.example/query")])
+    training = env("training", [])
+    plain = RuleContext(training, serving, builtin())
+    extended = RuleContext(
+        training, serving, builtin().with_overrides({"training_hosts": ["dwh.acme.example"]})
+    )
+    assert [f.status for f in other_network_targets.RULE.check(plain)] == ["serving_only"]
+    assert [f.item for f in training_network_in_serving.RULE.check(extended)] == [
+        "dwh.acme.example"
+    ]
+    assert list(other_network_targets.RULE.check(extended)) == []
+    assert [f.status for f in other_network_targets.RULE.check(plain)] == ["serving_only"]
