@@ -95,7 +95,7 @@ class CondaEnvironmentSource:
         if rejected is not None:
             return rejected
         try:
-            documents = load_all(text, path)
+            documents = load_all(text)  # the ParseError names the file already
         except SafeYamlError as exc:
             return error(path, str(exc), exc.line)
         document = next(
