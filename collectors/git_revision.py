@@ -29,7 +29,9 @@ class GitRevisionTree:
 
     def entries(self) -> list[TreeEntry]:
         if self._entries is None:
-            out = self._repo.git.ls_tree("-r", "-l", "-z", "--full-tree", self.sha, stdout_as_string=False)
+            out = self._repo.git.ls_tree(
+                "-r", "-l", "-z", "--full-tree", self.sha, stdout_as_string=False
+            )
             entries: list[TreeEntry] = []
             for record in out.split(b"\x00"):
                 if not record:
@@ -38,7 +40,9 @@ class GitRevisionTree:
                 mode, _type, blob, size = meta.split()
                 path = raw_path.decode("utf-8", "surrogateescape")
                 kind = {b"160000": "submodule", b"120000": "symlink"}.get(mode, "file")
-                entries.append(TreeEntry(path, blob.decode(), int(size) if size.isdigit() else 0, kind))
+                entries.append(
+                    TreeEntry(path, blob.decode(), int(size) if size.isdigit() else 0, kind)
+                )
             self._entries = entries
         return self._entries
 

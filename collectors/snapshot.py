@@ -76,13 +76,18 @@ def read_entry(tree: Tree, entry: TreeEntry) -> str | ParseError:
         return ParseError(entry.path, "git submodule; not audited")
     if entry.size > MAX_FILE_BYTES:
         mb = entry.size / (1024 * 1024)
-        return ParseError(entry.path, f"file is {mb:.1f} MB, above the {MAX_FILE_BYTES // (1024 * 1024)} MB limit; not parsed")
+        return ParseError(
+            entry.path,
+            f"file is {mb:.1f} MB, above the {MAX_FILE_BYTES // (1024 * 1024)} MB limit; not parsed",
+        )
     try:
         data = tree.read(entry)
     except (TreeReadError, OSError) as exc:
         return ParseError(entry.path, f"cannot read file: {exc}")
     if len(data) > MAX_FILE_BYTES:
-        return ParseError(entry.path, f"file is above the {MAX_FILE_BYTES // (1024 * 1024)} MB limit; not parsed")
+        return ParseError(
+            entry.path, f"file is above the {MAX_FILE_BYTES // (1024 * 1024)} MB limit; not parsed"
+        )
     return decode_blob(data, entry.path)
 
 
@@ -108,12 +113,19 @@ def _parse_uncached(tree: Tree, entry: TreeEntry) -> SourceResult:
     try:
         return source.parse(text, entry.path)
     except RecursionError:
-        return SourceResult((ParseError(entry.path, f"{source.name}: nested too deeply; not parsed"),))
+        return SourceResult(
+            (ParseError(entry.path, f"{source.name}: nested too deeply; not parsed"),)
+        )
     except MemoryError:
         return SourceResult((ParseError(entry.path, f"{source.name}: too large to parse"),))
     except Exception as exc:  # a parser bug must not stop the audit of everything else
         return SourceResult(
-            (ParseError(entry.path, f"{source.name} parser failed: {type(exc).__name__}: {str(exc)[:120]}"),)
+            (
+                ParseError(
+                    entry.path,
+                    f"{source.name} parser failed: {type(exc).__name__}: {str(exc)[:120]}",
+                ),
+            )
         )
 
 
@@ -126,7 +138,9 @@ def read_config(
         entry = by_path.get(path)
         if entry is None:
             if config_path:
-                return AuditConfig(), (ParseError(path, "configured depaudit config file not found in this tree"),)
+                return AuditConfig(), (
+                    ParseError(path, "configured depaudit config file not found in this tree"),
+                )
             continue
         text = read_entry(tree, entry)
         if isinstance(text, ParseError):
@@ -190,7 +204,9 @@ def snapshot_tree(
         result = facts_of(path)
         if any(isinstance(f, Scope) for f in result.facts):
             scoped_files.add(path)
-    placed_scopes = _place_scoped_facts(scoped_files, facts_of, plan, env_of_path, env_facts, env_files, by_path)
+    placed_scopes = _place_scoped_facts(
+        scoped_files, facts_of, plan, env_of_path, env_facts, env_files, by_path
+    )
     unassigned = tuple(p for p in plan.unassigned if p not in placed_scopes)
 
     snapshots = tuple(
@@ -204,7 +220,14 @@ def snapshot_tree(
         )
         for env in plan.environments
     )
-    return TreeSnapshot(snapshots, config, plan.origin if not config_errors else "conventions", config_errors, unassigned, plan)
+    return TreeSnapshot(
+        snapshots,
+        config,
+        plan.origin if not config_errors else "conventions",
+        config_errors,
+        unassigned,
+        plan,
+    )
 
 
 def _with_includes(
@@ -222,10 +245,16 @@ def _with_includes(
             continue
         target = _resolve_include(fact, by_path)
         if target is None:
-            out.append(ParseError(fact.file, f"includes {fact.target!r}, which is not in this tree", fact.line))
+            out.append(
+                ParseError(
+                    fact.file, f"includes {fact.target!r}, which is not in this tree", fact.line
+                )
+            )
             continue
         if target in seen or depth >= MAX_INCLUDE_DEPTH:
-            out.append(ParseError(fact.file, f"include cycle or depth limit at {fact.target!r}", fact.line))
+            out.append(
+                ParseError(fact.file, f"include cycle or depth limit at {fact.target!r}", fact.line)
+            )
             continue
         included = facts_of(target)
         out.extend(_with_includes(included.facts, by_path, facts_of, depth + 1, seen | {fact.file}))
@@ -269,7 +298,9 @@ def _place_scoped_facts(
             env_files[env_name].append(FileAssignment(path, reason))
             env_facts[env_name].append(scope)
             env_facts[env_name].extend(
-                f for f in result.facts if getattr(f, "scope", "") == scope.name and not isinstance(f, Scope)
+                f
+                for f in result.facts
+                if getattr(f, "scope", "") == scope.name and not isinstance(f, Scope)
             )
         # errors of a file with services go wherever the file or its services went
         errors = [f for f in result.facts if isinstance(f, ParseError)]
@@ -307,4 +338,14 @@ def _environment_for_scope(
 def _canonical(facts: Iterable[Fact]) -> tuple[Fact, ...]:
     """Deduplicated, deterministically ordered facts (stable content hashes)."""
     unique = set(facts)
-    return tuple(sorted(unique, key=lambda f: (type(f).__name__, getattr(f, "file", ""), getattr(f, "line", 0), repr(f))))
+    return tuple(
+        sorted(
+            unique,
+            key=lambda f: (
+                type(f).__name__,
+                getattr(f, "file", ""),
+                getattr(f, "line", 0),
+                repr(f),
+            ),
+        )
+    )

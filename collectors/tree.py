@@ -37,7 +37,17 @@ class Tree(Protocol):
         ...
 
 
-_SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
+_SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+}
 
 
 class WorkingTree:
@@ -66,7 +76,13 @@ class WorkingTree:
                 elif stat.S_ISREG(st.st_mode):
                     # mtime+size keyed id: cheap, and stable within one run
                     key = f"{rel}:{st.st_size}:{st.st_mtime_ns}"
-                    out.append(TreeEntry(rel, hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest(), st.st_size))
+                    out.append(
+                        TreeEntry(
+                            rel,
+                            hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest(),
+                            st.st_size,
+                        )
+                    )
         return out
 
     def read(self, entry: TreeEntry) -> bytes:

@@ -21,7 +21,12 @@ _TOP_KEYS = {"environments", "rules", "knowledge"}
 _ENV_KEYS = {"role", "include", "exclude", "entrypoints"}
 _RULE_KEYS = {"ignore", "severity"}
 _RULE_TABLE_KEYS = {"allow"}
-_KNOWLEDGE_LISTS = {"training_packages", "not_training_packages", "training_hosts", "inference_packages"}
+_KNOWLEDGE_LISTS = {
+    "training_packages",
+    "not_training_packages",
+    "training_hosts",
+    "inference_packages",
+}
 _KNOWLEDGE_NUMBERS = {"max_cpu", "max_memory"}
 _KNOWLEDGE_KEYS = _KNOWLEDGE_LISTS | _KNOWLEDGE_NUMBERS
 MAX_CONFIG_BYTES = 256 * 1024
@@ -95,7 +100,9 @@ def _build(data: dict[str, Any], path: str, prefix: str) -> AuditConfig:
         _reject_unknown(spec, _ENV_KEYS, path, where + ".")
         role = spec.get("role")
         if role not in ROLES:
-            raise ConfigError(path, f"{where}.role must be one of {', '.join(ROLES)} (got {role!r})")
+            raise ConfigError(
+                path, f"{where}.role must be one of {', '.join(ROLES)} (got {role!r})"
+            )
         include = _strings(spec.get("include"), path, f"{where}.include", required=True)
         environments.append(
             EnvironmentConfig(
@@ -110,7 +117,9 @@ def _build(data: dict[str, Any], path: str, prefix: str) -> AuditConfig:
         roles = {e.role for e in environments}
         if roles != set(ROLES):
             missing = ", ".join(sorted(set(ROLES) - roles))
-            raise ConfigError(path, f"{prefix}environments needs at least one {missing} environment")
+            raise ConfigError(
+                path, f"{prefix}environments needs at least one {missing} environment"
+            )
     rules = _rules(data.get("rules", {}), path, f"{prefix}rules")
     knowledge = _knowledge(data.get("knowledge", {}), path, f"{prefix}knowledge")
     return AuditConfig(tuple(environments), rules, knowledge, origin=path)
@@ -137,7 +146,10 @@ def _rules(raw: Any, path: str, where: str) -> RulesConfig:
             _reject_unknown(sub, _RULE_TABLE_KEYS, path, f"{where}.{key}.")
             allow[key.upper()] = _strings(sub.get("allow", []), path, f"{where}.{key}.allow")
         else:
-            raise ConfigError(path, f"unknown key '{where}.{key}' (expected ignore, severity or a rule id like DA101)")
+            raise ConfigError(
+                path,
+                f"unknown key '{where}.{key}' (expected ignore, severity or a rule id like DA101)",
+            )
     return RulesConfig(ignore, severity, allow)
 
 
@@ -146,7 +158,10 @@ def _knowledge(raw: Any, path: str, where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in table.items():
         if key not in _KNOWLEDGE_KEYS:
-            raise ConfigError(path, f"unknown key '{where}.{key}' (expected one of {', '.join(sorted(_KNOWLEDGE_KEYS))})")
+            raise ConfigError(
+                path,
+                f"unknown key '{where}.{key}' (expected one of {', '.join(sorted(_KNOWLEDGE_KEYS))})",
+            )
         if key in _KNOWLEDGE_LISTS:
             out[key] = _strings(value, path, f"{where}.{key}")
         else:
@@ -171,7 +186,9 @@ def _rule_id(key: str, path: str, where: str) -> str:
 def _reject_unknown(table: Mapping[str, Any], allowed: set[str], path: str, prefix: str) -> None:
     for key in table:
         if key not in allowed:
-            raise ConfigError(path, f"unknown key '{prefix}{key}' (expected one of {', '.join(sorted(allowed))})")
+            raise ConfigError(
+                path, f"unknown key '{prefix}{key}' (expected one of {', '.join(sorted(allowed))})"
+            )
 
 
 def _table(value: Any, path: str, where: str) -> dict[str, Any]:

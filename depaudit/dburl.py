@@ -9,7 +9,9 @@ import os
 from pathlib import Path
 
 DEFAULT_DB_PATH = (
-    Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "depaudit" / "depaudit.db"
+    Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    / "depaudit"
+    / "depaudit.db"
 )
 
 

@@ -49,7 +49,9 @@ def is_test_path(path: str) -> bool:
     name = parts[-1]
     if any(p in _TEST_PARTS for p in parts[:-1]):
         return True
-    return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
+    return name == "conftest.py" or (
+        name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
+    )
 
 
 def role_of_name(name: str) -> Role | None:
@@ -125,12 +127,16 @@ def _from_config(paths: Sequence[str], config: AuditConfig) -> EnvironmentPlan:
             hit = next((p for p in env.include if glob_match(path, p)), None)
             if hit is None or any(glob_match(path, p) for p in env.exclude):
                 continue
-            files[env.name].append(FileAssignment(path, f'config: include "{hit}" ({config.origin})'))
+            files[env.name].append(
+                FileAssignment(path, f'config: include "{hit}" ({config.origin})')
+            )
             placed.add(path)
     unplaced = [p for p in paths if p not in placed]
     shared_code = [p for p in unplaced if p.endswith(".py")]
     for env in config.environments:
-        files[env.name].extend(FileAssignment(p, "shared code: in no environment, used by all") for p in shared_code)
+        files[env.name].extend(
+            FileAssignment(p, "shared code: in no environment, used by all") for p in shared_code
+        )
     envs = tuple(
         EnvironmentSpec(
             name=e.name,
@@ -201,7 +207,11 @@ def _from_conventions(paths: Sequence[str]) -> EnvironmentPlan:
     for name, (role, assigned, _) in sorted(placed.items()):
         extra = []
         for p in shared:
-            reason = "shared code: no environment keyword in its path" if p.endswith(".py") else "shared: repository root or shared folder"
+            reason = (
+                "shared code: no environment keyword in its path"
+                if p.endswith(".py")
+                else "shared: repository root or shared folder"
+            )
             extra.append(FileAssignment(p, reason))
         envs.append(
             EnvironmentSpec(

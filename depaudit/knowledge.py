@@ -146,13 +146,19 @@ def _apply_overrides(base: Knowledge, o: Mapping[str, Any]) -> Knowledge:
     pkgs = dict(base.training_packages)
     for name in o.get("training_packages", []):
         cname = canonicalize_name(name)
-        pkgs[cname] = Entry(cname, "listed as training-only in the repository's config", "config", "medium")
+        pkgs[cname] = Entry(
+            cname, "listed as training-only in the repository's config", "config", "medium"
+        )
     for name in o.get("not_training_packages", []):
         pkgs.pop(canonicalize_name(name), None)
     hosts = dict(base.training_hosts)
     for host in o.get("training_hosts", []):
-        hosts[host.lower()] = Entry(host, "listed as a training host in the repository's config", "config", "high")
-    inference = base.inference_packages | {canonicalize_name(n) for n in o.get("inference_packages", [])}
+        hosts[host.lower()] = Entry(
+            host, "listed as a training host in the repository's config", "config", "high"
+        )
+    inference = base.inference_packages | {
+        canonicalize_name(n) for n in o.get("inference_packages", [])
+    }
     return replace(
         base,
         training_packages=pkgs,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import keyword
+import re
 from pathlib import PurePosixPath
 
 from collectors.sources.base import error
@@ -82,6 +83,7 @@ APP_BASES: dict[str, str] = {
 }
 _IMPORT_FUNCS = frozenset({"importlib.import_module", "__import__"})
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def module_name(path: str) -> str | None:
@@ -145,8 +147,10 @@ class PythonCodeSource:
         self._calls = calls
         # last name part of everything worth resolving: cheap filter inside the walk
         self._interesting = frozenset(
-            k.rsplit(".", 1)[-1]
-            for k in (*calls, *APP_CONSTRUCTORS, *_IMPORT_FUNCS, *APP_DECORATORS)
+            k.rsplit(".", 1)[-1] for k in (*calls, *APP_CONSTRUCTORS, *_IMPORT_FUNCS)
+        )
+        self._call_hint = re.compile(
+            r"\b(?:" + "|".join(sorted(map(re.escape, self._interesting))) + r")\s*\("
         )
 
     def matches(self, path: str) -> bool:
@@ -175,6 +179,12 @@ class PythonCodeSource:
             return error(path, "cannot read Python: nesting too deep")
 
     # ----------------------------------------------------------------------- walk
+    #
+    # Speed (bench/bench_import_graph.py): visiting every expression node of a repository
+    # costs about as much as parsing it. Imports, assignments, decorators, base classes and
+    # docstrings are all *statements*, so the walk visits statements only; the expression
+    # walk that finds calls runs only in modules whose text has a call-shaped occurrence
+    # of a name worth resolving (``fit(``, ``wandb.init(``, an alias of one).
 
     def _module(self, tree: ast.Module, text: str, path: str) -> CodeModule:
         dotted = module_name(path)
@@ -184,12 +194,10 @@ class PythonCodeSource:
 
         imports: list[ImportRef] = []
         aliases: dict[str, str] = {}  # local name -> absolute dotted target
-        call_nodes: list[ast.Call] = []
-        name_calls: list[ast.Call] = []
         assigns: list[tuple[str, ast.Call]] = []
         decorated: list[tuple[str, ast.expr]] = []
         bases: list[tuple[str, ast.expr]] = []
-        interesting = self._interesting
+        docstring_lines: set[int] = set()
 
         stack: list[ast.AST] = list(tree.body)
         while stack:
@@ -203,8 +211,7 @@ class PythonCodeSource:
                     else:
                         top = alias.name.split(".", 1)[0]
                         aliases.setdefault(top, top)
-                continue
-            if kind is ast.ImportFrom:
+            elif kind is ast.ImportFrom:
                 base = self._from_base(node, package_parts)  # type: ignore[arg-type]
                 if base is None:
                     continue
@@ -215,16 +222,6 @@ class PythonCodeSource:
                     target = f"{base}.{alias.name}" if base else alias.name
                     imports.append(ImportRef(target, node.lineno))  # type: ignore[attr-defined]
                     aliases[alias.asname or alias.name] = target
-                continue
-            if kind is ast.Call:
-                func = node.func  # type: ignore[attr-defined]
-                ftype = type(func)
-                if ftype is ast.Attribute:
-                    if func.attr in interesting:
-                        call_nodes.append(node)  # type: ignore[arg-type]
-                elif ftype is ast.Name:
-                    # an alias (``import ... as tts``) is only known once the walk is done
-                    name_calls.append(node)  # type: ignore[arg-type]
             elif kind is ast.Assign:
                 value = node.value  # type: ignore[attr-defined]
                 targets = node.targets  # type: ignore[attr-defined]
@@ -237,18 +234,23 @@ class PythonCodeSource:
                     assigns.append((target.id, value))
             elif kind in _DEFS:
                 body = node.body  # type: ignore[attr-defined]
-                # docstrings do not change behaviour: drop them before hashing
-                if body and _is_docstring(body[0]):
-                    node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+                if body and _is_docstring(body[0]) and body[0].lineno != node.lineno:  # type: ignore[attr-defined]
+                    doc = body[0]
+                    docstring_lines.update(range(doc.lineno, (doc.end_lineno or doc.lineno) + 1))
                 for dec in node.decorator_list:  # type: ignore[attr-defined]
                     decorated.append((node.name, dec))  # type: ignore[attr-defined]
                 if kind is ast.ClassDef:
                     for b in node.bases:  # type: ignore[attr-defined]
                         bases.append((node.name, b))  # type: ignore[attr-defined]
+                stack.extend(body)
             elif kind is ast.If and _is_type_checking(node.test):  # type: ignore[attr-defined]
                 stack.extend(node.orelse)  # type: ignore[attr-defined]
-                continue
-            stack.extend(ast.iter_child_nodes(node))
+            else:
+                # compound statements: if/for/while/with/try/match and their handlers/cases
+                for field in _STATEMENT_LISTS:
+                    children = getattr(node, field, None)
+                    if children:
+                        stack.extend(children)
 
         def resolve(expr: ast.expr) -> str:
             written = _dotted(expr)
@@ -258,13 +260,8 @@ class PythonCodeSource:
                 return written
             return f"{target}.{rest}" if rest else target
 
-        call_nodes.extend(
-            c
-            for c in name_calls
-            if c.func.id in interesting or c.func.id in aliases  # type: ignore[attr-defined]
-        )
         calls: list[CallRef] = []
-        for call in call_nodes:
+        for call in self._candidate_calls(tree, text, aliases):
             resolved = resolve(call.func)
             if resolved in _IMPORT_FUNCS:
                 ref = self._dynamic_import(call, package_parts)
@@ -294,9 +291,32 @@ class PythonCodeSource:
             is_package=is_package,
             imports=tuple(sorted(set(imports), key=lambda r: (r.line, r.name, r.dynamic))),
             calls=tuple(sorted(set(calls), key=lambda c: (c.line, c.name))),
-            definitions=self._definitions(tree, text),
+            definitions=_definitions(tree, text, docstring_lines),
             app_objects=tuple(dict.fromkeys(sorted(apps))),
         )
+
+    def _candidate_calls(
+        self, tree: ast.Module, text: str, aliases: dict[str, str]
+    ) -> list[ast.Call]:
+        """Call nodes whose name may resolve to something a rule judges."""
+        interesting = self._interesting
+        # local aliases of interesting names: ``from ... import train_test_split as tts``
+        extra = {a for a, t in aliases.items() if t.rsplit(".", 1)[-1] in interesting}
+        extra -= interesting
+        if not self._call_hint.search(text) and not (
+            extra and re.search(r"\b(?:" + "|".join(map(re.escape, extra)) + r")\s*\(", text)
+        ):
+            return []
+        names = interesting | extra
+        out: list[ast.Call] = []
+        for node in ast.walk(tree):
+            if type(node) is ast.Call:
+                func = node.func  # type: ignore[attr-defined]
+                if (isinstance(func, ast.Attribute) and func.attr in interesting) or (
+                    isinstance(func, ast.Name) and func.id in names
+                ):
+                    out.append(node)  # type: ignore[arg-type]
+        return out
 
     @staticmethod
     def _from_base(node: ast.ImportFrom, package_parts: list[str]) -> str | None:
@@ -337,34 +357,59 @@ class PythonCodeSource:
             name = ".".join([*anchor[:keep], rest] if rest else anchor[:keep])
         return ImportRef(name, call.lineno, dynamic=True)
 
-    @staticmethod
-    def _definitions(tree: ast.Module, text: str) -> tuple[Definition, ...]:
-        lines: list[str] | None = None
-        out: list[Definition] = []
-        for node in tree.body:
-            if not isinstance(node, _DEFS):
-                continue
-            if lines is None:
-                lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-            real_name = node.name
-            node.name = "_"  # a renamed copy hashes the same
-            digest = hashlib.sha256(ast.dump(node).encode("utf-8")).hexdigest()[:32]
-            node.name = real_name
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            end = node.end_lineno or node.lineno
-            body = "\n".join(lines[start - 1 : end])
-            if len(body) > MAX_BODY_CHARS:
-                body = body[:MAX_BODY_CHARS] + "\n# ... (truncated by depaudit)"
-            out.append(
-                Definition(
-                    name=real_name,
-                    kind="class" if isinstance(node, ast.ClassDef) else "function",
-                    line=node.lineno,
-                    body_hash=digest,
-                    body=scrub(body),
-                )
+
+def _hash_lines(lines: list[str], start: int, name: str, skip: set[int]) -> str:
+    """Hash of a definition's text with layout, comments, docstrings and its name removed.
+
+    Whitespace is collapsed and comment-only lines dropped, so re-indenting or commenting
+    a copy keeps its hash; a trailing comment is cut only on lines without quotes (a ``#``
+    inside a string must stay). What this text-level view misses (a copy re-wrapped by a
+    formatter) the copy rule catches by similarity and confirms on the AST.
+    """
+    out: list[str] = []
+    header_done = False
+    for offset, raw in enumerate(lines):
+        if start + offset in skip:
+            continue
+        line = raw.strip()
+        if not line or line[0] == "#":
+            continue
+        if "#" in line and "'" not in line and '"' not in line:
+            line = line.split("#", 1)[0].rstrip()
+        line = " ".join(line.split())
+        if not header_done and not line.startswith("@"):
+            at = line.find(" " + name)  # "def name(" / "class name(": after the keyword
+            if at >= 0:
+                line = f"{line[: at + 1]}_{line[at + 1 + len(name) :]}"
+            header_done = True
+        out.append(line)
+    return hashlib.sha256("\n".join(out).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _definitions(tree: ast.Module, text: str, docstring_lines: set[int]) -> tuple[Definition, ...]:
+    lines: list[str] | None = None
+    out: list[Definition] = []
+    for node in tree.body:
+        if not isinstance(node, _DEFS):
+            continue
+        if lines is None:
+            lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        end = node.end_lineno or node.lineno
+        segment = lines[start - 1 : end]
+        body = "\n".join(segment)
+        if len(body) > MAX_BODY_CHARS:
+            body = body[:MAX_BODY_CHARS] + "\n# ... (truncated by depaudit)"
+        out.append(
+            Definition(
+                name=node.name,
+                kind="class" if isinstance(node, ast.ClassDef) else "function",
+                line=node.lineno,
+                body_hash=_hash_lines(segment, start, node.name, docstring_lines),
+                body=scrub(body),
             )
-        return tuple(out)
+        )
+    return tuple(out)
 
 
 SOURCE = PythonCodeSource()

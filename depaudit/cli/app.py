@@ -27,6 +27,7 @@ EXIT_USAGE = 2
 
 __all__ = ["DEFAULT_DB_PATH", "app", "default_db_url", "fail", "log", "normalize_db_url"]
 
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one line to stderr and exit: the user never sees a traceback."""
     print(f"depaudit: error: {message}", file=sys.stderr)

@@ -25,14 +25,34 @@ def failing(findings: list[Finding], fail_on: str) -> list[Finding]:
 
 @app.command()
 def check(
-    path: Annotated[Path, typer.Argument(help="Repository to audit (working tree, or a git repo with --rev).")],
-    rev: Annotated[str | None, typer.Option(help="Audit this commit from git objects instead of the working tree.")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, csv, json, markdown or sarif.")] = "table",
-    fail_on: Annotated[str, typer.Option(help="Exit 1 on findings at or above: high, medium, low, never.")] = "high",
-    config: Annotated[Path | None, typer.Option(help="A depaudit config file on disk (overrides the repo's).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the environment assignment.")] = False,
-    baseline: Annotated[str | None, typer.Option(help="Only findings not in this JSON report FILE or git REV count for --fail-on.")] = None,
+    path: Annotated[
+        Path, typer.Argument(help="Repository to audit (working tree, or a git repo with --rev).")
+    ],
+    rev: Annotated[
+        str | None,
+        typer.Option(help="Audit this commit from git objects instead of the working tree."),
+    ] = None,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="table, csv, json, markdown or sarif.")
+    ] = "table",
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 on findings at or above: high, medium, low, never.")
+    ] = "high",
+    config: Annotated[
+        Path | None, typer.Option(help="A depaudit config file on disk (overrides the repo's).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Do not print the environment assignment.")
+    ] = False,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="Only findings not in this JSON report FILE or git REV count for --fail-on."
+        ),
+    ] = None,
 ) -> None:
     """Audit one tree: which training leftovers are in serving, what drifted, what is shared."""
     if format not in FORMATS:
@@ -55,7 +75,9 @@ def check(
     if config is not None:
         try:
             text = config.read_text("utf-8")
-            audit_config = parse_config(text, str(config), from_pyproject=config.name == "pyproject.toml")
+            audit_config = parse_config(
+                text, str(config), from_pyproject=config.name == "pyproject.toml"
+            )
         except OSError as exc:
             fail(f"{config}: cannot read config file: {exc.strerror}")
         except UnicodeDecodeError:
@@ -107,7 +129,10 @@ def check(
         except BaselineError as exc:
             fail(str(exc))
         gated = new_findings(findings, keys)
-        print(f"baseline {described}: {len(gated)} of {len(findings)} findings are new", file=sys.stderr)
+        print(
+            f"baseline {described}: {len(gated)} of {len(findings)} findings are new",
+            file=sys.stderr,
+        )
     raise typer.Exit(EXIT_FINDINGS if failing(gated, fail_on) else EXIT_OK)
 
 

@@ -34,8 +34,19 @@ class TableReport:
             group = [r for r in rows if r.finding.status == status]
             if not group:
                 continue
-            table = Table(title=f"{STATUS_TITLE[status]} ({len(group)})", title_justify="left", expand=False)
-            for col in ("severity", "rule", "kind", "item", "training", "serving", "where", "message"):
+            table = Table(
+                title=f"{STATUS_TITLE[status]} ({len(group)})", title_justify="left", expand=False
+            )
+            for col in (
+                "severity",
+                "rule",
+                "kind",
+                "item",
+                "training",
+                "serving",
+                "where",
+                "message",
+            ):
                 table.add_column(col, overflow="fold")
             for r in group:
                 f = r.finding

@@ -58,7 +58,8 @@ class Copy:
 
 def _lines(body: str) -> list[str]:
     """Body lines without indentation, blank lines, comments and the def / class line."""
-    out = [ln.strip() for ln in body.split("\n")]
+    # quote style is the commonest formatter difference: do not let it break similarity
+    out = [ln.strip().replace("'", '"') for ln in body.split("\n")]
     out = [ln for ln in out if ln and not ln.startswith("#")]
     # drop decorators and the header line: renaming must not count against similarity
     while out and out[0].startswith("@"):
@@ -161,15 +162,31 @@ def find_copies(training: list[CodeModule], serving: list[CodeModule]) -> list[C
                 best = (r, j)
         if best is not None:
             take(i, best[1], False)
-    return sorted(out, key=lambda c: (c.serving.qualname, c.training.qualname))
+    # The source hashes text (cheap); a pair whose text differs only in layout a formatter
+    # changes (wrapping, parentheses, quotes) is confirmed identical on the AST here.
+    confirmed = [
+        Copy(c.training, c.serving, True)
+        if not c.identical
+        and _canonical(c.training.definition) == _canonical(c.serving.definition) is not None
+        else c
+        for c in out
+    ]
+    return sorted(confirmed, key=lambda c: (c.serving.qualname, c.training.qualname))
 
 
-def _normalised(body: str) -> list[str]:
-    """The body as ``ast.unparse`` writes it, docstrings removed; raw text if it does not parse."""
+def _canonical(definition: Definition) -> str | None:
+    """``ast.unparse`` of a definition with docstrings removed and its name blanked."""
     try:
-        tree = ast.parse(textwrap.dedent(body))
-    except (SyntaxError, ValueError, RecursionError):
-        return body.split("\n")
+        tree = ast.parse(textwrap.dedent(definition.body))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            node.name = "_"
+    return "\n".join(_strip_docstrings(tree))
+
+
+def _strip_docstrings(tree: ast.Module) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             first = node.body[0] if node.body else None
@@ -180,6 +197,15 @@ def _normalised(body: str) -> list[str]:
             ):
                 node.body = node.body[1:] or [ast.Pass()]
     return ast.unparse(tree).split("\n")
+
+
+def _normalised(body: str) -> list[str]:
+    """The body as ``ast.unparse`` writes it, docstrings removed; raw text if it does not parse."""
+    try:
+        tree = ast.parse(textwrap.dedent(body))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return body.split("\n")
+    return _strip_docstrings(tree)
 
 
 def unified_diff(copy: Copy) -> str:

@@ -99,7 +99,9 @@ def build_repo(root: Path) -> Path:
     return root
 
 
-def run_check(repo: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_check(
+    repo: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [DEPAUDIT, "check", str(repo), *args],
         capture_output=True,
@@ -122,7 +124,9 @@ def json_report(repo: Path) -> dict:  # type: ignore[type-arg]
 
 
 def triples(report: dict, statuses: set[str]) -> set[tuple[str, str, str]]:  # type: ignore[type-arg]
-    return {(f["status"], f["rule"], f["item"]) for f in report["findings"] if f["status"] in statuses}
+    return {
+        (f["status"], f["rule"], f["item"]) for f in report["findings"] if f["status"] in statuses
+    }
 
 
 EXPECTED_LEFTOVER_AND_DRIFT = {
@@ -155,7 +159,11 @@ def test_findings_carry_values_file_and_line(json_report: dict) -> None:  # type
     assert (pandas["file"], pandas["line"]) == ("serving/requirements.txt", 2)
     assert pandas["severity"] == "medium"
     python = by_item["python"]
-    assert (python["training"], python["serving"], python["file"]) == ("3.11", "3.10", "serving/Dockerfile")
+    assert (python["training"], python["serving"], python["file"]) == (
+        "3.11",
+        "3.10",
+        "serving/Dockerfile",
+    )
 
 
 def test_csv_has_exactly_the_contract_columns(repo: Path) -> None:
@@ -166,10 +174,15 @@ def test_csv_has_exactly_the_contract_columns(repo: Path) -> None:
         "repo", "commit", "committed_at", "training_env", "serving_env", "status", "kind", "item",
         "training", "serving", "severity", "rule", "file", "line", "introduced_in", "message",
     ]  # fmt: skip
-    assert {(r["status"], r["rule"], r["item"]) for r in rows if r["status"] in {"leftover", "drift"}} == EXPECTED_LEFTOVER_AND_DRIFT
+    assert {
+        (r["status"], r["rule"], r["item"]) for r in rows if r["status"] in {"leftover", "drift"}
+    } == EXPECTED_LEFTOVER_AND_DRIFT
     assert all(r["training_env"] == "training" and r["serving_env"] == "serving" for r in rows)
     # reports are clean: the environment assignment went to stderr
-    assert "environments (conventions)" in proc.stderr and "environments" not in proc.stdout.splitlines()[0]
+    assert (
+        "environments (conventions)" in proc.stderr
+        and "environments" not in proc.stdout.splitlines()[0]
+    )
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json", "markdown", "sarif"])
@@ -186,7 +199,11 @@ def test_planted_secrets_appear_in_no_output(repo: Path, fmt: str) -> None:
 def test_table_groups_by_status(repo: Path) -> None:
     proc = run_check(repo, "--fail-on", "never")
     out = proc.stdout
-    assert out.index("Training leftovers in serving") < out.index("Drift between training and serving") < out.index("Shared")
+    assert (
+        out.index("Training leftovers in serving")
+        < out.index("Drift between training and serving")
+        < out.index("Shared")
+    )
 
 
 def test_exit_codes_follow_fail_on(repo: Path) -> None:
@@ -209,7 +226,9 @@ def test_rev_reads_git_objects_not_the_working_tree(tmp_path: Path) -> None:
     req = repo / "serving/requirements.txt"
     req.write_text(req.read_text().replace("optuna==3.6.1\n", ""))
     work = json.loads(run_check(repo, "--format", "json", "--fail-on", "never").stdout)
-    head = json.loads(run_check(repo, "--rev", "HEAD", "--format", "json", "--fail-on", "never").stdout)
+    head = json.loads(
+        run_check(repo, "--rev", "HEAD", "--format", "json", "--fail-on", "never").stdout
+    )
     assert ("leftover", "DA101", "optuna") not in triples(work, {"leftover"})
     assert ("leftover", "DA101", "optuna") in triples(head, {"leftover"})
     assert all(f["commit"] and len(f["commit"]) == 40 for f in head["findings"])
@@ -221,14 +240,24 @@ def test_broken_files_are_error_findings_and_the_rest_still_completes(tmp_path: 
     repo = build_repo(tmp_path / "r")
     (repo / "serving/pyproject.toml").write_text("[project\nname = ")
     (repo / "serving/config.yaml").write_bytes(b"\xff\xfe\x00binary\x00")
-    (repo / "training/environment.yml").write_text("a: &a [x, x]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\n" + "".join(f"d{i}: &d{i} [{', '.join(['*' + ('c' if i == 0 else f'd{i-1}')] * 9)}]\n" for i in range(12)))
+    (repo / "training/environment.yml").write_text(
+        "a: &a [x, x]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\n"
+        + "".join(
+            f"d{i}: &d{i} [{', '.join(['*' + ('c' if i == 0 else f'd{i - 1}')] * 9)}]\n"
+            for i in range(12)
+        )
+    )
     proc = run_check(repo, "--format", "json", "--fail-on", "never")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     errors = {f["item"]: f["message"] for f in report["findings"] if f["status"] == "error"}
-    assert set(errors) >= {"serving/pyproject.toml", "serving/config.yaml", "training/environment.yml"}
+    assert set(errors) >= {
+        "serving/pyproject.toml",
+        "serving/config.yaml",
+        "training/environment.yml",
+    }
     assert all("\n" not in m for m in errors.values())
-    assert EXPECTED_LEFTOVER_AND_DRIFT <= triples(report, {"leftover", "drift"})
+    assert triples(report, {"leftover", "drift"}) >= EXPECTED_LEFTOVER_AND_DRIFT
     assert "Traceback" not in proc.stderr
 
 
@@ -237,7 +266,9 @@ def test_config_file_errors_name_the_file_and_key(repo: Path, tmp_path: Path) ->
     cfg.write_text("[environments.api]\nrole = 'serving'\ninclude = ['serving/**']\nfoo = 1\n")
     proc = run_check(repo, "--config", str(cfg))
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [f"depaudit: error: {cfg}: unknown key 'environments.api.foo' (expected one of entrypoints, exclude, include, role)"]
+    assert proc.stderr.strip().splitlines() == [
+        f"depaudit: error: {cfg}: unknown key 'environments.api.foo' (expected one of entrypoints, exclude, include, role)"
+    ]
 
 
 MARKER_CODE = "import pathlib; pathlib.Path({marker!r}).write_text('executed')\n"
@@ -250,7 +281,9 @@ def test_never_imports_runs_or_connects(tmp_path: Path) -> None:
     (repo / "setup.py").write_text(MARKER_CODE.format(marker=str(markers["setup"])))
     (repo / "conftest.py").write_text(MARKER_CODE.format(marker=str(markers["conftest"])))
     (repo / "serving/__init__.py").write_text(MARKER_CODE.format(marker=str(markers["init"])))
-    (repo / "serving/app.py").write_text((repo / "serving/app.py").read_text() + MARKER_CODE.format(marker=str(markers["app"])))
+    (repo / "serving/app.py").write_text(
+        (repo / "serving/app.py").read_text() + MARKER_CODE.format(marker=str(markers["app"]))
+    )
     guard = tmp_path / "guard"
     guard.mkdir()
     (guard / "sitecustomize.py").write_text(
@@ -262,4 +295,6 @@ def test_never_imports_runs_or_connects(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "network access attempted" not in proc.stderr
     assert not any(m.exists() for m in markers.values())
-    assert triples(json.loads(proc.stdout), {"leftover", "drift"}) >= {("leftover", "DA101", "optuna")}
+    assert triples(json.loads(proc.stdout), {"leftover", "drift"}) >= {
+        ("leftover", "DA101", "optuna")
+    }

@@ -33,7 +33,10 @@ max_cpu = 4
 def test_reads_environments_rules_and_knowledge() -> None:
     cfg = parse_config(GOOD, ".depaudit.toml")
     assert cfg is not None
-    assert [(e.name, e.role) for e in cfg.environments] == [("pipeline", "training"), ("api", "serving")]
+    assert [(e.name, e.role) for e in cfg.environments] == [
+        ("pipeline", "training"),
+        ("api", "serving"),
+    ]
     api = cfg.environments[1]
     assert api.exclude == ("api/scratch/**",) and api.entrypoints == ("api.main",)
     assert cfg.rules.ignore == ("DA105",)
@@ -53,16 +56,31 @@ def test_pyproject_tool_table_and_absent_table() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[environments.a]\nrole='training'\ninclude=['a/**']\ncolour='red'\n", "unknown key 'environments.a.colour'"),
+        (
+            "[environments.a]\nrole='training'\ninclude=['a/**']\ncolour='red'\n",
+            "unknown key 'environments.a.colour'",
+        ),
         ("[enviroments.a]\nrole='training'\n", "unknown key 'enviroments'"),
-        ("[environments.a]\nrole='trainer'\ninclude=['a']\n", "environments.a.role must be one of training, serving"),
+        (
+            "[environments.a]\nrole='trainer'\ninclude=['a']\n",
+            "environments.a.role must be one of training, serving",
+        ),
         ("[environments.a]\nrole='training'\n", "environments.a.include is required"),
-        ("[environments.a]\nrole='training'\ninclude='a/**'\n", "environments.a.include must be a list of strings"),
+        (
+            "[environments.a]\nrole='training'\ninclude='a/**'\n",
+            "environments.a.include must be a list of strings",
+        ),
         ("[environments.a]\nrole='training'\ninclude=[]\n", "must not be empty"),
-        ("[environments.a]\nrole='training'\ninclude=['a/**']\n", "needs at least one serving environment"),
+        (
+            "[environments.a]\nrole='training'\ninclude=['a/**']\n",
+            "needs at least one serving environment",
+        ),
         ("environments = 3\n", "environments must be a table"),
         ("[rules]\nignore = 'DA101'\n", "rules.ignore must be a list of strings"),
-        ("[rules.severity]\nDA101 = 'critical'\n", "rules.severity.DA101 must be one of high, medium, low, info"),
+        (
+            "[rules.severity]\nDA101 = 'critical'\n",
+            "rules.severity.DA101 must be one of high, medium, low, info",
+        ),
         ("[rules.severity]\nfoo = 'high'\n", "unknown rule id 'rules.severity.foo'"),
         ("[rules.DA101]\ndeny = ['x']\n", "unknown key 'rules.DA101.deny'"),
         ("[rules]\nstrict = true\n", "unknown key 'rules.strict'"),
@@ -72,7 +90,10 @@ def test_pyproject_tool_table_and_absent_table() -> None:
         ("[knowledge]\nmax_cpu = true\n", "knowledge.max_cpu must be a positive number"),
         ("[knowledge]\nmax_cpu = '8'\n", "knowledge.max_cpu must be a positive number"),
         ("[knowledge]\ngpu = 1\n", "unknown key 'knowledge.gpu'"),
-        ("[knowledge]\ntraining_packages = [1, 2]\n", "knowledge.training_packages must be a list of strings"),
+        (
+            "[knowledge]\ntraining_packages = [1, 2]\n",
+            "knowledge.training_packages must be a list of strings",
+        ),
         ("[environments\nrole=", "invalid TOML"),
     ],
 )

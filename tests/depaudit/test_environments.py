@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from depaudit.config import parse_config
+from depaudit.config import AuditConfig, parse_config
 from depaudit.environments import find_environments, glob_match, is_test_path, role_of_name
-from depaudit.config import AuditConfig
 
 
 def files(plan, name):  # type: ignore[no-untyped-def]
@@ -47,7 +46,10 @@ def test_conventions_place_folders_files_and_shared_code() -> None:
 
 
 def test_several_environments_per_role_are_kept_apart() -> None:
-    plan = find_environments(["api/requirements.txt", "inference/requirements.txt", "training/requirements.txt"], AuditConfig())
+    plan = find_environments(
+        ["api/requirements.txt", "inference/requirements.txt", "training/requirements.txt"],
+        AuditConfig(),
+    )
     assert sorted((e.name, e.role) for e in plan.environments) == [
         ("api", "serving"),
         ("inference", "serving"),
@@ -63,10 +65,20 @@ def test_config_environments_win_over_conventions() -> None:
     )
     assert cfg is not None
     plan = find_environments(
-        ["batch/req.txt", "online/requirements.txt", "online/old/requirements.txt", "Dockerfile", "training/x.txt", "lib/util.py"],
+        [
+            "batch/req.txt",
+            "online/requirements.txt",
+            "online/old/requirements.txt",
+            "Dockerfile",
+            "training/x.txt",
+            "lib/util.py",
+        ],
         cfg,
     )
-    assert [(e.name, e.origin) for e in plan.environments] == [("batch", "config"), ("online", "config")]
+    assert [(e.name, e.origin) for e in plan.environments] == [
+        ("batch", "config"),
+        ("online", "config"),
+    ]
     online = files(plan, "online")
     assert online["online/requirements.txt"] == 'config: include "online/**" (.depaudit.toml)'
     assert "online/old/requirements.txt" not in online

@@ -177,8 +177,8 @@ def test_renamed_copy_hashes_the_same_and_docstrings_do_not_count() -> None:
     serve = parse(
         """
         def prepare_request(df):
-            df = df.fillna(0)
-            return (df / 255.0)
+              df = df.fillna(0)   # other comment, other indentation
+              return df   /   255.0
         """,
         "serving/features.py",
     )

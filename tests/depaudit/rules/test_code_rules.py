@@ -367,3 +367,38 @@ def test_workdir_relative_command_and_configured_entrypoints() -> None:
         entrypoints=("serving.batch",),
     )
     assert [f.item for f in run(DA202, ctx)] == ["optuna"]
+
+
+def test_reformatted_renamed_copy_is_identical_on_the_ast() -> None:
+    t = code(
+        "training/features.py",
+        """
+        def clean(df):
+            df = df.dropna()
+            df = df[df["age"] > 0]
+            df = df[df["income"] >= 0]
+            df["age"] = df["age"].astype(int)
+            df["country"] = df["country"].str.upper()
+            df = df.rename(columns=str.lower)
+            return df.reset_index(drop=True)
+        """,
+    )
+    s = code(
+        "serving/features.py",
+        """
+        def clean_request(df):
+            df = df.dropna()
+            df = df[df['age'] > 0]
+            df = df[df['income'] >= 0]
+            df['age'] = df['age'].astype(int)
+            df['country'] = df['country'].str.upper()
+            df = df.rename(columns=str.lower)
+            return df.reset_index(
+                drop=True,
+            )
+        """,
+    )
+    ctx = context(serving_facts=[s], training_facts=[t])
+    assert run(DA207, ctx) == []
+    (f,) = run(DA206, ctx)
+    assert f.item == "serving.features.clean_request" and "renamed from clean" in f.message
