@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 import sys
 
-from depaudit.cli.app import EXIT_USAGE, app
-
 # Importing the command modules registers their commands on ``app``.
-from depaudit.cli import check as _check  # noqa: E402,F401
-from depaudit.cli import collect as _collect  # noqa: E402,F401
-from depaudit.cli import report as _report  # noqa: E402,F401
-from depaudit.cli import dashboard as _dashboard  # noqa: E402,F401
+from depaudit.cli import check as _check  # noqa: F401
+from depaudit.cli import collect as _collect  # noqa: F401
+from depaudit.cli import dashboard as _dashboard  # noqa: F401
+from depaudit.cli import live as _live  # noqa: F401
+from depaudit.cli import report as _report  # noqa: F401
+from depaudit.cli.app import EXIT_USAGE, app
 
 
 def main() -> None:
@@ -30,7 +30,10 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("DEPAUDIT_DEBUG"):
             raise
-        print(f"depaudit: internal error: {type(exc).__name__}: {exc} (DEPAUDIT_DEBUG=1 shows details)", file=sys.stderr)
+        print(
+            f"depaudit: internal error: {type(exc).__name__}: {exc} (DEPAUDIT_DEBUG=1 shows details)",
+            file=sys.stderr,
+        )
         sys.exit(EXIT_USAGE)
 
 
