@@ -12,13 +12,13 @@ One ``CodeModule`` fact per file, from a single ``ast.parse`` and one walk of th
   module's imports resolved: ``from sklearn.model_selection import train_test_split as tts;
   tts(x)`` is ``sklearn.model_selection.train_test_split``. Method calls keep their receiver
   as written (``scaler.fit_transform``); a receiver that is not a name is ``.fit``.
-* ``definitions``: top-level functions and classes. ``body_hash`` hashes the AST (``ast.dump``)
-  with docstrings removed and the definition's own name blanked, so a renamed or reformatted
-  copy still matches. ``body`` is the definition's *source text* (decorators included,
-  secrets scrubbed, capped at ``MAX_BODY_CHARS``), not ``ast.unparse`` output: slicing
-  the text is free, while unparsing every definition of a repository cost more than parsing
-  it (see bench/bench_import_graph.py). The rule that diffs two copies normalises just
-  those two bodies.
+* ``definitions``: top-level functions and classes. ``body_hash`` hashes the definition's
+  text with layout, comments, docstrings and its own name removed, so a re-indented,
+  commented or renamed copy still matches; ``body`` is the source text (decorators
+  included, secrets scrubbed, capped at ``MAX_BODY_CHARS``). Both are text, not
+  ``ast.dump`` / ``ast.unparse``: those cost more than parsing the repository itself
+  (bench/bench_import_graph.py). The copy rule confirms near-matches on the AST and
+  normalises just the two bodies it diffs.
 * ``app_objects``: serving entrypoint hints, ``"<framework>:<name>"``, e.g. ``FastAPI:app``.
 
 ``setup.py`` is never read (it is a program, not a module the service imports), nor are
