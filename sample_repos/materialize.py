@@ -76,7 +76,12 @@ def load_scenario(scenario: Path | str | Mapping[str, Any]) -> dict[str, Any]:
         if step["date"] <= previous:
             raise ScenarioError(f"{where}: date {step['date']} is not after {previous}")
         previous = step["date"]
-        paths = [*step.get("write", {}), *step.get("delete", []), *step.get("rename", {}).keys(), *step.get("rename", {}).values()]
+        paths = [
+            *step.get("write", {}),
+            *step.get("delete", []),
+            *step.get("rename", {}).keys(),
+            *step.get("rename", {}).values(),
+        ]
         for rel in paths:
             if rel.startswith("/") or ".." in rel.split("/") or rel.split("/")[0] == ".git":
                 raise ScenarioError(f"{where}: unsafe path {rel!r}")
@@ -116,7 +121,9 @@ def _apply(repo: Path, step: Mapping[str, Any]) -> None:
         text = "" if content is None else str(content)
         target.write_bytes(text.encode("utf-8"))  # bytes: no platform newline translation
     # drop folders a delete or rename emptied, as git would not record them anyway
-    for folder in sorted((p for p in repo.rglob("*") if p.is_dir() and ".git" not in p.parts), reverse=True):
+    for folder in sorted(
+        (p for p in repo.rglob("*") if p.is_dir() and ".git" not in p.parts), reverse=True
+    ):
         if not any(folder.iterdir()):
             folder.rmdir()
 
@@ -129,7 +136,11 @@ def materialize(scenario_path: Path | str, out_dir: Path | str) -> Path:
         shutil.rmtree(repo)
     repo.mkdir(parents=True)
     _git(repo, "init", "-q", "-b", "main")
-    for key, value in (("commit.gpgsign", "false"), ("core.autocrlf", "false"), ("core.fileMode", "true")):
+    for key, value in (
+        ("commit.gpgsign", "false"),
+        ("core.autocrlf", "false"),
+        ("core.fileMode", "true"),
+    ):
         _git(repo, "config", key, value)
     for step in scenario["steps"]:
         _apply(repo, step)
@@ -142,7 +153,16 @@ def materialize(scenario_path: Path | str, out_dir: Path | str) -> Path:
             "GIT_COMMITTER_EMAIL": step["email"],
             "GIT_COMMITTER_DATE": step["date"],
         }
-        _git(repo, "commit", "-q", "--allow-empty", "--no-verify", "-m", step["message"], env=identity)
+        _git(
+            repo,
+            "commit",
+            "-q",
+            "--allow-empty",
+            "--no-verify",
+            "-m",
+            step["message"],
+            env=identity,
+        )
     return repo
 
 
@@ -154,7 +174,9 @@ def commit_shas(repo: Path | str) -> list[str]:
 def _pairs(raw: Any, where: str) -> set[tuple[str, str]]:
     out: set[tuple[str, str]] = set()
     for pair in raw or []:
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+        if not (
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+        ):
             raise ScenarioError(f"{where}: expected [rule, item] pairs, got {pair!r}")
         out.add((pair[0], pair[1]))
     return out
@@ -177,17 +199,25 @@ def expected_findings(
         added = _pairs(expect.get("add"), where)
         removed = _pairs(expect.get("remove"), where)
         if missing := removed - running:
-            raise ScenarioError(f"{where}: removes findings that are not expected: {sorted(missing)}")
+            raise ScenarioError(
+                f"{where}: removes findings that are not expected: {sorted(missing)}"
+            )
         if again := added & running:
-            raise ScenarioError(f"{where}: adds findings that are already expected: {sorted(again)}")
+            raise ScenarioError(
+                f"{where}: adds findings that are already expected: {sorted(again)}"
+            )
         running = (running - removed) | added
         out.append((index, step["message"], set(running)))
     return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sample_repos.materialize", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to build (default: sample_repos/build)")
+    parser = argparse.ArgumentParser(
+        prog="python -m sample_repos.materialize", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="where to build (default: sample_repos/build)"
+    )
     parser.add_argument("names", nargs="*", help="scenario names (default: all)")
     args = parser.parse_args(argv)
     try:
@@ -199,7 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"materialize: error: {exc}", file=sys.stderr)
         return 2
     except subprocess.CalledProcessError as exc:
-        print(f"materialize: error: git {' '.join(exc.cmd[3:4])} failed: {exc.stderr.strip()}", file=sys.stderr)
+        print(
+            f"materialize: error: git {' '.join(exc.cmd[3:4])} failed: {exc.stderr.strip()}",
+            file=sys.stderr,
+        )
         return 2
     return 0
 
