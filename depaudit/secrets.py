@@ -209,15 +209,48 @@ def mask_url_password(url: str) -> str:
     return _mask_query(text)
 
 
+# Literal substrings without which a shape cannot match (lower-cased), in _TOKEN_SHAPES
+# order. Checking them first skips most regex passes: code and configs are scrubbed on
+# every collect, and most text holds no secret at all.
+_SHAPE_TRIGGERS: tuple[tuple[str, ...], ...] = (
+    ("-----begin",),
+    ('"private_key',),
+    ("akia", "asia", "agpa", "aida", "aroa"),
+    ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    ("github_pat_",),
+    ("xox",),
+    ("xapp-",),
+    ("hooks.slack.com",),
+    ("webhook.office.com",),
+    ("discord",),
+    ("aiza",),
+    ("ya29.",),
+    ("hf_",),
+    ("sk-",),
+    ("glpat-",),
+    ("npm_",),
+    ("pypi-",),
+    ("dapi",),
+    ("_live_",),
+    ("eyj",),
+    ("bearer", "basic", "authorization"),
+    ("pass", "secret", "key", "token"),
+)
+
+
 def scrub(text: str) -> str:
     """Mask every secret-shaped substring of free text (commands, code strings, values)."""
     if not text:
         return text
     # URLs first: a token used as a URL password is masked whole, before shape patterns
     # could cut it into pieces.
-    text = mask_url_password(text)
-    for shape, group in _TOKEN_SHAPES:
-        text = shape.sub(lambda m, g=group: _mask_group(m, g), text)  # type: ignore[misc]
+    if "://" in text or "=" in text:
+        text = mask_url_password(text)
+    lowered = text.lower()
+    for (shape, group), triggers in zip(_TOKEN_SHAPES, _SHAPE_TRIGGERS, strict=True):
+        if any(t in lowered for t in triggers):
+            text = shape.sub(lambda m, g=group: _mask_group(m, g), text)  # type: ignore[misc]
+            lowered = text.lower()
     return text
 
 
