@@ -61,13 +61,28 @@ def _item_hash(path: str, blob: str, mode: str) -> int:
 class GitCommitTree:
     """A :class:`collectors.tree.Tree` over one commit's path map (a private copy)."""
 
-    def __init__(self, repo: GitRepository, paths: dict[str, tuple[str, str]], sha: str) -> None:
+    def __init__(
+        self,
+        repo: GitRepository,
+        paths: dict[str, tuple[str, str]],
+        sha: str,
+        sized: Callable[[str], bool] | None = None,
+    ) -> None:
         self._repo = repo
         self._paths = paths
         self.sha = sha
+        # Sizes are looked up only for paths a source reads (``sized``): a docs or data
+        # file that changes in every commit would otherwise cost an object lookup each
+        # time. Other entries report size 0; ``read`` checks the real size regardless.
+        self._sized = sized
 
     def entries(self) -> list[TreeEntry]:
-        files = [blob for blob, mode in self._paths.values() if mode[:3] == "100"]
+        sized = self._sized
+        files = [
+            blob
+            for path, (blob, mode) in self._paths.items()
+            if mode[:3] == "100" and (sized is None or sized(path))
+        ]
         sizes = self._repo.blob_sizes(files)
         out: list[TreeEntry] = []
         for path in sorted(self._paths):
@@ -98,7 +113,7 @@ class WalkStep:
     def tree(self) -> GitCommitTree:
         if self._walk.current != self.info.sha:
             raise RuntimeError("WalkStep.tree() called after the walk moved on")
-        return GitCommitTree(self._walk.repo, dict(self._walk.paths), self.info.sha)
+        return GitCommitTree(self._walk.repo, dict(self._walk.paths), self.info.sha, self._walk.env)
 
 
 class _Walk:

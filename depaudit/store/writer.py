@@ -12,6 +12,7 @@ state *changes*, not with commits.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -37,6 +38,29 @@ class LockTimeout(StoreError):
     """Another collector holds the repo's lock for longer than ``--lock-timeout``."""
 
 
+_FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """``Finding.to_dict()`` without ``dataclasses.asdict``'s deep copy (all fields are scalars)."""
+    return {name: getattr(finding, name) for name in _FINDING_FIELDS}
+
+
+_ENV_HASHES: dict[EnvironmentSnapshot, str] = {}
+
+
+def _env_hash(env: EnvironmentSnapshot) -> str:
+    """Content hash of an environment, memoised: consecutive states usually share most
+    environments (only serving changed), and hashing a frozen snapshot is far cheaper
+    than serialising it to JSON again."""
+    known = _ENV_HASHES.get(env)
+    if known is None:
+        if len(_ENV_HASHES) > 4096:
+            _ENV_HASHES.clear()
+        known = _ENV_HASHES[env] = env.content_hash()
+    return known
+
+
 @dataclass(frozen=True, slots=True)
 class StateData:
     """What a commit's tree amounts to: its environments and their findings."""
@@ -59,11 +83,11 @@ class StateData:
         config_errors: Sequence[tuple[str, str]] = (),
         unassigned: Sequence[str] = (),
     ) -> StateData:
-        env_hashes = tuple(e.content_hash() for e in environments)
+        env_hashes = tuple(_env_hash(e) for e in environments)
         digest = content_hash(
             {
                 "environments": list(env_hashes),
-                "findings": [f.to_dict() for f in findings],
+                "findings": [finding_dict(f) for f in findings],
                 "config_origin": config_origin,
                 "config_errors": [list(e) for e in config_errors],
                 "unassigned": list(unassigned),
@@ -141,6 +165,7 @@ class RepoWriter:
         self._sig_to_hash: dict[str, str] = {}
         self._state_ids: dict[str, int] = {}
         self._state_keys: dict[str, frozenset[str]] = {}
+        self._env_ids: dict[str, int] = {}  # environments known to be stored (never deleted)
         self._pending_states: dict[str, StateData] = {}
         self._pending_commits: list[dict[str, Any]] = []
         self._open_new: dict[str, dict[str, Any]] = {}  # runs opened in this batch
@@ -443,16 +468,20 @@ class RepoWriter:
             conn.execute(
                 insert(s.findings),
                 [
-                    {"state_id": sid, "key": f.key, "position": i, **f.to_dict()}
+                    {"state_id": sid, "key": f.key, "position": i, **finding_dict(f)}
                     for i, f in enumerate(state.findings)
                 ],
             )
         return sid
 
     def _environment_id(self, conn: Connection, env: EnvironmentSnapshot, env_hash: str) -> int:
+        known = self._env_ids.get(env_hash)
+        if known is not None:
+            return known
         e = s.environments.c
         found = conn.execute(select(e.id).where(e.content_hash == env_hash)).scalar()
         if found is not None:
+            self._env_ids[env_hash] = int(found)
             return int(found)
         values = {
             "content_hash": env_hash,
@@ -476,7 +505,9 @@ class RepoWriter:
             )
         else:
             conn.execute(insert(s.environments).values(values))
-        return int(conn.execute(select(e.id).where(e.content_hash == env_hash)).scalar_one())
+        env_id = int(conn.execute(select(e.id).where(e.content_hash == env_hash)).scalar_one())
+        self._env_ids[env_hash] = env_id
+        return env_id
 
     def _write_commits(self, conn: Connection, ids: dict[str, int]) -> None:
         if not self._pending_commits:
