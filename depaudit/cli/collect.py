@@ -44,7 +44,9 @@ class CollectOptions:
 
 @app.command()
 def collect(
-    paths: Annotated[list[Path], typer.Argument(help="Git repositories to collect.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Git repositories to collect (or --repos FILE).")
+    ] = None,
     db: Annotated[
         str | None,
         typer.Option(help="Store URL or SQLite file (default: $DEPAUDIT_DB, else embedded)."),
@@ -69,8 +71,38 @@ def collect(
     lock_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for another collector of the same repo.")
     ] = 0.0,
+    repos: Annotated[
+        Path | None, typer.Option(help="A repos.toml listing repositories (name, path or url, branch, config).")
+    ] = None,
+    jobs: Annotated[int, typer.Option(help="Repositories collected in parallel (processes).")] = 1,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Where URL repos are mirrored (default: under the data dir).")
+    ] = None,
+    log_format: Annotated[str, typer.Option(help="One line per repo: text or json.")] = "text",
 ) -> None:
     """Collect the git history of each repository: environments and findings per commit."""
+    if repos is not None or jobs != 1:
+        from depaudit.cli.app import DEFAULT_DB_PATH
+        from depaudit.scheduler import scheduled_collect
+
+        code = scheduled_collect(
+            repos_file=repos,
+            paths=paths or [],
+            db_url=normalize_db_url(db),
+            cache_dir=cache_dir or DEFAULT_DB_PATH.parent / "mirrors",
+            jobs=jobs,
+            log_format=log_format,
+            branch=branch,
+            config=config,
+            all_commits=all_commits,
+            batch_size=batch_size,
+            lock_timeout=lock_timeout,
+            name=name,
+            since=since,
+        )
+        raise typer.Exit(code)
+    if not paths:
+        fail("give one or more repository PATHs, or --repos FILE")
     if name is not None and len(paths) > 1:
         fail("--name names one repository; give one PATH with it")
     if batch_size < 1:
