@@ -64,7 +64,7 @@ states = Table(
     Column("id", Integer, primary_key=True),
     Column("repo_id", Integer, ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
     Column("content_hash", String(64), nullable=False),
-    Column("config_origin", String(64), nullable=False, default=""),
+    Column("config_origin", Text, nullable=False, default=""),  # a --config path can be long
     Column("config_errors", Text, nullable=False, default="[]"),  # JSON [[file, message], ...]
     Column("unassigned", Text, nullable=False, default="[]"),  # JSON [path, ...]
     Column("finding_count", Integer, nullable=False, default=0),
@@ -203,6 +203,10 @@ def _create_v1(conn: Connection) -> None:
 def _v1_to_v2(conn: Connection) -> None:
     # checkfirst: a store created at v2 already has it from create_all in _create_v1
     live_snapshots.create(conn, checkfirst=True)
+    # v1 had config_origin VARCHAR(64): PostgreSQL rejected a long --config path
+    # (SQLite never enforced the length, so only PostgreSQL needs the change)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ALTER TABLE states ALTER COLUMN config_origin TYPE TEXT")
 
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
