@@ -2,7 +2,7 @@
 
 ``depaudit dashboard`` starts it bound to 127.0.0.1. The store URL comes from ``--db``
 or ``$DEPAUDIT_DASHBOARD_DB`` / ``$DEPAUDIT_DB`` (see :func:`dashboard.queries.store_url`)
-and is opened read-only. Pages live in ``dashboard/pages/`` and only arrange widgets,
+and is opened read-only. Pages live in ``dashboard/views/`` and only arrange widgets,
 queries and charts.
 """
 
@@ -12,7 +12,9 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+# Not "pages/": Streamlit treats a folder of that name as a legacy multipage app and runs
+# a deep-linked page (/leftovers?repo=x) without this entrypoint: no navigation, no config.
+PAGES_DIR = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="depaudit", page_icon=":mag:", layout="wide")
 

@@ -29,6 +29,26 @@ _HOVER_COMMIT = (
 )
 
 
+def changes_only(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The rows where any of ``columns`` differs from the row before, plus the last row.
+
+    Step lines (``shape="hv"``) through these rows draw exactly the same picture as through
+    every commit, and a 10,000-commit history with 60 environment states sends 60 points
+    to the browser instead of 10,000.
+    """
+    if len(frame) <= 2 or not columns:
+        return frame
+    values = frame[list(columns)]
+    changed = values.ne(values.shift()).any(axis=1)
+    changed.iloc[0] = True
+    changed.iloc[-1] = True
+    return frame[changed]
+
+
+def _count_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if "_" in c and c.split("_")[-1] in SEVERITY_COLORS]
+
+
 def _empty(title: str, message: str) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(
@@ -74,6 +94,9 @@ def history_chart(timeline: pd.DataFrame, *, status: str = "leftover") -> go.Fig
     title = f"{status.replace('_', ' ')} findings per commit"
     if timeline.empty:
         return _empty(title, "no commits collected yet")
+    timeline = changes_only(
+        timeline, [c for c in _count_columns(timeline) if c.startswith(f"{status}_")]
+    )
     custom = _commit_customdata(timeline)
     mode = "lines+markers" if len(timeline) <= _MARKER_LIMIT else "lines"
     fig = go.Figure()
@@ -126,6 +149,7 @@ def trend_chart(
     """
     if timeline.empty:
         return _empty("trend", "no commits")
+    timeline = changes_only(timeline, _count_columns(timeline))
     fig = go.Figure()
     colors = {
         "leftover": SEVERITY_COLORS["high"],
@@ -166,6 +190,7 @@ def value_timeline_chart(history: pd.DataFrame, *, item: str) -> go.Figure:
     title = f"{item}: training vs serving over history"
     if history.empty:
         return _empty(title, "no history for this item")
+    history = changes_only(history, ["training", "serving"])
     values = sorted(
         {v for side in ("training", "serving") for v in history[side].astype(str) if v},
         key=_version_key,
@@ -208,6 +233,7 @@ def shared_share_chart(timeline: pd.DataFrame) -> go.Figure:
     title = "shared share of all compared items"
     if timeline.empty:
         return _empty(title, "no commits")
+    timeline = changes_only(timeline, _count_columns(timeline))
     share = shared_share(timeline)
     fig = go.Figure(
         go.Scatter(

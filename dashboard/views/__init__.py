@@ -1,1 +1,1 @@
-"""dashboard/pages."""
+"""dashboard/views: one module per page; pages only arrange widgets, queries and charts."""

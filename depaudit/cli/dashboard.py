@@ -54,6 +54,9 @@ def streamlit_command(app_path: Path, *, db_url: str, host: str, port: int) -> l
         "none",
         "--server.runOnSave",
         "false",
+        # no "Deploy" / developer menu for the people reading the audit
+        "--client.toolbarMode",
+        "viewer",
         "--",
         "--db",
         db_url,

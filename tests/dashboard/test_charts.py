@@ -165,3 +165,10 @@ def test_rule_url_uses_the_configured_docs_base(monkeypatch: object) -> None:
         "# Rules\n## DA101 Training-only package\nwhy\n## DA102 x\nmore\n"
     )
     assert sections == {"DA101": "why", "DA102": "more"}
+
+
+def test_long_histories_send_only_the_commits_where_counts_change() -> None:
+    tl = timeline([{"leftover_high": 1}] * 500 + [{"leftover_high": 2}] * 500)
+    fig = charts.history_chart(tl, status="leftover")
+    assert list(fig.data[0].y) == [1, 2, 2]  # first, the change, the last commit
+    assert [c[-1] for c in fig.data[0].customdata] == [f"{0:040x}", f"{500:040x}", f"{999:040x}"]

@@ -51,7 +51,7 @@ def open_page(url: str, page: str, **params: str) -> AppTest:
         at.query_params[name] = value
     at.run()
     if page != "overview":
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
         for name, value in params.items():
             at.query_params[name] = value
         at.run()
