@@ -21,6 +21,15 @@ def requirement(pkg: MergedPackage) -> str:
     return f"=={pkg.version}" if pkg.version else pkg.specifier
 
 
+def _is_range(specifier: str) -> bool:
+    """A declared range (``>=1.12``), not empty and not an exact pin (``==1.3.2``)."""
+    if not specifier:
+        return False
+    return not any(
+        part.strip().startswith(("==", "===")) and "*" not in part for part in specifier.split(",")
+    )
+
+
 class IncompatibleSpecifiers:
     info = RuleInfo(
         id="DA103",
@@ -36,18 +45,27 @@ class IncompatibleSpecifiers:
         serving = merged_packages(ctx.serving)
         for name in sorted(training.keys() & serving.keys()):
             t, s = training[name], serving[name]
-            if name in allow or (t.version and s.version):
-                continue  # two exact versions: DA102's business
-            if have_common_version(requirement(t), requirement(s)):
+            if name in allow:
                 continue
+            if t.version and s.version:
+                # Two exact versions are DA102's business, unless the ranges people
+                # declared (not the lock files) exclude each other: relocking cannot fix that.
+                if not (_is_range(t.declared) and _is_range(s.declared)) or have_common_version(
+                    t.declared, s.declared
+                ):
+                    continue
+            elif have_common_version(requirement(t), requirement(s)):
+                continue
+            locked = bool(t.version and s.version)
+            t_shown, s_shown = (t.declared, s.declared) if locked else (t.shown, s.shown)
             yield finding(
                 self.info,
                 "drift",
                 name,
-                f"no {name} version satisfies both training ({t.shown}) and serving ({s.shown}): "
+                f"no {name} version satisfies both training ({t_shown}) and serving ({s_shown}): "
                 "the environments cannot run the same release.",
-                training=t.shown,
-                serving=s.shown,
+                training=t_shown,
+                serving=s_shown,
                 file=s.fact.file,
                 line=s.fact.line,
             )

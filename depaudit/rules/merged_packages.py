@@ -38,6 +38,7 @@ class MergedPackage:
     direct: bool
     extras: tuple[str, ...]
     fact: Package  # where to point the user: the first direct declaration
+    declared: str = ""  # intersection of the non-lock files' specifiers (what humans asked for)
 
     @property
     def shown(self) -> str:
@@ -70,6 +71,7 @@ def _merge(name: str, facts: list[Package], any_direct: bool) -> MergedPackage:
     locked = [f for f in versions if is_lock_file(f.file)]
     version = (locked or versions)[0].version if versions else ""
     specifier = _intersect(f.specifier for f in facts)
+    declared = _intersect(f.specifier for f in facts if not is_lock_file(f.file))
     direct_facts = [f for f in facts if f.direct]
     extras = tuple(sorted({e for f in facts for e in f.extras}))
     return MergedPackage(
@@ -79,6 +81,7 @@ def _merge(name: str, facts: list[Package], any_direct: bool) -> MergedPackage:
         direct=bool(direct_facts) or not any_direct,
         extras=extras,
         fact=(direct_facts or facts)[0],
+        declared=declared,
     )
 
 

@@ -41,20 +41,9 @@ CONTRACT_COLUMNS = [
 PLANTED_SECRETS = ("Wh-Sn0w!Fl4ke#Train2023", "e6b1f0c4a9d27358b0c6e2f4a1d3b5c7e9f0a2b4")
 
 # (scenario, first step, last step) -> why the pipeline disagrees with the story there.
-_GAP_RANGES: dict[tuple[str, int, int], str] = {
-    ("tabular_fraud", 10, 12): (
-        "DA201 names the empty package training/__init__.py (item 'training') instead of the "
-        "module serving imports (`from training.features import add_velocity_features` -> "
-        "'training.features'); the module that actually carries the training code is not "
-        "reported at all"
-    ),
-    ("monorepo_uv", 28, 30): (
-        "DA103 misses scipy: batch declares scipy>=1.12 and realtime scipy<1.12, which no "
-        "release satisfies, but DA103 skips a package whenever both sides have a locked "
-        "version (uv.lock 1.12.0, poetry.lock 1.11.4) and leaves it to DA102; a relock "
-        "cannot fix this drift, only changing a declared range can"
-    ),
-}
+# Cases where the pipeline disagrees with the story: none left (the DA201 parent-package
+# and DA103 locked-ranges gaps found by these scenarios are fixed).
+_GAP_RANGES: dict[tuple[str, int, int], str] = {}
 KNOWN_PIPELINE_GAPS: dict[tuple[str, int], str] = {
     (name, step): reason
     for (name, first, last), reason in _GAP_RANGES.items()
