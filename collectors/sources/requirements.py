@@ -14,9 +14,11 @@ specifiers and pins the same way.
 
 from __future__ import annotations
 
+import optparse
 import posixpath
 import re
-from collections.abc import Iterator
+import shlex
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pip_requirements_parser as prp
@@ -36,6 +38,9 @@ _IN_FILE_WORDS = ("requirement", "constraint", "reqs")
 # URLs and lines this long are not real, so they are replaced or rejected, never scanned.
 MAX_URL_CHARS = 4096
 MAX_LINE_CHARS = 100_000
+# Requirement lines read per file (real ones have hundreds; each costs ~50 us to parse, so
+# a 10 MB file of one-letter lines would otherwise take minutes). The rest is an error.
+MAX_REQUIREMENT_LINES = 10_000
 
 # Order specifiers the way people write them: pins, then lower bounds, upper bounds, exclusions.
 _OPERATOR_RANK = {"===": 0, "==": 0, "~=": 1, ">=": 2, ">": 2, "<=": 3, "<": 3, "!=": 4}
@@ -72,12 +77,23 @@ def parse_requirements_text(
     """Facts of requirements-file ``text``; ``first_line`` offsets line numbers (conda ``pip:``)."""
     facts: list[Fact] = []
     group = "constraints" if constraints else ""
-    line_parser = prp.get_line_parser()
+    line_parser = _line_parser()
+    read = 0
     for numbered in prp.preprocess(text):
         if isinstance(numbered, prp.CommentLine):
             continue
         number, line = numbered
         lineno = number + first_line - 1
+        read += 1
+        if read > MAX_REQUIREMENT_LINES:
+            facts.append(
+                ParseError(
+                    path,
+                    f"more than {MAX_REQUIREMENT_LINES} requirement lines; the rest is not read",
+                    lineno,
+                )
+            )
+            break
         if len(line) > MAX_LINE_CHARS:
             facts.append(ParseError(path, f"line too long ({len(line)} characters)", lineno))
             continue
@@ -97,6 +113,39 @@ def parse_requirements_text(
         for item in prp.handle_line(parsed_line):
             facts.extend(_facts_of_item(item, path, lineno, group))
     return facts
+
+
+def _line_parser() -> Callable[[str], tuple[str, Any, list[str]]]:
+    """``prp.get_line_parser()`` without its cost of one optparse parser per line.
+
+    The library builds a new parser for every line (about 1.5 ms), so a hostile 10 MB
+    file of short lines took tens of minutes. One parser serves every line here: a fresh
+    copy of its defaults (and their lists) per line keeps appendable options from
+    accumulating, which is why the library rebuilt it; lines without options skip optparse.
+    """
+    parser = prp.build_parser()
+    defaults = vars(parser.get_default_values())
+
+    def parse_line(line: str) -> tuple[str, Any, list[str]]:
+        args_str, options_str = _break_args_options(line)
+        values = optparse.Values(
+            {k: list(v) if isinstance(v, list) else v for k, v in defaults.items()}
+        )
+        if not options_str.strip():
+            return args_str, values, []
+        opts, arguments = parser.parse_args(shlex.split(options_str), values)
+        return args_str, opts, arguments
+
+    return parse_line
+
+
+def _break_args_options(line: str) -> tuple[str, str]:
+    """``prp.break_args_options`` in linear time (it pops from the front of a list)."""
+    tokens = line.split(" ")
+    for i, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(tokens[:i]), " ".join(tokens[i:])
+    return line, ""
 
 
 def _facts_of_item(item: Any, path: str, lineno: int, group: str) -> Iterator[Fact]:

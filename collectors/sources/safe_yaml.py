@@ -195,7 +195,12 @@ def load_all(
     if "\x00" in text:
         raise SafeYamlError("binary content (NUL byte), not YAML")
     where = f"{path}: " if path else ""
-    loader = _LimitedLoader(text, max_nodes, max_depth)
+    try:
+        # the reader checks for non-printable characters already in its constructor
+        loader = _LimitedLoader(text, max_nodes, max_depth)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SafeYamlError(f"{where}invalid YAML: {problem}") from None
     docs: list[Any] = []
     total = 0
     try:
