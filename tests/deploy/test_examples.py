@@ -1,0 +1,156 @@
+"""Every deploy example parses, and every ``depaudit ...`` command in it is a real CLI call.
+
+Commands are parsed by the real Typer command (its click ``make_context``; Typer 0.29
+vendors click, so the classes are Typer's own), so a renamed or misspelt flag in an
+example fails here instead of in someone's cron at 2 am.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+import yaml
+
+from depaudit.cli import app
+from depaudit.scheduler import REPO_KEYS, ReposFileError, parse_repos_toml
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+CLI: Any = typer.main.get_command(app)
+
+
+def parse_depaudit(words: list[str]) -> Any:
+    """Parse ``depaudit SUB ARGS...`` with the real command; raises on unknown flags."""
+    assert words[0].endswith("depaudit"), words
+    sub = CLI.commands[words[1]]
+    return sub.make_context(words[1], list(words[2:]), resilient_parsing=False)
+
+
+def shell_commands(text: str) -> list[list[str]]:
+    """``depaudit ...`` command lines in shell-ish text (cron lines, run: steps)."""
+    found = []
+    for line in text.splitlines():
+        match = re.search(
+            r"(?:^|\s)((?:/\S*/)?depaudit\s+(?:collect|check|live|report|dashboard)\b.*)", line
+        )
+        if match and not line.lstrip().startswith("#"):
+            command = match.group(1).split(">>")[0].split("|")[0]
+            command = re.sub(r"\$\{\{[^}]*\}\}", "X", command)  # GitHub expressions
+            found.append(shlex.split(command))
+    return found
+
+
+def test_crontab() -> None:
+    text = (DEPLOY / "crontab").read_text("utf-8")
+    jobs = [
+        ln
+        for ln in text.splitlines()
+        if ln.strip() and not ln.startswith("#") and "=" not in ln.split()[0]
+    ]
+    assert jobs
+    for line in jobs:
+        fields = line.split(None, 5)
+        assert len(fields) == 6  # five time fields and the command
+        for value in fields[:5]:
+            assert re.fullmatch(r"[\d*,/-]+", value), value
+    commands = shell_commands(text)
+    assert len(commands) == len(jobs)
+    for words in commands:
+        ctx = parse_depaudit(words)
+        assert ctx.params["repos"] is not None
+
+
+@pytest.mark.parametrize("name", ["depaudit-collect.service", "depaudit-collect.timer"])
+def test_systemd_units(name: str) -> None:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string((DEPLOY / "systemd" / name).read_text("utf-8"))
+    assert "Unit" in parser and "Install" in parser
+    if name.endswith(".service"):
+        service = parser["Service"]
+        assert service["Type"] == "oneshot"
+        assert service["User"] != "root"
+        ctx = parse_depaudit(shlex.split(service["ExecStart"]))
+        assert ctx.params["log_format"] == "json"
+    else:
+        timer = parser["Timer"]
+        assert timer["Unit"] == "depaudit-collect.service"
+        assert timer["OnCalendar"]
+
+
+def test_kubernetes_cronjob() -> None:
+    doc: dict[str, Any] = yaml.safe_load(
+        (DEPLOY / "kubernetes" / "cronjob.yaml").read_text("utf-8")
+    )
+    assert doc["kind"] == "CronJob" and doc["apiVersion"] == "batch/v1"
+    assert len(doc["spec"]["schedule"].split()) == 5
+    pod = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    (container,) = pod["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    db = next(e for e in container["env"] if e["name"] == "DEPAUDIT_DB")
+    assert set(db["valueFrom"]["secretKeyRef"]) == {"name", "key"}
+    # a read-only root needs writable mounts for the mirrors and /tmp
+    mounts = {m["mountPath"] for m in container["volumeMounts"] if not m.get("readOnly")}
+    assert {"/var/cache/depaudit", "/tmp"} <= mounts
+    words = [*container["command"], *container["args"]]
+    ctx = parse_depaudit(words)
+    assert ctx.params["cache_dir"] == Path("/var/cache/depaudit/mirrors")
+
+
+def test_github_workflow() -> None:
+    doc: dict[Any, Any] = yaml.safe_load((DEPLOY / "github" / "depaudit.yml").read_text("utf-8"))
+    triggers = doc[True] if True in doc else doc["on"]  # YAML 1.1 reads `on` as True
+    assert "pull_request" in triggers and triggers["schedule"][0]["cron"]
+    steps = [s for job in doc["jobs"].values() for s in job["steps"]]
+    commands = [words for s in steps if "run" in s for words in shell_commands(s["run"])]
+    gate = next(c for c in commands if c[1] == "check")
+    ctx = parse_depaudit(gate)
+    assert (ctx.params["fail_on"], ctx.params["baseline"], ctx.params["format"]) == (
+        "high",
+        "origin/main",
+        "sarif",
+    )
+    upload = next(
+        s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif")
+    )
+    assert upload["with"]["sarif_file"] == str(ctx.params["output"])
+    assert doc["jobs"]["gate"]["permissions"]["security-events"] == "write"
+    assert any(c[1] == "collect" for c in commands)
+    for words in commands:
+        parse_depaudit(words)
+
+
+def test_repos_example(tmp_path: Path) -> None:
+    text = (DEPLOY / "repos.example.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    assert {k for entry in data["repos"] for k in entry} <= set(REPO_KEYS)
+    # the scheduler's own strict reader accepts it (given the config file it names)
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "recsys.depaudit.toml").write_text("", "utf-8")
+    specs = parse_repos_toml(text, tmp_path / "repos.toml")
+    assert [s.name for s in specs] == ["fraud-api", "ranker", "recsys"]
+
+
+def test_readme_commands_are_real() -> None:
+    text = (DEPLOY / "README.md").read_text("utf-8")
+    commands = shell_commands(text)
+    assert len(commands) >= 4
+    for words in commands:
+        parse_depaudit(words)
+
+
+def test_a_wrong_flag_is_caught() -> None:
+    # the check itself must be able to fail
+    with pytest.raises(Exception, match="--jobz") as info:
+        parse_depaudit(["depaudit", "collect", "--repos", "r.toml", "--jobz", "2"])
+    assert type(info.value).__name__ == "NoSuchOption"
+    with pytest.raises(ReposFileError):
+        parse_repos_toml('[[repos]]\nname = "x"\npath = "."\nbranche = "main"\n', Path("r.toml"))
