@@ -9,7 +9,6 @@ index network targets with credentials stripped.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,8 +58,9 @@ class PipfileLockSource:
             if not isinstance(entries, Mapping):
                 facts.append(ParseError(path, f"{section} must be an object", start))
                 continue
-            for name, entry in entries.items():
-                line = lines.find(f'"{name}"', start)
+            line = start
+            for name, entry in entries.items():  # json keeps the file's order: walk forward
+                line = lines.find(f'"{name}"', line)
                 facts.append(_package(str(name), entry, path, line, group))
         return SourceResult(tuple(facts))
 
@@ -103,10 +103,12 @@ class _JsonLines:
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
 
+    WINDOW = 1000  # how far past the previous entry the next one is looked for
+
     def find(self, literal: str, after: int) -> int:
-        pattern = re.compile(re.escape(literal))
-        for index in range(max(after - 1, 0), len(self.lines)):
-            if pattern.search(self.lines[index]):
+        start = max(after - 1, 0)
+        for index in range(start, min(len(self.lines), start + self.WINDOW)):
+            if literal in self.lines[index]:
                 return index + 1
         return after or 1
 

@@ -36,29 +36,43 @@ _TOML_LINE = re.compile(r"at line (\d+)")
 
 
 class TomlLines:
-    """Line numbers of keys and string values in TOML text (see the module docstring)."""
+    """Line numbers of keys and string values in TOML text (see the module docstring).
+
+    Each table's keys are indexed once, so finding every key of a big table (or every
+    ``[[package]]`` of a lock file) stays linear in the size of the text.
+    """
+
+    # how far past the previous item a list item is looked for
+    VALUE_WINDOW = 1000
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
-        # (0-based index of the header line, normalised table name)
-        self.headers: list[tuple[int, str]] = []
+        # 0-based indexes of the header lines, and the positions of each table's headers
+        self.headers: list[int] = []
+        self.positions: dict[str, list[int]] = {}
         for index, line in enumerate(self.lines):
             match = _HEADER.match(line)
             if match:
-                self.headers.append((index, _normalise_key(match.group(1))))
+                self.positions.setdefault(_normalise_key(match.group(1)), []).append(
+                    len(self.headers)
+                )
+                self.headers.append(index)
+        self._key_index: dict[tuple[str, int], dict[str, int]] = {}
 
     def _span(self, table: str, occurrence: int = 0) -> tuple[int, int] | None:
         """Body line range [start, end) of the ``occurrence``-th header named ``table``."""
-        found = [i for i, (_, name) in enumerate(self.headers) if name == table]
+        if not table:
+            return 0, self.headers[0] if self.headers else len(self.lines)
+        found = self.positions.get(table, [])
         if occurrence >= len(found):
             return None
         position = found[occurrence]
-        start = self.headers[position][0] + 1
-        end = self.headers[position + 1][0] if position + 1 < len(self.headers) else len(self.lines)
+        start = self.headers[position] + 1
+        end = self.headers[position + 1] if position + 1 < len(self.headers) else len(self.lines)
         return start, end
 
     def header_line(self, table: str, occurrence: int = 0) -> int:
-        span = self._span(table, occurrence)
+        span = self._span(table, occurrence) if table else None
         return span[0] if span else 0  # the body starts right after the header: 1-based header
 
     def key_line(self, table: str, key: str, occurrence: int = 0) -> int:
@@ -67,28 +81,34 @@ class TomlLines:
         for cut in range(len(parts), -1, -1):
             parent = ".".join(parts[:cut])
             dotted = ".".join([*parts[cut:], key])
-            line = self._find_key(parent, dotted, occurrence if cut == len(parts) else 0)
+            line = self._keys(parent, occurrence if cut == len(parts) else 0).get(dotted, 0)
             if line:
                 return line
         return self.header_line(table, occurrence) or 1
 
-    def _find_key(self, table: str, dotted_key: str, occurrence: int) -> int:
-        if table:
-            span = self._span(table, occurrence)
-            if span is None:
-                return 0
-        else:
-            span = (0, self.headers[0][0] if self.headers else len(self.lines))
-        pattern = re.compile(r"^\s*" + _key_pattern(dotted_key) + r"\s*=")
-        for index in range(*span):
-            if pattern.match(self.lines[index]):
-                return index + 1
-        return 0
+    def _keys(self, table: str, occurrence: int) -> dict[str, int]:
+        """Normalised dotted key -> 1-based line, for the keys written in one table body."""
+        cached = self._key_index.get((table, occurrence))
+        if cached is not None:
+            return cached
+        keys: dict[str, int] = {}
+        span = self._span(table, occurrence)
+        for index in range(*(span or (0, 0))):
+            match = _KEY.match(self.lines[index])
+            if match:
+                name = ".".join(p.strip("\"'") for p in _KEY_PART.findall(match.group(1)))
+                keys.setdefault(name, index + 1)
+        self._key_index[(table, occurrence)] = keys
+        return keys
 
     def value_line(self, after: int, value: str) -> int:
-        """1-based line of the quoted ``value`` at or after line ``after`` (else ``after``)."""
+        """1-based line of the quoted ``value`` at or after line ``after`` (else ``after``).
+
+        Callers walking a list pass the previous item's line, so a list is read once.
+        """
         needles = (f'"{value}"', f"'{value}'")
-        for index in range(max(after - 1, 0), len(self.lines)):
+        stop = min(len(self.lines), max(after - 1, 0) + self.VALUE_WINDOW)
+        for index in range(max(after - 1, 0), stop):
             line = self.lines[index]
             if any(n in line for n in needles):
                 return index + 1
@@ -97,24 +117,14 @@ class TomlLines:
         return after
 
 
+_KEY_PART = re.compile(r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'""")
+_KEY = re.compile(
+    r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
+)
+
+
 def _normalise_key(raw: str) -> str:
-    parts = [p.strip().strip("\"'") for p in raw.split(".")]
-    return ".".join(parts)
-
-
-def _key_pattern(dotted_key: str) -> str:
-    # a dotted key as separate parts (bare or quoted), or the whole key quoted ("zope.interface")
-    whole = '"' + re.escape(dotted_key) + "\"|'" + re.escape(dotted_key) + "'"
-    return (
-        "(?:"
-        + whole
-        + "|"
-        + r"\s*\.\s*".join(
-            "(?:" + re.escape(p) + '|"' + re.escape(p) + "\"|'" + re.escape(p) + "')"
-            for p in dotted_key.split(".")
-        )
-        + ")"
-    )
+    return ".".join(p.strip("\"'") for p in _KEY_PART.findall(raw))
 
 
 def load_toml(text: str, path: str) -> dict[str, Any] | SourceResult:
@@ -228,9 +238,9 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.wrong_type(table, key, "a list of strings")
             return
-        key_line = self.lines.key_line(table, key)
+        line = self.lines.key_line(table, key)
         for requirement in value:
-            line = self.lines.value_line(key_line, requirement)
+            line = self.lines.value_line(line, requirement)
             self.facts.append(package_from_pep508(requirement, self.path, line, group=group))
 
     # -------------------------------------------------------------------- PEP 621
@@ -283,9 +293,11 @@ class _Reader:
         if not isinstance(entries, list):
             self.wrong_type("dependency-groups", group, "a list")
             return
+        line = key_line
         for entry in entries:
             if isinstance(entry, str):
-                yield entry, self.lines.value_line(key_line, entry)
+                line = self.lines.value_line(line, entry)
+                yield entry, line
                 continue
             included = entry.get("include-group") if isinstance(entry, Mapping) else None
             target = (

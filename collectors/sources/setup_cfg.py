@@ -19,6 +19,7 @@ from collectors.sources.requirements import normalize_specifier, package_from_pe
 from depaudit.model import Fact, Include, ParseError, Runtime, SourceResult
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
+_KEY = re.compile(r"^([^\s=:#;\[][^=:]*?)\s*[=:]")
 
 
 class SetupCfgSource:
@@ -72,42 +73,49 @@ def _requirements(
     # setuptools: several lines -> one per line; a single line -> ';'-separated
     items = value.splitlines() if "\n" in value.strip() else value.split(";")
     facts: list[Fact] = []
+    line = key_line
     for item in (i.strip() for i in items):
         if not item or item.startswith("#"):
             continue
-        facts.append(package_from_pep508(item, path, lines.value_line(key_line, item), group=group))
+        line = lines.value_line(line, item)
+        facts.append(package_from_pep508(item, path, line, group=group))
     return facts
 
 
 class _IniLines:
-    """Lines of keys and values in INI text, searched within their section."""
+    """Lines of keys and values in INI text; each section's keys are indexed once."""
+
+    VALUE_WINDOW = 1000  # how far past the previous item a list item is looked for
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
-        self.sections: dict[str, tuple[int, int]] = {}
-        current, start = "", 0
+        self.sections: dict[str, dict[str, int]] = {}
+        self.section_lines: dict[str, int] = {}
+        keys: dict[str, int] = self.sections.setdefault("", {})
         for index, line in enumerate(self.lines):
-            match = _SECTION.match(line)
-            if match:
-                self.sections.setdefault(current, (start, index))
-                current, start = match.group("name").strip(), index + 1
-        self.sections.setdefault(current, (start, len(self.lines)))
+            section = _SECTION.match(line)
+            if section:
+                name = section.group("name").strip()
+                self.section_lines.setdefault(name, index + 1)
+                keys = self.sections.setdefault(name, {})
+                continue
+            key = _KEY.match(line)
+            if key:
+                keys.setdefault(key.group(1).strip().lower(), index + 1)
 
     def key_line(self, section: str, key: str) -> int:
-        start, end = self.sections.get(section, (0, 0))
-        pattern = re.compile(r"^" + re.escape(key) + r"\s*[=:]", re.IGNORECASE)
-        for index in range(start, end):
-            if pattern.match(self.lines[index]):
-                return index + 1
-        return start or 1
+        line = self.sections.get(section, {}).get(key.lower())
+        return line or self.section_lines.get(section, 1)
 
-    def value_line(self, key_line: int, value: str) -> int:
-        for index in range(key_line - 1, len(self.lines)):
+    def value_line(self, after: int, value: str) -> int:
+        """Line of ``value`` at or after ``after``; callers pass the previous item's line."""
+        stop = min(len(self.lines), max(after - 1, 0) + self.VALUE_WINDOW)
+        for index in range(max(after - 1, 0), stop):
             if value in self.lines[index]:
                 return index + 1
-            if index >= key_line and _SECTION.match(self.lines[index]):
+            if index >= after and _SECTION.match(self.lines[index]):
                 break
-        return key_line
+        return after
 
 
 SOURCE = SetupCfgSource()
