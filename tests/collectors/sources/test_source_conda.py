@@ -108,8 +108,13 @@ def test_matches_only_environment_file_names(path: str, expected: bool) -> None:
     assert SOURCE.matches(path) is expected
 
 
-def test_environment_named_yaml_without_dependencies_is_not_read_as_conda() -> None:
-    result = SOURCE.parse("database:\n  host: db.internal\n", "config/environment.yaml")
+def test_environment_named_yaml_without_dependencies_is_read_as_config() -> None:
+    config_files = pytest.importorskip("collectors.sources.config_files")
+    text = "database:\n  host: db.internal\n  password: hunter2-not-conda\n"
+    path = "config/environments.yaml"
+    result = SOURCE.parse(text, path)
+    assert result == config_files.SOURCE.parse(text, path)
+    assert any(isinstance(f, ConfigEntry) and f.key == "database.host" for f in result)
     assert not any(isinstance(f, Package | ParseError | Runtime) for f in result)
 
 
