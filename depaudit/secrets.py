@@ -127,7 +127,7 @@ _TOKEN_SHAPES: list[tuple[re.Pattern[str], int | str]] = [
 # user:password@ inside any URL-looking text. The password runs to the *last* "@" of the
 # authority, so an unencoded "@" in a password does not leak its tail.
 _URL_CREDENTIALS = re.compile(
-    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<cred>[^/@\s:]*(:[^\s/]*)?)@"
+    r"(?<![a-zA-Z0-9+.\-])(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<cred>[^/@\s:]*(:[^\s/]*)?)@"
     r"(?=[^@\s/]*(?:[/\s?#'\"]|$))"
 )
 # Query parameters that carry credentials.
