@@ -72,11 +72,13 @@ def collect(
         float, typer.Option(help="Seconds to wait for another collector of the same repo.")
     ] = 0.0,
     repos: Annotated[
-        Path | None, typer.Option(help="A repos.toml listing repositories (name, path or url, branch, config).")
+        Path | None,
+        typer.Option(help="A repos.toml listing repositories (name, path or url, branch, config)."),
     ] = None,
     jobs: Annotated[int, typer.Option(help="Repositories collected in parallel (processes).")] = 1,
     cache_dir: Annotated[
-        Path | None, typer.Option(help="Where URL repos are mirrored (default: under the data dir).")
+        Path | None,
+        typer.Option(help="Where URL repos are mirrored (default: under the data dir)."),
     ] = None,
     log_format: Annotated[str, typer.Option(help="One line per repo: text or json.")] = "text",
 ) -> None:
