@@ -56,6 +56,8 @@ class UnusedServingDependency:
                 or pkg.origin != "declared"
                 or pkg.group
                 or name in USED_WITHOUT_IMPORT
+                # a pickled / joblib model needs its library at load time without any import
+                or name in kn.inference_packages
                 or name in allow
                 or name.startswith("types-")
                 or name in used

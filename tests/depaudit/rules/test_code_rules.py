@@ -267,11 +267,9 @@ def test_da204_is_silent_when_serving_declares_nothing() -> None:
 
 def test_da205_declared_but_never_imported() -> None:
     found = run(DA205, context())
-    # uvicorn runs from the CMD, pytest is a dev group, cv2 is not imported either
-    assert [(f.item, f.status, f.line) for f in found] == [
-        ("boto3", "serving_only", 7),
-        ("opencv-python-headless", "serving_only", 8),
-    ]
+    # uvicorn runs from the CMD, pytest is a dev group; opencv-python-headless is an
+    # inference library (a pickled pipeline may need it without any import), so not reported
+    assert [(f.item, f.status, f.line) for f in found] == [("boto3", "serving_only", 7)]
     cv2 = code("serving/images.py", "import cv2\n")
     ctx = context(serving_facts=[SERVING_APP, SERVING_MODEL, COMMON, cv2, *SERVING_PACKAGES])
     assert [f.item for f in run(DA205, ctx)] == ["boto3"]
