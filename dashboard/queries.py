@@ -28,7 +28,8 @@ from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import frames
-from depaudit.model import EnvironmentSnapshot
+from depaudit.model import EnvironmentSnapshot, Finding, Package, Runtime
+from depaudit.reports.base import ReportRow
 from depaudit.store import schema as s
 from depaudit.store.engine import StoreError, sqlite_path
 from depaudit.store.reader import StoreReader, UnknownCommit, UnknownRepo
@@ -307,6 +308,145 @@ def environments_at(url: str, marker: str, repo: str, sha: str) -> list[Environm
 def state_at(url: str, marker: str, repo: str, sha: str) -> dict[str, Any]:
     """config_origin, config_errors, unassigned paths of a commit."""
     return dict(_guard(reader(url).state_at, repo, sha))
+
+
+# --------------------------------------------------------- live (observed) environments
+
+LIVE_PACKAGE_COLUMNS = ["name", "version", "direct", "requires"]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSnapshot:
+    """One ``depaudit live`` observation, ready for the page."""
+
+    env_name: str  # the declared environment that was observed
+    observed_at: pd.Timestamp | None
+    commit_sha: str  # the declared side's commit when it was observed
+    source: str  # interpreter path or captured pipdeptree file
+    python: str
+    os: str
+    packages: pd.DataFrame  # LIVE_PACKAGE_COLUMNS
+    findings: pd.DataFrame  # frames.findings_frame columns
+    findings_computed: bool  # True when the store held no findings and they were computed here
+
+
+@st.cache_data(ttl=MARKER_TTL_S, show_spinner=False)
+def _live_marker(url: str) -> str:
+    """Fingerprint of the live table: ``depaudit live`` adds no commit, so the store marker
+    alone would keep a new observation off the page until the ttl ran out."""
+    engine = reader(url).engine
+    ls = s.live_snapshots.c
+    try:
+        with engine.connect() as conn:
+            if not engine.dialect.has_table(conn, s.live_snapshots.name):
+                return "none"  # a store older than `depaudit live` (read-only: no migration)
+            count, newest = conn.execute(select(func.count(), func.max(ls.id))).one()
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(f"the store could not be read: {str(exc).splitlines()[0]}") from None
+    return f"{count}:{newest}"
+
+
+def live_snapshots(url: str, marker: str, repo: str) -> list[LiveSnapshot]:
+    """The live observations of ``repo``, newest first (empty when none were recorded)."""
+    return _live_snapshots(url, marker, _live_marker(url), repo)
+
+
+def _stored_findings(raw: str | None) -> list[Finding] | None:
+    """The stored findings, or None when the row holds none (NULL / empty / unreadable)."""
+    import json
+
+    if not raw:
+        return None
+    try:
+        return [Finding.from_dict(f) for f in json.loads(raw)]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _live_packages(env: EnvironmentSnapshot) -> pd.DataFrame:
+    return pd.DataFrame.from_records(
+        [
+            {
+                "name": p.name,
+                "version": p.version,
+                "direct": p.direct,
+                "requires": ", ".join(p.requires),
+            }
+            for p in sorted(env.of_type(Package), key=lambda p: p.name)
+        ],
+        columns=LIVE_PACKAGE_COLUMNS,
+    )
+
+
+def _runtime(env: EnvironmentSnapshot, item: str) -> str:
+    return next((r.value for r in env.of_type(Runtime) if r.item == item), "")
+
+
+def _compute_live_findings(
+    url: str, marker: str, repo: str, env_name: str, observed: EnvironmentSnapshot
+) -> list[Finding]:
+    """compare_live against the declared environment at the head commit (built-in knowledge:
+    the dashboard does not read the repository's config from its clone)."""
+    from depaudit.knowledge import builtin
+    from depaudit.live_compare import compare_live
+
+    head = _guard(reader(url).head, repo)
+    if head is None:
+        return []
+    envs = [e for e in environments_at(url, marker, repo, head.sha) if not e.observed]
+    declared = next((e for e in envs if e.name == env_name), None)
+    if declared is None:
+        return []
+    training = [e for e in envs if e.role == "training"]
+    return compare_live(declared, observed, builtin(), training=training)
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
+def _live_snapshots(url: str, marker: str, live_marker: str, repo: str) -> list[LiveSnapshot]:
+    import json
+
+    if live_marker == "none":
+        return []
+    ls, e, r = s.live_snapshots.c, s.environments.c, s.repos.c
+    query = (
+        select(ls.env_name, ls.observed_at, ls.commit_sha, ls.source, ls.findings, e.data)
+        .join(s.environments, e.id == ls.environment_id)
+        .join(s.repos, r.id == ls.repo_id)
+        .where(r.name == repo)
+        .order_by(ls.observed_at.desc(), ls.id.desc())
+    )
+    try:
+        with reader(url).engine.connect() as conn:
+            rows = list(conn.execute(query))
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(f"the store could not be read: {str(exc).splitlines()[0]}") from None
+    result = []
+    for row in rows:
+        try:
+            observed = EnvironmentSnapshot.from_dict(json.loads(row.data))
+        except (ValueError, TypeError, KeyError):
+            continue  # an unreadable observation must not hide the others
+        findings = _stored_findings(row.findings)
+        computed = findings is None
+        if findings is None:
+            findings = _compute_live_findings(url, marker, repo, row.env_name, observed)
+        report_rows = [ReportRow(f, repo=repo, commit=row.commit_sha) for f in findings]
+        result.append(
+            LiveSnapshot(
+                env_name=row.env_name,
+                observed_at=frames.parse_time(row.observed_at or ""),
+                commit_sha=row.commit_sha or "",
+                source=row.source or "",
+                python=_runtime(observed, "python"),
+                os=_runtime(observed, "os"),
+                packages=_live_packages(observed),
+                findings=frames.sort_by_severity(
+                    frames.findings_frame(report_rows, rule_titles=rule_titles())
+                ),
+                findings_computed=computed,
+            )
+        )
+    return result
 
 
 @st.cache_data(show_spinner=False)

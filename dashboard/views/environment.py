@@ -92,6 +92,75 @@ if store is not None and repo is not None:
             widgets.plain_table(
                 frames.parse_errors_frame(env), key="errors", file_name=f"{prefix}-parse-errors.csv"
             )
+        st.subheader("Live (observed)")
+        try:
+            live = [
+                o
+                for o in queries.live_snapshots(store.url, store.marker, repo)
+                if o.env_name == env.name
+            ]
+        except queries.StoreUnavailable as exc:
+            st.warning(str(exc))
+            live = []
+        if not live:
+            st.caption(
+                f"No live observation of {env.name} is recorded. Record what is really "
+                "installed on a server with "
+                f"`depaudit live --python PATH --repo {repo} --env {env.name}` "
+                "(or `--pipdeptree-json FILE` for a capture)."
+            )
+        else:
+            labels = [
+                f"{o.observed_at:%Y-%m-%d %H:%M} UTC from {o.source}"
+                if o.observed_at is not None
+                else f"(unknown time) from {o.source}"
+                for o in live
+            ]
+            picked = st.selectbox(
+                "Observation (newest first)",
+                range(len(live)),
+                format_func=labels.__getitem__,
+                key="pick_live",
+            )
+            obs = live[int(picked or 0)]
+            st.caption(
+                f"Python {obs.python or 'unknown'} · OS {obs.os or 'unknown'} · "
+                f"{len(obs.packages)} installed packages · compared with the declared "
+                f"environment at {frames.short_sha(obs.commit_sha) or 'the head'}"
+            )
+            live_prefix = f"{prefix}-live"
+            st.markdown("**Installed packages**")
+            widgets.plain_table(
+                obs.packages, key="live_packages", file_name=f"{live_prefix}-packages.csv"
+            )
+            st.markdown(
+                "**Live findings** (installed but not declared, declared but not installed, "
+                "version outside the specifier, broken dependency)"
+            )
+            if obs.findings_computed:
+                st.caption(
+                    "No findings were stored with this observation; they were computed "
+                    "against the declared environment at the head commit."
+                )
+            if obs.findings.empty:
+                st.caption("The live environment matches what the repository declares.")
+            else:
+                widgets.findings_table(
+                    obs.findings,
+                    columns=[
+                        "kind",
+                        "item",
+                        "status",
+                        "severity",
+                        "training",
+                        "serving",
+                        "rule_url",
+                        "rule_title",
+                        "message",
+                    ],
+                    key="live_findings",
+                    file_name=f"{live_prefix}-findings.csv",
+                )
         if state.get("unassigned"):
             st.caption(
                 "Environment-looking files placed in no environment: "
