@@ -8,6 +8,7 @@ of ours (checked by import-linter).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -256,18 +257,38 @@ _NESTED: dict[str, type[Any]] = {"imports": ImportRef, "calls": CallRef, "defini
 
 
 def fact_to_dict(fact: Fact) -> dict[str, Any]:
-    """JSON-ready form of a fact, tagged with its type; omits default values to stay small."""
+    """JSON-ready form of a fact, tagged with its type; omits default values to stay small.
+
+    Memoised: consecutive commits share almost all their facts, and every new
+    environment state is serialised (to hash and store it). The copy keeps callers free
+    to add keys.
+    """
+    return dict(_fact_dict(fact))
+
+
+@functools.lru_cache(maxsize=262_144)
+def _fact_dict(fact: Fact) -> dict[str, Any]:
     out: dict[str, Any] = {"type": type(fact).__name__}
-    for f in dataclasses.fields(fact):
-        value = getattr(fact, f.name)
-        if f.default is not dataclasses.MISSING and value == f.default:
+    for name, default in _fields_of(type(fact)):
+        value = getattr(fact, name)
+        if default is not dataclasses.MISSING and value == default:
             continue
-        if f.name in _NESTED:
+        if name in _NESTED:
             value = [dataclasses.astuple(v) for v in value]
         elif isinstance(value, tuple):
             value = list(value)
-        out[f.name] = value
+        out[name] = value
     return out
+
+
+_FIELDS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
+
+
+def _fields_of(cls: type[Any]) -> tuple[tuple[str, Any], ...]:
+    known = _FIELDS.get(cls)
+    if known is None:
+        known = _FIELDS[cls] = tuple((f.name, f.default) for f in dataclasses.fields(cls))
+    return known
 
 
 def fact_from_dict(data: Mapping[str, Any]) -> Fact:
