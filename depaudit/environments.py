@@ -43,6 +43,7 @@ class EnvironmentPlan:
     origin: str  # config file path or "conventions"
 
 
+@functools.lru_cache(maxsize=65_536)
 def is_test_path(path: str) -> bool:
     """Test files never ship in an image; they are left out of every environment."""
     parts = path.split("/")

@@ -97,14 +97,30 @@ class Knowledge:
         return _apply_overrides(self, overrides)
 
 
+# (id of a table, value) -> entry. Tables are built once per Knowledge and never change,
+# and the same hosts / keys are looked up at every commit of a history.
+_GLOB_CACHE: dict[tuple[int, str], Entry | None] = {}
+_GLOB_TABLES: dict[int, Mapping[str, Entry]] = {}  # keeps cached tables alive (stable ids)
+
+
 def _glob_lookup(table: Mapping[str, Entry], value: str) -> Entry | None:
     hit = table.get(value)
     if hit:
         return hit
+    key = (id(table), value)
+    if key in _GLOB_CACHE:
+        return _GLOB_CACHE[key]
+    found = None
     for pattern, entry in table.items():
         if any(c in pattern for c in "*?[") and fnmatch.fnmatchcase(value, pattern):
-            return entry
-    return None
+            found = entry
+            break
+    if len(_GLOB_CACHE) > 100_000:
+        _GLOB_CACHE.clear()
+        _GLOB_TABLES.clear()
+    _GLOB_TABLES[id(table)] = table
+    _GLOB_CACHE[key] = found
+    return found
 
 
 def _entries(raw: Mapping[str, Any], default_category: str) -> dict[str, Entry]:
