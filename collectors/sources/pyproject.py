@@ -29,7 +29,7 @@ from collectors.sources.requirements import (
     pinned_version_of,
     safe_message,
 )
-from depaudit.model import Fact, Package, ParseError, Runtime, SourceResult
+from depaudit.model import Entrypoint, Fact, Package, ParseError, Runtime, SourceResult
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]#]+?)\s*\]\]?\s*(#.*)?$")
 _TOML_LINE = re.compile(r"at line (\d+)")
@@ -220,6 +220,9 @@ class PyprojectTomlSource:
         poetry = tool.get("poetry") if isinstance(tool, Mapping) else None
         if isinstance(poetry, Mapping):
             reader.poetry(poetry)
+            reader.scripts("tool.poetry.scripts", poetry.get("scripts"))
+        if isinstance(project, Mapping):
+            reader.scripts("project.scripts", project.get("scripts"))
         return SourceResult(tuple(reader.facts))
 
 
@@ -258,6 +261,26 @@ class _Reader:
         if requires_python is not None:
             line = self.lines.key_line("project", "requires-python")
             self.runtime_python(requires_python, line, "project.requires-python", poetry=False)
+
+    def scripts(self, table: str, scripts: Any) -> None:
+        """``[project.scripts]`` / ``[tool.poetry.scripts]``: console scripts are where a
+        serving package's process starts (``serve = "fraud_api.main:run"``)."""
+        if scripts is None:
+            return
+        if not isinstance(scripts, Mapping):
+            self.wrong_type(table, "", "a table")
+            return
+        for name, target in scripts.items():
+            if isinstance(target, Mapping):  # poetry's {reference = ..., type = "file"} form
+                target = target.get("reference", "")
+            if not isinstance(target, str) or not target.strip():
+                self.wrong_type(table, str(name), "a string like 'pkg.module:function'")
+                continue
+            module = target.split(":", 1)[0].strip()
+            line = self.lines.key_line(table, str(name))
+            self.facts.append(
+                Entrypoint(command=f"{name} = {target}", file=self.path, line=line, module=module)
+            )
 
     def runtime_python(self, value: Any, line: int, where: str, *, poetry: bool) -> None:
         if not isinstance(value, str):

@@ -298,3 +298,29 @@ def test_never_imports_runs_or_connects(tmp_path: Path) -> None:
     assert triples(json.loads(proc.stdout), {"leftover", "drift"}) >= {
         ("leftover", "DA101", "optuna")
     }
+
+
+def test_console_script_is_where_serving_code_starts(tmp_path: Path) -> None:
+    """A [project.scripts] entry names the start; code it does not reach is not reported."""
+    files = {
+        "training/requirements.txt": "scikit-learn==1.4.2\n",
+        "training/__init__.py": "",
+        "training/train.py": "def fit():\n    return 1\n",
+        "training/tune.py": "def search():\n    return 2\n",
+        "serving/requirements.txt": "scikit-learn==1.4.2\n",
+        "serving/pyproject.toml": '[project]\nname = "api"\nversion = "1"\n[project.scripts]\nserve = "serving.main:run"\n',
+        "serving/__init__.py": "",
+        "serving/main.py": "from common.io import load\n\n\ndef run():\n    return load()\n",
+        "serving/scratch.py": "from training.tune import search\n",
+        "common/__init__.py": "",
+        "common/io.py": "from training.train import fit\n\n\ndef load():\n    return fit()\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    report = json.loads(run_check(tmp_path, "--format", "json", "--fail-on", "never").stdout)
+    da201 = [f for f in report["findings"] if f["rule"] == "DA201"]
+    assert [(f["item"], f["file"], f["line"]) for f in da201] == [
+        ("training.train", "common/io.py", 1)
+    ]
+    assert da201[0]["evidence"].splitlines()[0].startswith("serving/main.py")

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectors.sources.pyproject import SOURCE, poetry_specifier
-from depaudit.model import Package, ParseError, Runtime
+from depaudit.model import Entrypoint, Package, ParseError, Runtime
 
 PATH = "serving/pyproject.toml"
 
@@ -239,3 +239,19 @@ def test_not_matching_other_toml() -> None:
 def test_never_raises(text: str) -> None:
     SOURCE.parse("[project]\ndependencies = " + text, PATH)
     SOURCE.parse("[tool.poetry.dependencies]\n" + text, PATH)
+
+
+def test_console_scripts_are_serving_entrypoints() -> None:
+    text = (
+        '[project]\nname = "fraud-api"\nversion = "1.0"\n\n'
+        '[project.scripts]\nfraud-serve = "fraud_api.main:run"\nfraud-admin = "fraud_api.admin:cli"\n\n'
+        '[tool.poetry.scripts]\nlegacy = { reference = "fraud_api.legacy:main", type = "console" }\n'
+        "broken = 3\n"
+    )
+    facts = SOURCE.parse(text, "serving/pyproject.toml").facts
+    entrypoints = sorted((f.module, f.line) for f in facts if isinstance(f, Entrypoint))
+    assert entrypoints == [("fraud_api.admin", 7), ("fraud_api.legacy", 10), ("fraud_api.main", 6)]
+    errors = [f for f in facts if isinstance(f, ParseError)]
+    assert [e.message for e in errors] == [
+        "tool.poetry.scripts.broken must be a string like 'pkg.module:function'"
+    ]
