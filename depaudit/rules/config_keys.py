@@ -14,6 +14,7 @@ equal secrets and the plain values are never needed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from depaudit.knowledge import Entry, Knowledge
@@ -87,3 +88,13 @@ def config_leftovers(
         if entry is not None:
             out[key] = (leftover_rule(entry, cfg.secret), entry)
     return out
+
+
+def reported_as_leftover(
+    key: str, leftovers: dict[str, tuple[str, Entry]], ctx_allow: Callable[[str], tuple[str, ...]]
+) -> bool:
+    """True when DA301 / DA302 report ``key``: then it is not also shared or drifted."""
+    hit = leftovers.get(key)
+    if hit is None:
+        return False
+    return key.lower() not in {a.lower() for a in ctx_allow(hit[0])}

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from depaudit.model import Finding
 from depaudit.rules.base import RuleContext, RuleInfo
-from depaudit.rules.config_keys import config_keys
+from depaudit.rules.config_keys import config_keys, config_leftovers, reported_as_leftover
 from depaudit.rules.findings import finding
 
 
@@ -23,10 +23,13 @@ class ConfigValueDrift:
         allow = {a.lower() for a in ctx.allow(self.info.id)}
         training = config_keys(ctx.training)
         serving = config_keys(ctx.serving)
+        leftovers = config_leftovers(ctx.serving, ctx.knowledge)
         for key in sorted(training.keys() & serving.keys()):
             t, s = training[key], serving[key]
             if set(t.values) == set(s.values) or key.lower() in allow:
                 continue
+            if reported_as_leftover(key, leftovers, ctx.allow):
+                continue  # a DA301 / DA302 leftover, not good news or mere drift
             what = "a different secret" if t.secret and s.secret else "a different value"
             yield finding(
                 self.info,

@@ -140,3 +140,22 @@ def test_keys_on_one_side_only_give_no_drift_or_shared() -> None:
     serving = [cfg("ENV.PORT", "8080")]
     assert run(config_value_drift.RULE, training, serving) == []
     assert run(shared_config.RULE, training, serving) == []
+
+
+def test_a_training_key_in_serving_is_a_leftover_not_shared_or_drift() -> None:
+    training = [cfg("BIGQUERY_PROJECT", "acme-analytics"), cfg("WANDB_PROJECT", "fraud")]
+    serving = [cfg("BIGQUERY_PROJECT", "acme-analytics"), cfg("WANDB_PROJECT", "fraud-serving")]
+    leftovers = run(training_secret_in_serving_config.RULE, training, serving) + run(
+        training_config_in_serving.RULE, training, serving
+    )
+    assert {f.item for f in leftovers} == {"BIGQUERY_PROJECT", "WANDB_PROJECT"}
+    assert run(shared_config.RULE, training, serving) == []
+    assert run(config_value_drift.RULE, training, serving) == []
+    # once allowed as a leftover, the key is compared like any other
+    allowed = {"DA302": ("WANDB_PROJECT",), "DA301": ("BIGQUERY_PROJECT",)}
+    assert [f.item for f in run(config_value_drift.RULE, training, serving, allowed)] == [
+        "WANDB_PROJECT"
+    ]
+    assert [f.item for f in run(shared_config.RULE, training, serving, allowed)] == [
+        "BIGQUERY_PROJECT"
+    ]
