@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from depaudit.rules.base import RuleInfo
+from depaudit.rules.config_leftover import ConfigLeftoverRule
 
-from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
-from depaudit.rules.config_keys import config_keys, config_leftovers
-from depaudit.rules.findings import because, finding
-
-
-class TrainingConfigInServing:
-    info = RuleInfo(
+RULE = ConfigLeftoverRule(
+    RuleInfo(
         id="DA302",
         title="Training-specific config key in serving",
         kind="config",
         severity="medium",
         summary="Serving configuration sets a key that only training uses (tracker settings, hyperparameters).",
-    )
-
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        allow = {a.lower() for a in ctx.allow(self.info.id)}
-        training = config_keys(ctx.training)
-        leftovers = config_leftovers(ctx.serving, ctx.knowledge)
-        for key, cfg in sorted(config_keys(ctx.serving).items()):
-            rule, entry = leftovers.get(key, ("", None))
-            if entry is None or rule != self.info.id or key.lower() in allow:
-                continue
-            other = training.get(key)
-            yield finding(
-                self.info,
-                "leftover",
-                key,
-                f"serving config sets {key} ({entry.category}){because(entry.reason)}",
-                severity=entry.severity,
-                training=other.shown if other else "",
-                serving=cfg.shown,
-                file=cfg.first.file,
-                line=cfg.first.line,
-            )
-
-
-RULE = TrainingConfigInServing()
+    ),
+    fixed_severity=False,
+)
