@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-DEMO_DB ?= $(CURDIR)/sample_repos/build/demo.db
 PORT   ?= 8501
 
 .PHONY: demo test check lint typecheck imports pytest fuzz bench clean venv
@@ -17,11 +16,7 @@ venv: $(BIN)/depaudit
 
 ## make demo: build the sample repositories, collect their history, open the dashboard
 demo: venv
-	$(BIN)/python -m sample_repos.materialize --out sample_repos/build
-	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
-	$(BIN)/depaudit collect sample_repos/build/tabular_fraud sample_repos/build/vision_gpu sample_repos/build/monorepo_uv --db sqlite:///$(DEMO_DB)
-	$(BIN)/depaudit report --db sqlite:///$(DEMO_DB) --repo tabular_fraud --format markdown
-	$(BIN)/depaudit dashboard --db sqlite:///$(DEMO_DB) --port $(PORT)
+	$(BIN)/depaudit demo --port $(PORT)
 
 ## make test: lint, type-check, layering, then the test suite
 test: venv check pytest

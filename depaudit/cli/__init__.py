@@ -12,6 +12,7 @@ import sys
 from depaudit.cli import check as _check  # noqa: F401
 from depaudit.cli import collect as _collect  # noqa: F401
 from depaudit.cli import dashboard as _dashboard  # noqa: F401
+from depaudit.cli import demo as _demo  # noqa: F401
 from depaudit.cli import live as _live  # noqa: F401
 from depaudit.cli import report as _report  # noqa: F401
 from depaudit.cli.app import EXIT_USAGE, app
