@@ -253,10 +253,19 @@ def findings(url: str, marker: str, repo: str, sha: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
 def item_history(url: str, marker: str, repo: str, key: str) -> pd.DataFrame:
-    """Each side's value of the finding ``key`` at every commit (the reader has no such query)."""
+    """Each side's value of the item of finding ``key`` at every commit.
+
+    Matched on (environment pair, kind, item), not on the rule: a package that drifts
+    (DA102) was shared (DA104) before, and the chart shows both sides' versions over the
+    whole history, not only while the drift lasted. The reader has no such query.
+    """
     history = commits(url, marker, repo)
     if history.empty:
         return frames.item_history(history, [], key=key)
+    parts = key.split("|")
+    if len(parts) != 6:
+        return frames.item_history(history, [], key=key)
+    training_env, serving_env, _rule, kind, item, _status = parts
     f = s.findings.c
     state_ids = sorted({int(x) for x in history["state_id"]})
     values: dict[int, tuple[str, str]] = {}
@@ -265,10 +274,17 @@ def item_history(url: str, marker: str, repo: str, key: str) -> pd.DataFrame:
             for i in range(0, len(state_ids), 500):
                 chunk = state_ids[i : i + 500]
                 query = select(f.state_id, f.training, f.serving).where(
-                    f.key == key, f.state_id.in_(chunk)
+                    f.training_env == training_env,
+                    f.serving_env == serving_env,
+                    f.kind == kind,
+                    f.item == item,
+                    f.state_id.in_(chunk),
                 )
                 for sid, training, serving in conn.execute(query):
-                    values[int(sid)] = (training, serving)
+                    known = values.get(int(sid))
+                    # several rules may name the item; keep the row that has both sides
+                    if known is None or (training and serving and not all(known)):
+                        values[int(sid)] = (training, serving)
     except SQLAlchemyError as exc:
         raise StoreUnavailable(f"the store could not be read: {str(exc).splitlines()[0]}") from None
     occurrences = [

@@ -6,7 +6,7 @@ be shared as a link) and in ``st.session_state`` (so they survive a page switch)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -111,12 +111,26 @@ def multi_filter(label: str, options: Sequence[str], *, param: str) -> list[str]
     return list(chosen)
 
 
-def single_choice(label: str, options: Sequence[str], *, param: str) -> str | None:
+def single_choice(
+    label: str,
+    options: Sequence[str],
+    *,
+    param: str,
+    labels: Mapping[str, str] | None = None,
+) -> str | None:
+    """One choice kept in the URL; ``labels`` shows readable names for raw option values."""
     if not options:
         return None
     wanted = _wanted(param)
     index = list(options).index(wanted) if wanted is not None and wanted in options else 0
-    choice = st.selectbox(label, list(options), index=index, key=f"choice_{param}")
+    shown = labels or {}
+    choice = st.selectbox(
+        label,
+        list(options),
+        index=index,
+        key=f"choice_{param}",
+        format_func=lambda value: shown.get(value, value),
+    )
     _remember(param, choice)
     return str(choice)
 

@@ -63,9 +63,12 @@ if store is not None and repo is not None:
                     shown["key"], shown["item"], shown["kind"], shown["pair"], strict=True
                 )
             }
-            key = widgets.single_choice("Item", list(labels), param="item") if labels else None
+            key = (
+                widgets.single_choice("Item", list(labels), param="item", labels=labels)
+                if labels
+                else None
+            )
             if key is not None:
-                st.caption(labels.get(key, key))
                 history = queries.item_history(store.url, store.marker, repo, key)
                 st.plotly_chart(
                     charts.value_timeline_chart(history, item=labels.get(key, key)),

@@ -308,3 +308,25 @@ def test_running_collector_is_announced_and_new_commits_show(
     st.cache_data.clear()  # the marker's short ttl, without waiting for it
     at = open_page(url, "overview")
     assert any("collector is writing leaky_api" in i.value for i in at.info)
+
+
+def test_drift_item_timeline_covers_the_whole_history_not_only_the_drift(
+    seeded_store: Any,
+) -> None:
+    """scikit-learn drifts at the head; before that it was shared at other versions."""
+    import json
+
+    at = open_page(seeded_store.url, "drift", repo="tabular_fraud")
+    frame = table(at, "drift")
+    assert "scikit-learn" in set(frame["item"])
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    values = {trace["name"]: set(map(str, trace["y"])) for trace in spec["data"]}
+    first = {
+        trace["name"]: min(str(x) for x, y in zip(trace["x"], trace["y"], strict=True) if y)
+        for trace in spec["data"]
+    }
+    assert {"1.2.1", "1.3.0"} <= values["serving"]
+    assert "1.3.2" in values["training"]
+    # the story's first drift is in July 2023; the line starts with the first commit that
+    # declares scikit-learn on both sides (a DA104 shared finding), in early 2023
+    assert first["serving"] < "2023-06" and first["training"] < "2023-06"
