@@ -9,13 +9,13 @@ must fail; a finding that only moved to another line is not new.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from depaudit.cli import app
+from tests.gitrepo import GitRepo
 
 MAIN_FILES = {
     "training/requirements.txt": "numpy==1.26.4\noptuna==3.6.1\n",
@@ -25,40 +25,12 @@ MAIN_FILES = {
 }
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@example.com",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@example.com",
-            "HOME": str(repo),
-            "PATH": "/usr/bin:/bin",
-        },
-    ).stdout.strip()
-
-
-def write(repo: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        path = repo / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, "utf-8")
-
-
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "model-service"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    write(root, MAIN_FILES)
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "main")
-    git(root, "checkout", "-q", "-b", "feature")
-    return root
+def repo(tmp_path: Path) -> GitRepo:
+    repo = GitRepo(tmp_path / "model-service", author="t", email="t@example.com")
+    repo.commit("main", MAIN_FILES, add_all=True)
+    repo.run("checkout", "-q", "-b", "feature")
+    return repo
 
 
 def check(*args: str) -> tuple[int, str, str]:
@@ -66,15 +38,15 @@ def check(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_without_baseline_the_old_leftover_fails(repo: Path) -> None:
-    code, _, _ = check(str(repo), "-q", "--fail-on", "high")
+def test_without_baseline_the_old_leftover_fails(repo: GitRepo) -> None:
+    code, _, _ = check(str(repo.path), "-q", "--fail-on", "high")
     assert code == 1
 
 
-def test_rev_baseline_passes_a_harmless_change(repo: Path) -> None:
-    write(repo, {"serving/requirements.txt": "numpy==1.26.4\nfastapi==0.110.0\nuvicorn==0.29.0\n"})
+def test_rev_baseline_passes_a_harmless_change(repo: GitRepo) -> None:
+    repo.write({"serving/requirements.txt": "numpy==1.26.4\nfastapi==0.110.0\nuvicorn==0.29.0\n"})
     code, out, err = check(
-        str(repo), "-q", "--fail-on", "high", "--baseline", "main", "--format", "json"
+        str(repo.path), "-q", "--fail-on", "high", "--baseline", "main", "--format", "json"
     )
     assert code == 0, err
     # the report still lists everything; only the gate ignores the baseline's findings
@@ -83,49 +55,49 @@ def test_rev_baseline_passes_a_harmless_change(repo: Path) -> None:
     assert "are new" in err
 
 
-def test_rev_baseline_fails_a_new_credential(repo: Path) -> None:
-    write(repo, {"serving/.env": "SNOWFLAKE_PASSWORD=s3cr3t-warehouse-pw\nLOG_LEVEL=info\n"})
-    write(repo, {"serving/settings.env": "WANDB_API_KEY=0123456789abcdef0123456789abcdef\n"})
-    write(repo, {"training/settings.env": "WANDB_API_KEY=0123456789abcdef0123456789abcdef\n"})
-    code, _, err = check(str(repo), "-q", "--fail-on", "high", "--baseline", "main")
+def test_rev_baseline_fails_a_new_credential(repo: GitRepo) -> None:
+    repo.write({"serving/.env": "SNOWFLAKE_PASSWORD=s3cr3t-warehouse-pw\nLOG_LEVEL=info\n"})
+    repo.write({"serving/settings.env": "WANDB_API_KEY=0123456789abcdef0123456789abcdef\n"})
+    repo.write({"training/settings.env": "WANDB_API_KEY=0123456789abcdef0123456789abcdef\n"})
+    code, _, err = check(str(repo.path), "-q", "--fail-on", "high", "--baseline", "main")
     assert code == 1, err
 
 
-def test_moved_line_is_not_new(repo: Path) -> None:
-    write(
-        repo,
+def test_moved_line_is_not_new(repo: GitRepo) -> None:
+    repo.write(
         {"serving/.env": "# moved down\nLOG_LEVEL=info\nSNOWFLAKE_PASSWORD=s3cr3t-warehouse-pw\n"},
     )
-    assert check(str(repo), "-q", "--fail-on", "high", "--baseline", "main")[0] == 0
+    assert check(str(repo.path), "-q", "--fail-on", "high", "--baseline", "main")[0] == 0
 
 
-def test_committed_rev_of_the_pr_branch(repo: Path) -> None:
+def test_committed_rev_of_the_pr_branch(repo: GitRepo) -> None:
     # CI audits the PR head commit against origin/main-like revision
-    write(repo, {"serving/Dockerfile": "FROM python:3.11-slim\n"})
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "pr")
-    code, _, err = check(str(repo), "-q", "--rev", "feature", "--baseline", "main~0")
+    repo.write({"serving/Dockerfile": "FROM python:3.11-slim\n"})
+    repo.commit("pr", add_all=True)
+    code, _, err = check(str(repo.path), "-q", "--rev", "feature", "--baseline", "main~0")
     assert code == 0, err
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif"])
-def test_file_baseline(repo: Path, tmp_path: Path, fmt: str) -> None:
+def test_file_baseline(repo: GitRepo, tmp_path: Path, fmt: str) -> None:
     report = tmp_path / f"main.{fmt}"
-    code, _, _ = check(str(repo), "-q", "--format", fmt, "--fail-on", "never", "-o", str(report))
+    code, _, _ = check(
+        str(repo.path), "-q", "--format", fmt, "--fail-on", "never", "-o", str(report)
+    )
     assert code == 0
-    assert check(str(repo), "-q", "--fail-on", "high", "--baseline", str(report))[0] == 0
-    write(repo, {"serving/settings.env": "WANDB_API_KEY=0123456789abcdef0123456789abcdef\n"})
-    write(repo, {"training/settings.env": "WANDB_API_KEY=0123456789abcdef0123456789abcdef\n"})
-    code, _, err = check(str(repo), "-q", "--fail-on", "high", "--baseline", str(report))
+    assert check(str(repo.path), "-q", "--fail-on", "high", "--baseline", str(report))[0] == 0
+    repo.write({"serving/settings.env": "WANDB_API_KEY=0123456789abcdef0123456789abcdef\n"})
+    repo.write({"training/settings.env": "WANDB_API_KEY=0123456789abcdef0123456789abcdef\n"})
+    code, _, err = check(str(repo.path), "-q", "--fail-on", "high", "--baseline", str(report))
     assert code == 1, err
     assert f"baseline report {report}" in err
 
 
-def test_fail_on_still_applies_to_new_findings(repo: Path) -> None:
+def test_fail_on_still_applies_to_new_findings(repo: GitRepo) -> None:
     # a new medium finding: fails --fail-on medium, passes --fail-on high
-    write(repo, {"serving/requirements.txt": "numpy==1.24.0\nfastapi==0.110.0\n"})
-    assert check(str(repo), "-q", "--fail-on", "high", "--baseline", "main")[0] == 0
-    assert check(str(repo), "-q", "--fail-on", "medium", "--baseline", "main")[0] == 1
+    repo.write({"serving/requirements.txt": "numpy==1.24.0\nfastapi==0.110.0\n"})
+    assert check(str(repo.path), "-q", "--fail-on", "high", "--baseline", "main")[0] == 0
+    assert check(str(repo.path), "-q", "--fail-on", "medium", "--baseline", "main")[0] == 1
 
 
 @pytest.mark.parametrize(
@@ -140,32 +112,32 @@ def test_fail_on_still_applies_to_new_findings(repo: Path) -> None:
     ],
 )
 def test_broken_baseline_file_is_a_one_line_usage_error(
-    repo: Path, tmp_path: Path, content: bytes, needle: str
+    repo: GitRepo, tmp_path: Path, content: bytes, needle: str
 ) -> None:
     bad = tmp_path / "baseline.json"
     bad.write_bytes(content)
-    code, _, err = check(str(repo), "-q", "--baseline", str(bad))
+    code, _, err = check(str(repo.path), "-q", "--baseline", str(bad))
     assert code == 2
     assert needle in err
     assert err.count("\n") == 1 and err.startswith("depaudit: error:")
 
 
-def test_neither_file_nor_revision(repo: Path) -> None:
-    code, _, err = check(str(repo), "-q", "--baseline", "no-such-branch")
+def test_neither_file_nor_revision(repo: GitRepo) -> None:
+    code, _, err = check(str(repo.path), "-q", "--baseline", "no-such-branch")
     assert code == 2
     assert "no such report file, and not a revision" in err
     assert "Traceback" not in err
 
 
 def test_rev_baseline_outside_git(tmp_path: Path) -> None:
-    write(tmp_path / "plain", MAIN_FILES)
+    GitRepo(tmp_path / "plain", init=False).write(MAIN_FILES)
     code, _, err = check(str(tmp_path / "plain"), "-q", "--baseline", "main")
     assert code == 2 and "not a git repository" in err
 
 
-def test_json_baseline_keys_match_finding_keys(repo: Path, tmp_path: Path) -> None:
+def test_json_baseline_keys_match_finding_keys(repo: GitRepo, tmp_path: Path) -> None:
     report = tmp_path / "main.json"
-    check(str(repo), "-q", "--format", "json", "--fail-on", "never", "-o", str(report))
+    check(str(repo.path), "-q", "--format", "json", "--fail-on", "never", "-o", str(report))
     from depaudit.baseline import keys_from_report
 
     findings = json.loads(report.read_text("utf-8"))["findings"]

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from depaudit.store.reader import StoreReader
+from tests.gitrepo import GitRepo
 
 DEPAUDIT = str(Path(sys.executable).parent / "depaudit")
 
@@ -31,45 +32,8 @@ TRAINING_DOCKERFILE = (
 SERVING_DOCKERFILE = 'FROM python:3.11-slim\nCOPY . /app\nCMD ["uvicorn", "serving.app:app"]\n'
 
 
-class Repo:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.n = 0
-        path.mkdir(parents=True, exist_ok=True)
-        self.git("init", "-q", "-b", "main")
-
-    def git(self, *args: str) -> str:
-        date = f"2024-01-01T{self.n // 3600:02d}:{self.n // 60 % 60:02d}:{self.n % 60:02d}Z"
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_NAME": "Ada",
-            "GIT_AUTHOR_EMAIL": "ada@example.com",
-            "GIT_COMMITTER_NAME": "Ada",
-            "GIT_COMMITTER_EMAIL": "ada@example.com",
-            "GIT_AUTHOR_DATE": date,
-            "GIT_COMMITTER_DATE": date,
-        }
-        out = subprocess.run(
-            ["git", *args], cwd=self.path, env=env, check=True, capture_output=True
-        )
-        return out.stdout.decode().strip()
-
-    def commit(self, message: str, files: dict[str, str | bytes | None] | None = None) -> str:
-        for rel, content in (files or {}).items():
-            if content is None:
-                self.git("rm", "-q", "--", rel)
-                continue
-            target = self.path / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content if isinstance(content, bytes) else content.encode())
-            self.git("add", "--", rel)
-        self.n += 1
-        self.git("commit", "-q", "--allow-empty", "-m", message)
-        return self.git("rev-parse", "HEAD")
-
-
-def ml_repo(path: Path) -> Repo:
-    repo = Repo(path)
+def ml_repo(path: Path) -> GitRepo:
+    repo = GitRepo(path)
     repo.commit(
         "initial layout",
         {
@@ -92,8 +56,8 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
-def collect(repo: Repo | Path, db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    path = repo.path if isinstance(repo, Repo) else repo
+def collect(repo: GitRepo | Path, db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    path = repo.path if isinstance(repo, GitRepo) else repo
     proc = run("collect", str(path), "--db", str(db), *extra)
     assert "Traceback" not in proc.stderr
     return proc
@@ -194,11 +158,11 @@ def test_collect_stores_every_commit_and_prints_one_summary_line(tmp_path: Path)
 
 def test_name_branch_and_since(tmp_path: Path) -> None:
     repo = ml_repo(tmp_path / "repo")
-    first = repo.git("rev-parse", "HEAD")
+    first = repo.run("rev-parse", "HEAD")
     repo.commit("main work", {"README.md": "x\n"})
-    repo.git("checkout", "-q", "-b", "release")
+    repo.run("checkout", "-q", "-b", "release")
     repo.commit("release fix", {"serving/requirements.txt": "torch==2.1.0\nfastapi==0.110.0\n"})
-    repo.git("checkout", "-q", "main")
+    repo.run("checkout", "-q", "main")
     db = tmp_path / "s.db"
     assert (
         collect(
@@ -250,7 +214,7 @@ def test_file_broken_at_one_commit_and_fixed_later(tmp_path: Path) -> None:
     reader = StoreReader(f"sqlite:///{db}")
     errors_at = {
         sha: [r for r in reader.findings_at("repo", sha) if r.finding.status == "error"]
-        for sha in (repo.git("rev-parse", "HEAD~2"), broken, fixed)
+        for sha in (repo.run("rev-parse", "HEAD~2"), broken, fixed)
     }
     assert [len(v) for v in errors_at.values()] == [0, 1, 0]
     err = errors_at[broken][0]
@@ -276,7 +240,7 @@ def test_invalid_repo_config_is_an_error_finding_not_fatal(tmp_path: Path) -> No
 
 
 def test_empty_repository_is_one_line_exit_2(tmp_path: Path) -> None:
-    empty = Repo(tmp_path / "empty")
+    empty = GitRepo(tmp_path / "empty")
     proc = collect(empty, tmp_path / "s.db")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
@@ -319,7 +283,7 @@ def test_rewritten_history_marks_old_commits_unreachable(tmp_path: Path) -> None
     )
     db = tmp_path / "s.db"
     assert collect(repo, db).returncode == 0
-    repo.git("reset", "-q", "--hard", keep)
+    repo.run("reset", "-q", "--hard", keep)
     new = repo.commit(
         "different bump", {"serving/requirements.txt": SERVING_REQS.replace("2.1.0", "2.4.0")}
     )
@@ -345,7 +309,7 @@ def test_rewritten_history_marks_old_commits_unreachable(tmp_path: Path) -> None
     assert any(r.finding.serving == "2.3.0" for r in old)
 
 
-def _history_repo(path: Path, commits: int) -> Repo:
+def _history_repo(path: Path, commits: int) -> GitRepo:
     repo = ml_repo(path)
     for i in range(commits):
         if i % 3 == 2:

@@ -8,7 +8,6 @@ Runs on SQLite and, with DEPAUDIT_TEST_POSTGRES_URL, on PostgreSQL.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,44 +16,26 @@ from sqlalchemy import func, select
 
 from depaudit.store import schema
 from depaudit.store.engine import open_engine
+from tests.gitrepo import GitRepo
 
 N_REPOS = 4
 N_COMMITS = 15
-ENV = {
-    "GIT_AUTHOR_NAME": "Ada",
-    "GIT_AUTHOR_EMAIL": "ada@example.com",
-    "GIT_COMMITTER_NAME": "Ada",
-    "GIT_COMMITTER_EMAIL": "ada@example.com",
-}
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **ENV, "HOME": str(repo.parent)},
-    ).stdout.strip()
-
-
-def make_repo(root: Path) -> None:
-    root.mkdir(parents=True)
-    git(root, "init", "-q", "-b", "main")
-    (root / "README.md").write_text(f"# {root.name}\n")  # distinct commits, same environments
+def make_repo(root: Path) -> GitRepo:
+    repo = GitRepo(root)
     for i in range(N_COMMITS):
-        (root / "training").mkdir(exist_ok=True)
-        (root / "serving").mkdir(exist_ok=True)
-        (root / "training" / "requirements.txt").write_text(f"numpy==1.26.{i % 5}\noptuna\n")
-        (root / "serving" / "requirements.txt").write_text(f"numpy==1.26.{i % 3}\nwandb\n")
-        git(root, "add", "-A")
-        git(root, "commit", "-q", "-m", f"c{i}")
+        files = {
+            "README.md": f"# {root.name}\n",  # distinct commits, same environments
+            "training/requirements.txt": f"numpy==1.26.{i % 5}\noptuna\n",
+            "serving/requirements.txt": f"numpy==1.26.{i % 3}\nwandb\n",
+        }
+        repo.commit(f"c{i}", files)
+    return repo
 
 
 def test_concurrent_collectors_lose_and_duplicate_nothing(tmp_path: Path, store_url: str) -> None:
-    repos = [tmp_path / f"repo{i}" for i in range(N_REPOS)]
-    for repo in repos:
-        make_repo(repo)
+    repos = [make_repo(tmp_path / f"repo{i}").path for i in range(N_REPOS)]
     # the store exists before the collectors start (as the scheduled job makes sure)
     schema.migrate(open_engine(store_url))
     procs = [
@@ -98,6 +79,8 @@ def test_concurrent_collectors_lose_and_duplicate_nothing(tmp_path: Path, store_
             select(func.count(func.distinct(schema.commits.c.sha)))
         ).scalar()
     assert per_repo == {repo.name: N_COMMITS for repo in repos}
-    assert heads == {repo.name: git(repo, "rev-parse", "HEAD") for repo in repos}
+    assert heads == {
+        repo.name: GitRepo(repo, init=False).run("rev-parse", "HEAD") for repo in repos
+    }
     assert env_rows == distinct_envs  # the shared environments were inserted once
     assert distinct_shas == N_REPOS * N_COMMITS

@@ -4,44 +4,20 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from depaudit.reports import CSV_COLUMNS
+from tests.gitrepo import GitRepo
 
 DEPAUDIT = str(Path(sys.executable).parent / "depaudit")
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-
-
-def git(repo: Path, *args: str, n: int = 0) -> str:
-    date = f"2024-02-01T00:00:{n:02d}Z"
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Ada",
-        "GIT_AUTHOR_EMAIL": "ada@example.com",
-        "GIT_COMMITTER_NAME": "Ada",
-        "GIT_COMMITTER_EMAIL": "ada@example.com",
-        "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_DATE": date,
-    }
-    return subprocess.run(
-        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def commit(repo: Path, n: int, message: str, files: dict[str, str]) -> str:
-    for rel, content in files.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(content)
-        git(repo, "add", "--", rel)
-    git(repo, "commit", "-q", "--allow-empty", "-m", message, n=n)
-    return git(repo, "rev-parse", "HEAD")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -53,13 +29,10 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     base = tmp_path_factory.mktemp("report")
-    repo = base / "fraud-model"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    # commit n is dated 2024-02-01T00:00:0nZ
+    repo = GitRepo(base / "fraud-model", epoch=datetime(2024, 2, 1, tzinfo=UTC))
     shas = [
-        commit(
-            repo,
-            1,
+        repo.commit(
             "initial",
             {
                 "training/requirements.txt": "torch==2.1.0\nwandb==0.16.0\npandas==2.1.4\n",
@@ -68,18 +41,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
                 "serving/Dockerfile": "FROM python:3.10-slim\n",
             },
         ),
-        commit(
-            repo,
-            2,
+        repo.commit(
             'leak wandb, message with a "quote", comma',
             {
                 "serving/requirements.txt": "torch==2.1.0\nwandb==0.16.0\nfastapi==0.110.0\npandas==2.1.4\n"
             },
         ),
-        commit(repo, 3, "docs", {"README.md": "# fraud\n"}),
+        repo.commit("docs", {"README.md": "# fraud\n"}),
     ]
     db = base / "store.db"
-    proc = run("collect", str(repo), "--db", str(db))
+    proc = run("collect", str(repo.path), "--db", str(db))
     assert proc.returncode == 0, proc.stderr
     return db, shas
 

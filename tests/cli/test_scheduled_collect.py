@@ -18,49 +18,23 @@ from typing import Any
 import pytest
 
 from depaudit.store.reader import StoreReader
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Ada",
-    "GIT_AUTHOR_EMAIL": "ada@example.com",
-    "GIT_COMMITTER_NAME": "Ada",
-    "GIT_COMMITTER_EMAIL": "ada@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-}
+from tests.gitrepo import GitRepo
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {**GIT_ENV, "HOME": str(repo.parent)}
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
-    ).stdout.strip()
-
-
-def commit(repo: Path, files: dict[str, str], message: str) -> None:
-    for rel, text in files.items():
-        path = repo / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, "utf-8")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-
-
-def make_repo(root: Path, n_commits: int) -> Path:
-    root.mkdir(parents=True)
-    git(root, "init", "-q", "-b", "main")
-    commit(
-        root,
+def make_repo(root: Path, n_commits: int) -> GitRepo:
+    repo = GitRepo(root)
+    repo.commit(
+        "initial",
         {
             "training/requirements.txt": "numpy==1.26.4\noptuna==3.6.1\n",
             "serving/requirements.txt": "numpy==1.26.4\nfastapi==0.110.0\n",
         },
-        "initial",
     )
     for i in range(1, n_commits):
-        commit(
-            root, {"serving/requirements.txt": f"numpy==1.26.4\nfastapi==0.110.{i}\n"}, f"bump {i}"
+        repo.commit(
+            f"bump {i}", {"serving/requirements.txt": f"numpy==1.26.4\nfastapi==0.110.{i}\n"}
         )
-    return root
+    return repo
 
 
 def depaudit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -84,7 +58,7 @@ def json_lines(stderr: str) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def three_repos(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+def three_repos(tmp_path: Path) -> tuple[Path, dict[str, GitRepo]]:
     repos = {
         "fraud-api": make_repo(tmp_path / "src" / "fraud-api", 3),
         "ranker": make_repo(tmp_path / "src" / "ranker", 4),
@@ -102,7 +76,7 @@ def three_repos(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
 # nightly depaudit collection
 [[repos]]
 name = "fraud-api"
-path = "{repos["fraud-api"]}"
+path = "{repos["fraud-api"].path}"
 
 [[repos]]
 name = "ranker"
@@ -112,7 +86,7 @@ config = "ranker.depaudit.toml"
 
 [[repos]]
 name = "recsys"
-url = "file://{repos["recsys"]}"
+url = "file://{repos["recsys"].path}"
 """,
         "utf-8",
     )
@@ -128,7 +102,7 @@ def stored(url: str) -> dict[str, tuple[int, str | None]]:
 
 
 def test_two_runs_then_concurrent_runs(
-    three_repos: tuple[Path, dict[str, Path]], store_url: str, tmp_path: Path
+    three_repos: tuple[Path, dict[str, GitRepo]], store_url: str, tmp_path: Path
 ) -> None:
     toml, repos = three_repos
     cache = tmp_path / "mirrors"
@@ -153,7 +127,7 @@ def test_two_runs_then_concurrent_runs(
     lines = json_lines(first.stderr)
     assert {n: d["status"] for n, d in lines.items()} == dict.fromkeys(repos, "ok")
     assert {n: d["commits"] for n, d in lines.items()} == {"fraud-api": 3, "ranker": 4, "recsys": 2}
-    assert lines["recsys"]["source"] == f"file://{repos['recsys']}"
+    assert lines["recsys"]["source"] == f"file://{repos['recsys'].path}"
     mirrors = list(cache.glob("recsys-*.git"))
     assert len(mirrors) == 1 and (mirrors[0] / "HEAD").is_file()
     # the ranker's config was used: its environments have the configured names
@@ -164,9 +138,9 @@ def test_two_runs_then_concurrent_runs(
     reader.close()
 
     for name, repo in repos.items():
-        commit(repo, {"serving/app.py": "import fastapi\n"}, f"{name}: add app")
-        commit(
-            repo, {"serving/requirements.txt": "numpy==1.26.4\nfastapi==0.111.0\n"}, f"{name}: bump"
+        repo.commit(f"{name}: add app", {"serving/app.py": "import fastapi\n"})
+        repo.commit(
+            f"{name}: bump", {"serving/requirements.txt": "numpy==1.26.4\nfastapi==0.111.0\n"}
         )
 
     second = depaudit(*args)
@@ -175,14 +149,14 @@ def test_two_runs_then_concurrent_runs(
         repos, 2
     )
     assert stored(store_url) == {
-        name: (int(git(repo, "rev-list", "--count", "HEAD")), git(repo, "rev-parse", "HEAD"))
+        name: (int(repo.run("rev-list", "--count", "HEAD")), repo.run("rev-parse", "HEAD"))
         for name, repo in repos.items()
     }
 
     # two runs at once after one more commit each: the per-repo lock serialises them;
     # every commit is stored exactly once, the heads match git
     for repo in repos.values():
-        commit(repo, {"serving/README.md": "serving\n"}, "docs")
+        repo.commit("docs", {"serving/README.md": "serving\n"})
     cmd = [sys.executable, "-m", "depaudit", *args]
     procs = [
         subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -196,13 +170,13 @@ def test_two_runs_then_concurrent_runs(
     ]
     assert sum(new_commits) == 3  # each new commit collected by exactly one of the runs
     assert stored(store_url) == {
-        name: (int(git(repo, "rev-list", "--count", "HEAD")), git(repo, "rev-parse", "HEAD"))
+        name: (int(repo.run("rev-list", "--count", "HEAD")), repo.run("rev-parse", "HEAD"))
         for name, repo in repos.items()
     }
 
 
 def test_one_failure_does_not_stop_the_others(
-    three_repos: tuple[Path, dict[str, Path]], tmp_path: Path
+    three_repos: tuple[Path, dict[str, GitRepo]], tmp_path: Path
 ) -> None:
     toml, repos = three_repos
     broken = tmp_path / "cfg" / "broken.toml"
@@ -296,7 +270,7 @@ def test_text_log_and_paths_with_jobs(tmp_path: Path) -> None:
     a = make_repo(tmp_path / "a", 2)
     b = make_repo(tmp_path / "b", 1)
     run = depaudit(
-        "collect", str(a), str(b), "--jobs", "2", "--db", f"sqlite:///{tmp_path / 's.db'}"
+        "collect", str(a.path), str(b.path), "--jobs", "2", "--db", f"sqlite:///{tmp_path / 's.db'}"
     )
     assert run.returncode == 0, run.stderr
     lines = sorted(run.stderr.splitlines())

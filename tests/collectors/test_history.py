@@ -16,49 +16,11 @@ import pytest
 from collectors import history
 from collectors.history import GitHistoryError, GitRepository
 from collectors.tree import TreeReadError
+from tests.gitrepo import GitRepo
 
 
-class Repo:
-    """A git repository with deterministic dates, driven by git subprocesses."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.n = 0
-        path.mkdir(parents=True, exist_ok=True)
-        self.git("init", "-q", "-b", "main")
-
-    def git(self, *args: str) -> str:
-        date = f"2024-01-01T00:{self.n // 60:02d}:{self.n % 60:02d}Z"
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_NAME": "Ada",
-            "GIT_AUTHOR_EMAIL": "ada@example.com",
-            "GIT_COMMITTER_NAME": "Ada",
-            "GIT_COMMITTER_EMAIL": "ada@example.com",
-            "GIT_AUTHOR_DATE": date,
-            "GIT_COMMITTER_DATE": date,
-        }
-        out = subprocess.run(
-            ["git", *args], cwd=self.path, env=env, check=True, capture_output=True
-        )
-        return out.stdout.decode().strip()
-
-    def commit(self, message: str, files: dict[str, str | bytes | None] | None = None) -> str:
-        for rel, content in (files or {}).items():
-            target = self.path / rel
-            if content is None:
-                self.git("rm", "-q", "--", rel)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content if isinstance(content, bytes) else content.encode())
-            self.git("add", "--", rel)
-        self.n += 1
-        self.git("commit", "-q", "--allow-empty", "-m", message)
-        return self.git("rev-parse", "HEAD")
-
-
-def ls_tree(repo: Repo | Path, sha: str) -> dict[str, str]:
-    cwd = repo.path if isinstance(repo, Repo) else repo
+def ls_tree(repo: GitRepo | Path, sha: str) -> dict[str, str]:
+    cwd = repo.path if isinstance(repo, GitRepo) else repo
     out = subprocess.run(
         ["git", "ls-tree", "-r", "-z", sha], cwd=cwd, check=True, capture_output=True
     ).stdout
@@ -70,7 +32,7 @@ def ls_tree(repo: Repo | Path, sha: str) -> dict[str, str]:
     return result
 
 
-def walk_all(repo: Repo, **kwargs: object) -> list[history.WalkStep]:
+def walk_all(repo: GitRepo, **kwargs: object) -> list[history.WalkStep]:
     """Walk and check each commit's tree against ls-tree while it is current."""
     g = GitRepository(repo.path)
     steps = []
@@ -83,8 +45,8 @@ def walk_all(repo: Repo, **kwargs: object) -> list[history.WalkStep]:
     return steps
 
 
-def ml_repo(tmp_path: Path) -> Repo:
-    repo = Repo(tmp_path / "repo")
+def ml_repo(tmp_path: Path) -> GitRepo:
+    repo = GitRepo(tmp_path / "repo")
     repo.commit(
         "initial layout",
         {
@@ -122,7 +84,7 @@ def test_tree_reads_blobs_from_objects_without_checkout(tmp_path: Path) -> None:
 
 def test_renamed_and_deleted_env_files(tmp_path: Path) -> None:
     repo = ml_repo(tmp_path)
-    repo.git("mv", "serving/requirements.txt", "serving/requirements-api.txt")
+    repo.run("mv", "serving/requirements.txt", "serving/requirements-api.txt")
     repo.commit("rename serving requirements")
     repo.commit("drop training Dockerfile", {"training/Dockerfile": None})
     steps = walk_all(repo)
@@ -143,15 +105,15 @@ def test_non_environment_change_keeps_signature_and_abab_repeats_it(tmp_path: Pa
 
 def test_merge_commits_follow_the_first_parent(tmp_path: Path) -> None:
     repo = ml_repo(tmp_path)
-    repo.git("checkout", "-q", "-b", "feature")
+    repo.run("checkout", "-q", "-b", "feature")
     feat1 = repo.commit(
         "feature: add compose", {"serving/docker-compose.yml": "services:\n  api:\n    image: x\n"}
     )
     repo.commit("feature: bump", {"serving/requirements.txt": "torch==2.2.0\n"})
-    repo.git("checkout", "-q", "main")
+    repo.run("checkout", "-q", "main")
     repo.commit("main: docs", {"README.md": "hi\n"})
-    repo.n += 1
-    repo.git("merge", "-q", "--no-ff", "-m", "merge feature", "feature")
+    repo.commits += 1
+    repo.run("merge", "-q", "--no-ff", "-m", "merge feature", "feature")
     steps = walk_all(repo)
     assert [s.info.summary for s in steps] == ["initial layout", "main: docs", "merge feature"]
     assert feat1 not in {s.info.sha for s in steps}
@@ -164,9 +126,9 @@ def test_merge_commits_follow_the_first_parent(tmp_path: Path) -> None:
 def test_symlinks_and_submodules_are_listed_never_read(tmp_path: Path) -> None:
     repo = ml_repo(tmp_path)
     os.symlink("/etc/passwd", repo.path / "serving" / "requirements-extra.txt")
-    repo.git("add", "serving/requirements-extra.txt")
-    sub_sha = repo.git("rev-parse", "HEAD")
-    repo.git("update-index", "--add", "--cacheinfo", f"160000,{sub_sha},vendor/lib")
+    repo.run("add", "serving/requirements-extra.txt")
+    sub_sha = repo.run("rev-parse", "HEAD")
+    repo.run("update-index", "--add", "--cacheinfo", f"160000,{sub_sha},vendor/lib")
     repo.commit("link and submodule")
     walk_all(repo)
     g = GitRepository(repo.path)
@@ -220,7 +182,7 @@ def test_huge_blob_size_known_without_reading(
 
 
 def test_many_new_blobs_get_sizes_in_bulk(tmp_path: Path) -> None:
-    repo = Repo(tmp_path / "repo")
+    repo = GitRepo(tmp_path / "repo")
     files: dict[str, str | bytes | None] = {
         f"serving/pkg/m{i}.py": f"X = {i}\n" for i in range(100)
     }
@@ -240,7 +202,7 @@ def test_odd_paths_and_subjects(tmp_path: Path) -> None:
 
 
 def test_empty_repository(tmp_path: Path) -> None:
-    repo = Repo(tmp_path / "empty")
+    repo = GitRepo(tmp_path / "empty")
     g = GitRepository(repo.path)
     assert g.is_empty()
     with pytest.raises(GitHistoryError, match="unknown revision"):

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from depaudit.knowledge import builtin
-from depaudit.model import ConfigEntry, EnvironmentSnapshot, Fact, Finding
+from depaudit.model import ConfigEntry, Finding
 from depaudit.rules import (
     config_value_drift,
     shared_config,
     training_config_in_serving,
     training_secret_in_serving_config,
 )
-from depaudit.rules.base import Rule, RuleContext
 from depaudit.rules.config_keys import normalized_key
 from depaudit.secrets import mask_value
-
-
-def env(role: str, facts: Iterable[Fact]) -> EnvironmentSnapshot:
-    return EnvironmentSnapshot(name=role, role=role, origin="convention", facts=tuple(facts))  # type: ignore[arg-type]
-
-
-def run(
-    rule: Rule,
-    training: Iterable[Fact],
-    serving: Iterable[Fact],
-    allow: dict[str, tuple[str, ...]] | None = None,
-) -> list[Finding]:
-    ctx = RuleContext(env("training", training), env("serving", serving), builtin(), allow or {})
-    return list(rule.check(ctx))
+from tests.depaudit.rules.rulekit import run
 
 
 def cfg(key: str, value: str, file: str = "serving/Dockerfile", line: int = 1) -> ConfigEntry:

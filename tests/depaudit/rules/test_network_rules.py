@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from depaudit.knowledge import builtin
-from depaudit.model import EnvironmentSnapshot, Fact, Finding, NetworkTarget
+from depaudit.model import Finding, NetworkTarget
 from depaudit.rules import (
     other_network_targets,
     tracker_host_in_serving,
     training_bucket_in_serving,
     training_network_in_serving,
 )
-from depaudit.rules.base import Rule, RuleContext
-
-
-def env(role: str, facts: Iterable[Fact]) -> EnvironmentSnapshot:
-    return EnvironmentSnapshot(name=role, role=role, origin="convention", facts=tuple(facts))  # type: ignore[arg-type]
-
-
-def run(
-    rule: Rule,
-    training: Iterable[Fact],
-    serving: Iterable[Fact],
-    allow: dict[str, tuple[str, ...]] | None = None,
-) -> list[Finding]:
-    ctx = RuleContext(env("training", training), env("serving", serving), builtin(), allow or {})
-    return list(rule.check(ctx))
+from depaudit.rules.base import RuleContext
+from tests.depaudit.rules.rulekit import env, run
 
 
 def net(

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pytest
 
-from depaudit.knowledge import builtin
-from depaudit.model import EnvironmentSnapshot, Fact, Finding, Package
+from depaudit.model import Finding, Package
 from depaudit.rules import (
     incompatible_specifiers,
     one_sided_package,
@@ -15,22 +12,8 @@ from depaudit.rules import (
     shared_package,
     training_package_in_serving,
 )
-from depaudit.rules.base import Rule, RuleContext
 from depaudit.rules.version_ranges import have_common_version, version_distance
-
-
-def env(role: str, facts: Iterable[Fact]) -> EnvironmentSnapshot:
-    return EnvironmentSnapshot(name=role, role=role, origin="convention", facts=tuple(facts))  # type: ignore[arg-type]
-
-
-def run(
-    rule: Rule,
-    training: Iterable[Fact],
-    serving: Iterable[Fact],
-    allow: dict[str, tuple[str, ...]] | None = None,
-) -> list[Finding]:
-    ctx = RuleContext(env("training", training), env("serving", serving), builtin(), allow or {})
-    return list(rule.check(ctx))
+from tests.depaudit.rules.rulekit import run
 
 
 def pkg(name: str, file: str = "requirements.txt", line: int = 1, **kw: object) -> Package:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from depaudit.knowledge import builtin
-from depaudit.model import EnvironmentSnapshot, Fact, Finding, Resource, Runtime, SystemPackage
+from depaudit.model import Fact, Finding, Resource, Runtime, SystemPackage
 from depaudit.rules import (
     base_image_drift,
     build_toolchain_in_serving,
@@ -17,23 +15,10 @@ from depaudit.rules import (
     shared_runtime,
     shared_system_packages,
 )
-from depaudit.rules.base import Rule, RuleContext
+from depaudit.rules.base import RuleContext
+from tests.depaudit.rules.rulekit import env, run
 
 GiB = 1024**3
-
-
-def env(role: str, facts: Iterable[Fact]) -> EnvironmentSnapshot:
-    return EnvironmentSnapshot(name=role, role=role, origin="convention", facts=tuple(facts))  # type: ignore[arg-type]
-
-
-def run(
-    rule: Rule,
-    training: Iterable[Fact],
-    serving: Iterable[Fact],
-    allow: dict[str, tuple[str, ...]] | None = None,
-) -> list[Finding]:
-    ctx = RuleContext(env("training", training), env("serving", serving), builtin(), allow or {})
-    return list(rule.check(ctx))
 
 
 def image(ref: str, os: str, python: str, file: str, line: int = 1) -> list[Runtime]:
