@@ -1,8 +1,8 @@
 """Server-side render time of every dashboard page on a 10,000-commit repository.
 
-The store is written with the store's own writer (``RepoWriter``): 10,000 commits that
-cycle through 60 distinct environment states (each with a few dozen findings and a
-training and a serving environment), the shape a long-lived ML repository has. Each page
+By default the store is made by ``depaudit collect`` of the 10,000-commit repository that
+``bench_collect.py`` generates (577 distinct states); ``--source writer`` instead writes
+10,000 commits cycling through 60 synthetic states with the store's own ``RepoWriter``. Each page
 is rendered with Streamlit's AppTest cold (caches cleared, as a fresh server) and warm
 (the same AppTest rerun). Targets: cold < 3 s, warm < 1 s.
 
@@ -151,7 +151,24 @@ def build_store(url: str, commits: int) -> None:
     engine.dispose()
 
 
-def render(url: str, page: str) -> tuple[float, float]:
+def collect_store(url: str, commits: int) -> str:
+    """A store made the way users make one: ``depaudit collect`` of bench_collect's repo."""
+    import subprocess
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_collect import generate
+
+    repo = ROOT / "bench" / "out" / f"repo-{commits}"
+    generate(repo, commits)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "depaudit"), "collect", str(repo), "--db", url],
+        check=True,
+        capture_output=True,
+    )
+    return repo.name
+
+
+def render(url: str, page: str, repo: str = "big_repo") -> tuple[float, float]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -159,7 +176,7 @@ def render(url: str, page: str) -> tuple[float, float]:
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
-    at.query_params["repo"] = "big_repo"
+    at.query_params["repo"] = repo
     if page != "overview":
         at.switch_page(f"views/{page}.py")
     t0 = time.perf_counter()
@@ -177,12 +194,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commits", type=int, default=10_000)
     parser.add_argument("--db", type=Path, default=None, help="reuse / keep the store here")
+    parser.add_argument(
+        "--source",
+        choices=("collect", "writer"),
+        default="collect",
+        help="collect: depaudit collect of bench_collect.py's repository (577 states); "
+        "writer: RepoWriter with 60 synthetic states",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench_dashboard_"))
     db = args.db or workdir / "big.db"
     url = f"sqlite:///{db.resolve()}"
-    if not db.exists():
-        t0 = time.perf_counter()
+    repo = "big_repo"
+    t0 = time.perf_counter()
+    if args.source == "collect":
+        repo = collect_store(url, args.commits)  # incremental: a kept --db is reused
+        print(f"store: {args.commits} commits collected in {time.perf_counter() - t0:.1f} s ({db})")
+    elif not db.exists():
         build_store(url, args.commits)
         print(
             f"store: {args.commits} commits, {STATES} states written in {time.perf_counter() - t0:.1f} s ({db})"
@@ -191,12 +219,12 @@ def main() -> None:
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     render(
-        url, "rules"
+        url, "rules", repo
     )  # untimed: imports streamlit, pandas and plotly once, as a started server has
     print(f"{'page':<12} {'cold s':>8} {'warm s':>8}  target cold<3 warm<1")
     worst_cold = worst_warm = 0.0
     for page in PAGES:
-        cold, warm = render(url, page)
+        cold, warm = render(url, page, repo)
         worst_cold, worst_warm = max(worst_cold, cold), max(worst_warm, warm)
         ok = "ok" if cold < 3 and warm < 1 else "SLOW"
         print(f"{page:<12} {cold:>8.2f} {warm:>8.2f}  {ok}")
