@@ -30,6 +30,7 @@ _KNOWLEDGE_LISTS = {
 _KNOWLEDGE_NUMBERS = {"max_cpu", "max_memory"}
 _KNOWLEDGE_KEYS = _KNOWLEDGE_LISTS | _KNOWLEDGE_NUMBERS
 MAX_CONFIG_BYTES = 256 * 1024
+MAX_TOML_LINE_DOTS = 2_000
 
 
 class ConfigError(Exception):
@@ -71,6 +72,9 @@ def parse_config(text: str, path: str, *, from_pyproject: bool = False) -> Audit
     """Parse a config file's text; None when a pyproject has no ``[tool.depaudit]``."""
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError(path, f"file is larger than {MAX_CONFIG_BYTES // 1024} KiB")
+    # tomllib is quadratic in the parts of one dotted key (see collectors.sources.base)
+    if max((line.count(".") for line in text.splitlines()), default=0) > MAX_TOML_LINE_DOTS:
+        raise ConfigError(path, f"invalid TOML: a line has more than {MAX_TOML_LINE_DOTS} dots")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -8,6 +8,7 @@ returns a :class:`~depaudit.model.ParseError` fact with a one-line message inste
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from depaudit.model import ParseError, SourceResult
@@ -19,6 +20,9 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 # Maximum YAML nodes after alias expansion (alias bombs are rejected, not expanded).
 MAX_YAML_NODES = 200_000
+# Dots on one TOML line. tomllib builds a dotted key by tuple concatenation, O(parts^2):
+# one 256 KB key ``a.a.a...`` took minutes. No real TOML line has this many.
+MAX_TOML_LINE_DOTS = 2_000
 
 
 class Source(Protocol):
@@ -39,6 +43,28 @@ def error(path: str, message: str, line: int = 0) -> SourceResult:
     """A result holding a single one-line parse error."""
     one_line = " ".join(str(message).split())[:300]
     return SourceResult((ParseError(file=path, message=one_line, line=line),))
+
+
+_LONG_BLANKS = re.compile(r"[^\S\r\n]{64,}")
+
+
+def squeeze_blanks(text: str) -> str:
+    """Runs of 64+ blanks cut to 63, keeping every line (and indentation up to 63).
+
+    configparser's option regex and pip-requirements-parser's comment regex backtrack
+    quadratically on long runs of whitespace: 12 KB of spaces took 2 s, 10 MB hours.
+    """
+    return _LONG_BLANKS.sub(" " * 63, text)
+
+
+def toml_dots_error(text: str) -> str | None:
+    """Why ``text`` must not reach tomllib (a line with too many dots), else None."""
+    if text.count(".") <= MAX_TOML_LINE_DOTS:
+        return None
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.count(".") > MAX_TOML_LINE_DOTS:
+            return f"line {number} has more than {MAX_TOML_LINE_DOTS} dots (dotted key too long); not parsed"
+    return None
 
 
 def check_text(text: str, path: str) -> SourceResult | None:

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from collectors.sources import kubernetes
-from collectors.sources.base import MAX_DEPTH, error
+from collectors.sources.base import MAX_DEPTH, error, squeeze_blanks, toml_dots_error
 from collectors.sources.network import targets_from_config
 from collectors.sources.safe_yaml import LinedList, LinedMap, SafeYamlError, load_all
 from depaudit.model import ConfigEntry, Fact, ParseError, SourceResult
@@ -184,6 +184,9 @@ class ConfigFilesSource:
         return _entries(_json_lines(_flatten(data, "", 1), text), path)
 
     def _toml(self, text: str, path: str) -> list[Fact]:
+        dots = toml_dots_error(text)
+        if dots is not None:
+            return [ParseError(path, f"invalid TOML: {dots}")]
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -192,6 +195,7 @@ class ConfigFilesSource:
         return _entries(((k, v, _best_line(lines, k)) for k, v, _ in _flatten(data, "", 1)), path)
 
     def _ini(self, text: str, path: str) -> list[Fact]:
+        text = squeeze_blanks(text)
         parser = configparser.ConfigParser(interpolation=None, strict=False)
         parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep key case
         try:
@@ -213,7 +217,8 @@ class ConfigFilesSource:
 
     def _dotenv(self, text: str, path: str) -> list[Fact]:
         items: list[tuple[str, Any, int]] = []
-        for number, line in enumerate(text.splitlines(), start=1):
+        # _DOTENV_LINE's lazy value before "\s*$" is quadratic on long blank runs
+        for number, line in enumerate(squeeze_blanks(text).splitlines(), start=1):
             stripped = line.strip()
             if not stripped or stripped.startswith("#"):
                 continue
@@ -256,7 +261,8 @@ _TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
 def _toml_key_lines(text: str) -> dict[str, int]:
     lines: dict[str, int] = {}
     table = ""
-    for number, line in enumerate(text.splitlines(), start=1):
+    # _TOML_KEY backtracks polynomially on long blank runs (40 KB of spaces: minutes)
+    for number, line in enumerate(squeeze_blanks(text).splitlines(), start=1):
         header = _TOML_HEADER.match(line)
         if header:
             table = header.group(1).replace('"', "").replace("'", "").replace(" ", "")

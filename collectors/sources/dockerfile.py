@@ -56,6 +56,9 @@ _REQUIREMENTS_LIKE = re.compile(
     r"(^|/)requirements/[^/]+\.(txt|in)$"
 )
 _MAX_VALUE = 300
+# shlex grows each token one character at a time (quadratic); longer lines are split on
+# whitespace instead. Real commands are far shorter.
+_MAX_SHLEX_CHARS = 20_000
 
 
 @dataclass
@@ -156,8 +159,10 @@ def _commands(script: str) -> list[list[str]]:
         lexer.whitespace_split = True
         lexer.commenters = ""
         try:
+            if len(raw_line) > _MAX_SHLEX_CHARS:
+                raise ValueError("too long for shlex")
             tokens = list(lexer)
-        except ValueError:  # unbalanced quotes: fall back to plain words
+        except ValueError:  # unbalanced quotes (or a hostile length): fall back to plain words
             tokens = raw_line.split()
         current: list[str] = []
         skip_next = False
@@ -527,6 +532,8 @@ def _kv_pairs(value: str) -> list[tuple[str, str]]:
     if "=" not in first[0]:
         return [(first[0], first[1].strip() if len(first) > 1 else "")]
     try:
+        if len(value) > _MAX_SHLEX_CHARS:
+            raise ValueError("too long for shlex")
         words = shlex.split(value, posix=True)
     except ValueError:
         words = value.split()

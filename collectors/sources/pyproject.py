@@ -21,7 +21,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import check_text, error
+from collectors.sources.base import check_text, error, toml_dots_error
 from collectors.sources.requirements import (
     clean_url,
     normalize_specifier,
@@ -132,6 +132,9 @@ def load_toml(text: str, path: str) -> dict[str, Any] | SourceResult:
     rejected = check_text(text, path)
     if rejected is not None:
         return rejected
+    dots = toml_dots_error(text)
+    if dots is not None:
+        return error(path, f"invalid TOML: {dots}")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

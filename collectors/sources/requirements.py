@@ -26,7 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import check_text
+from collectors.sources.base import check_text, squeeze_blanks
 from depaudit.model import Fact, Include, NetworkTarget, Package, ParseError, SourceResult
 from depaudit.secrets import scrub, split_url, strip_url_credentials
 
@@ -79,7 +79,8 @@ def parse_requirements_text(
     group = "constraints" if constraints else ""
     line_parser = _line_parser()
     read = 0
-    for numbered in prp.preprocess(text):
+    # the library's comment regex backtracks quadratically on long runs of blanks
+    for numbered in prp.preprocess(squeeze_blanks(text)):
         if isinstance(numbered, prp.CommentLine):
             continue
         number, line = numbered

@@ -14,7 +14,7 @@ import re
 
 from packaging.specifiers import InvalidSpecifier
 
-from collectors.sources.base import check_text, error
+from collectors.sources.base import check_text, error, squeeze_blanks
 from collectors.sources.requirements import normalize_specifier, package_from_pep508, safe_message
 from depaudit.model import Fact, Include, ParseError, Runtime, SourceResult
 
@@ -34,6 +34,7 @@ class SetupCfgSource:
         rejected = check_text(text, path)
         if rejected is not None:
             return rejected
+        text = squeeze_blanks(text)
         parser = configparser.ConfigParser(interpolation=None, strict=False)
         try:
             parser.read_string(text, source=path)
