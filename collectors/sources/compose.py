@@ -15,7 +15,7 @@ import re
 from typing import Any, Literal
 
 from collectors.sources import images
-from collectors.sources.base import error
+from collectors.sources.base import MAX_FILE_BYTES, error
 from collectors.sources.dockerfile import module_of_command
 from collectors.sources.network import targets_from_config
 from collectors.sources.safe_yaml import SafeYamlError, line_of, load_all
@@ -75,6 +75,8 @@ class ComposeSource:
         return bool(_NAME.search(path))
 
     def parse(self, text: str, path: str) -> SourceResult:
+        if len(text) > MAX_FILE_BYTES:  # the snapshot builder checks first; direct callers too
+            return error(path, f"file too large ({len(text)} characters, limit {MAX_FILE_BYTES})")
         try:
             docs = load_all(text, path)
         except SafeYamlError as exc:

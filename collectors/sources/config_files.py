@@ -24,7 +24,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from collectors.sources import kubernetes
-from collectors.sources.base import MAX_DEPTH, error, squeeze_blanks, toml_dots_error
+from collectors.sources.base import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    error,
+    squeeze_blanks,
+    toml_dots_error,
+)
 from collectors.sources.network import targets_from_config
 from collectors.sources.safe_yaml import LinedList, LinedMap, SafeYamlError, load_all
 from depaudit.model import ConfigEntry, Fact, ParseError, SourceResult
@@ -141,6 +147,8 @@ class ConfigFilesSource:
         return bool(_kind(path))
 
     def parse(self, text: str, path: str) -> SourceResult:
+        if len(text) > MAX_FILE_BYTES:  # the snapshot builder checks first; direct callers too
+            return error(path, f"file too large ({len(text)} characters, limit {MAX_FILE_BYTES})")
         if "\x00" in text:
             return error(path, "binary content (NUL byte), not a config file")
         kind = _kind(path) or "yaml"

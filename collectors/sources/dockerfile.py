@@ -27,7 +27,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from collectors.sources import images
-from collectors.sources.base import error
+from collectors.sources.base import MAX_FILE_BYTES, error
 from collectors.sources.network import targets_from_config, targets_from_text
 from depaudit.model import (
     ConfigEntry,
@@ -556,6 +556,8 @@ class DockerfileSource:
         return bool(_NAME.search(path))
 
     def parse(self, text: str, path: str) -> SourceResult:
+        if len(text) > MAX_FILE_BYTES:  # the snapshot builder checks first; direct callers too
+            return error(path, f"file too large ({len(text)} characters, limit {MAX_FILE_BYTES})")
         if "\x00" in text:
             return error(path, "binary content (NUL byte), not a Dockerfile")
         try:

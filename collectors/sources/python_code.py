@@ -33,7 +33,7 @@ import keyword
 import re
 from pathlib import PurePosixPath
 
-from collectors.sources.base import error
+from collectors.sources.base import MAX_FILE_BYTES, error
 from depaudit.code_graph import training_call_key
 from depaudit.knowledge import builtin
 from depaudit.model import CallRef, CodeModule, Definition, ImportRef, SourceResult
@@ -163,6 +163,8 @@ class PythonCodeSource:
         return not any(p in _TEST_DIRS for p in parts[:-1])
 
     def parse(self, text: str, path: str) -> SourceResult:
+        if len(text) > MAX_FILE_BYTES:  # the snapshot builder checks first; direct callers too
+            return error(path, f"file too large ({len(text)} characters, limit {MAX_FILE_BYTES})")
         text = text.removeprefix("\ufeff")
         try:
             tree = ast.parse(text, filename=path)
