@@ -116,8 +116,72 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"(?:/.*)?\Z")
 
 
+@functools.lru_cache(maxsize=4096)
+def _glob_tokens(pattern: str) -> tuple[str, ...]:
+    """The pattern as tokens: ``**/``, ``**``, ``*``, ``?`` or one literal character."""
+    pattern = re.sub(r"\*{3,}", "**", pattern.strip().lstrip("/"))
+    if pattern.endswith("/"):
+        pattern += "**"
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        for token in ("**/", "**"):
+            if pattern.startswith(token, i):
+                break
+        else:
+            token = pattern[i]
+        out.append(token)
+        i += len(token)
+    return tuple(out)
+
+
 def glob_match(path: str, pattern: str) -> bool:
-    return _glob_regex(pattern).match(path) is not None
+    """``path`` matches ``pattern`` (or lies under a folder it matches); what
+    :func:`_glob_regex` describes, run as an automaton over the path.
+
+    A backtracking regex is exponential on hostile patterns from an audited repo's
+    config (``**/**/**/.../c`` against a deep path never finished); this is
+    O(len(path) x len(pattern)).
+    """
+    tokens = _glob_tokens(pattern)
+    end = len(tokens)
+
+    def closure(states: set[tuple[int, bool]]) -> set[tuple[int, bool]]:
+        # (token index, inside a folder name consumed by "**/"); stars may match nothing
+        stack = list(states)
+        while stack:
+            i, inside = stack.pop()
+            if (
+                not inside
+                and i < end
+                and tokens[i] in ("**/", "**", "*")
+                and (i + 1, False) not in states
+            ):
+                states.add((i + 1, False))
+                stack.append((i + 1, False))
+        return states
+
+    states = closure({(0, False)})
+    for ch in path:
+        if ch == "/" and (end, False) in states:
+            return True  # a folder the pattern names: everything under it matches
+        following: set[tuple[int, bool]] = set()
+        for i, inside in states:
+            if i == end:
+                continue
+            token = tokens[i]
+            if token == "**/":
+                following.add((i, ch != "/"))  # "/" closes a folder name, else stay inside it
+            elif inside:
+                continue
+            elif token == "**" or (token == "*" and ch != "/"):
+                following.add((i, False))
+            elif (token == "?" and ch != "/") or token == ch:
+                following.add((i + 1, False))
+        if not following:
+            return False
+        states = closure(following)
+    return (end, False) in states
 
 
 def _from_config(paths: Sequence[str], config: AuditConfig) -> EnvironmentPlan:
