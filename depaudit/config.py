@@ -37,6 +37,7 @@ class ConfigError(Exception):
     """An invalid configuration file; the message names the file and the key."""
 
     def __init__(self, path: str, message: str) -> None:
+        message = " ".join(message.split())[:400]  # one line, whatever the keys held
         super().__init__(f"{path}: {message}")
         self.path = path
         self.reason = message
@@ -99,7 +100,7 @@ def _build(data: dict[str, Any], path: str, prefix: str) -> AuditConfig:
     envs_raw = _table(data.get("environments", {}), path, f"{prefix}environments")
     environments: list[EnvironmentConfig] = []
     for name, spec in envs_raw.items():
-        where = f"{prefix}environments.{name}"
+        where = f"{prefix}environments.{_shown(name)}"
         spec = _table(spec, path, where)
         _reject_unknown(spec, _ENV_KEYS, path, where + ".")
         role = spec.get("role")
@@ -142,7 +143,7 @@ def _rules(raw: Any, path: str, where: str) -> RulesConfig:
                 if sev not in SEVERITIES:
                     raise ConfigError(
                         path,
-                        f"{where}.severity.{rule_id} must be one of {', '.join(SEVERITIES)} (got {sev!r})",
+                        f"{where}.severity.{_shown(rule_id)} must be one of {', '.join(SEVERITIES)} (got {sev!r})",
                     )
                 severity[_rule_id(rule_id, path, f"{where}.severity")] = sev
         elif _looks_like_rule_id(key):
@@ -152,7 +153,7 @@ def _rules(raw: Any, path: str, where: str) -> RulesConfig:
         else:
             raise ConfigError(
                 path,
-                f"unknown key '{where}.{key}' (expected ignore, severity or a rule id like DA101)",
+                f"unknown key '{where}.{_shown(key)}' (expected ignore, severity or a rule id like DA101)",
             )
     return RulesConfig(ignore, severity, allow)
 
@@ -164,7 +165,7 @@ def _knowledge(raw: Any, path: str, where: str) -> dict[str, Any]:
         if key not in _KNOWLEDGE_KEYS:
             raise ConfigError(
                 path,
-                f"unknown key '{where}.{key}' (expected one of {', '.join(sorted(_KNOWLEDGE_KEYS))})",
+                f"unknown key '{where}.{_shown(key)}' (expected one of {', '.join(sorted(_KNOWLEDGE_KEYS))})",
             )
         if key in _KNOWLEDGE_LISTS:
             out[key] = _strings(value, path, f"{where}.{key}")
@@ -177,13 +178,23 @@ def _knowledge(raw: Any, path: str, where: str) -> dict[str, Any]:
     return out
 
 
+def _shown(key: object) -> str:
+    """A key as messages show it: readable keys as they are, others quoted and cut."""
+    text = str(key)
+    if text.isprintable() and len(text) <= 60:
+        return text
+    return repr(text[:60]) + ("..." if len(text) > 60 else "")
+
+
 def _looks_like_rule_id(key: str) -> bool:
     return len(key) == 5 and key[:2].upper() == "DA" and key[2:].isdigit()
 
 
 def _rule_id(key: str, path: str, where: str) -> str:
     if not _looks_like_rule_id(key):
-        raise ConfigError(path, f"unknown rule id '{where}.{key}' (rule ids look like DA101)")
+        raise ConfigError(
+            path, f"unknown rule id '{where}.{_shown(key)}' (rule ids look like DA101)"
+        )
     return key.upper()
 
 
@@ -191,7 +202,8 @@ def _reject_unknown(table: Mapping[str, Any], allowed: set[str], path: str, pref
     for key in table:
         if key not in allowed:
             raise ConfigError(
-                path, f"unknown key '{prefix}{key}' (expected one of {', '.join(sorted(allowed))})"
+                path,
+                f"unknown key '{prefix}{_shown(key)}' (expected one of {', '.join(sorted(allowed))})",
             )
 
 
