@@ -32,7 +32,8 @@ def main() -> None:
         if os.environ.get("DEPAUDIT_DEBUG"):
             raise
         print(
-            f"depaudit: internal error: {type(exc).__name__}: {exc} (DEPAUDIT_DEBUG=1 shows details)",
+            f"depaudit: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            " (DEPAUDIT_DEBUG=1 shows details)",
             file=sys.stderr,
         )
         sys.exit(EXIT_USAGE)

@@ -165,6 +165,8 @@ def _read_config(config: Path | None) -> tuple[AuditConfig | None, str]:
 
 def collect_repository(engine: Any, path: Path, name: str, options: CollectOptions) -> None:
     """Collect one repository; errors are one line and exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from collectors.history import GitHistoryError, GitRepository
     from collectors.snapshot import BlobCache
     from depaudit.store.engine import StoreError
@@ -209,6 +211,11 @@ def collect_repository(engine: Any, path: Path, name: str, options: CollectOptio
             fail(str(exc))
         except GitHistoryError as exc:
             fail(f"{path}: {exc}")
+        except SQLAlchemyError as exc:
+            # a full disk, a store made read-only, a dropped connection: one line, and
+            # the batches already committed stay (the next run resumes after them)
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
+            fail(f"{name}: the store could not be written: {reason}")
         st = writer.stats
         extra = f", {st.unreachable} rewritten away" if st.unreachable else ""
         log(

@@ -215,8 +215,28 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
 }
 
 
-def migrate(engine: Engine) -> int:
-    """Bring the store at ``engine`` to :data:`SCHEMA_VERSION`; returns the version."""
+def migrate(engine: Engine, *, attempts: int = 10) -> int:
+    """Bring the store at ``engine`` to :data:`SCHEMA_VERSION`; returns the version.
+
+    Two collectors started at once on a new store both see version 0 and race to create
+    the tables; the loser's transaction fails ("table ... already exists") and is rolled
+    back, so it waits a moment and looks again: by then the winner has committed.
+    """
+    import time
+
+    from sqlalchemy.exc import DatabaseError
+
+    for attempt in range(attempts):
+        try:
+            return _migrate_once(engine)
+        except DatabaseError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    return SCHEMA_VERSION
+
+
+def _migrate_once(engine: Engine) -> int:
     with engine.begin() as conn:
         version = current_version(conn)
         if version > SCHEMA_VERSION:

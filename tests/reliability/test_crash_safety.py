@@ -177,12 +177,6 @@ def test_full_disk_fails_and_the_store_survives_and_resumes(
     assert canonical_dump(moved) == canonical_dump(reference)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="collect bug: sqlalchemy OperationalError ('database or disk is full') raised by "
-    "RepoWriter.flush is not caught in depaudit/cli/collect.py:collect_repository (only StoreError / "
-    "GitHistoryError are), so the top-level handler prints 'depaudit: internal error: ...' over two lines",
-)
 @pytest.mark.parametrize("small_tmpfs", ["450k"], indirect=True)
 def test_full_disk_is_one_clear_line(
     repo_and_reference: tuple[GitRepo, Path], small_tmpfs: Path
