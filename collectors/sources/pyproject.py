@@ -21,7 +21,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import check_text, error, toml_dots_error
+from collectors.sources.base import check_text, error, squeeze_blanks, toml_dots_error
 from collectors.sources.requirements import (
     clean_url,
     normalize_specifier,
@@ -46,7 +46,8 @@ class TomlLines:
     VALUE_WINDOW = 1000
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
+        # _HEADER backtracks quadratically on long blank runs (33 KB of spaces: 2 s)
+        self.lines = squeeze_blanks(text).splitlines()
         # 0-based indexes of the header lines, and the positions of each table's headers
         self.headers: list[int] = []
         self.positions: dict[str, list[int]] = {}

@@ -38,6 +38,7 @@ _IN_FILE_WORDS = ("requirement", "constraint", "reqs")
 # URLs and lines this long are not real, so they are replaced or rejected, never scanned.
 MAX_URL_CHARS = 4096
 MAX_LINE_CHARS = 100_000
+MAX_LINE_BRACKETS = 64  # extras take one pair; "[[[[..." costs O(n^2) in pip-requirements-parser
 # Requirement lines read per file (real ones have hundreds; each costs ~50 us to parse, so
 # a 10 MB file of one-letter lines would otherwise take minutes). The rest is an error.
 MAX_REQUIREMENT_LINES = 10_000
@@ -97,6 +98,11 @@ def parse_requirements_text(
             break
         if len(line) > MAX_LINE_CHARS:
             facts.append(ParseError(path, f"line too long ({len(line)} characters)", lineno))
+            continue
+        if line.count("[") > MAX_LINE_BRACKETS:  # the library's extras regex is quadratic in them
+            facts.append(
+                ParseError(path, f"invalid requirement: more than {MAX_LINE_BRACKETS} '['", lineno)
+            )
             continue
         requirement_line = prp.RequirementLine(line=line, line_number=lineno, filename=path)
         try:
