@@ -15,7 +15,8 @@ from collectors.sources import source_for
 from collectors.sources.base import MAX_FILE_BYTES
 from collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
-from depaudit.environments import EnvironmentPlan, find_environments, is_test_path, role_of_name
+from depaudit.conventions import role_of_name
+from depaudit.environments import find_environments, is_test_path
 from depaudit.model import (
     EnvironmentSnapshot,
     EnvironmentSpec,
@@ -48,7 +49,8 @@ class TreeSnapshot:
     config_origin: str
     config_errors: tuple[ParseError, ...] = ()
     unassigned: tuple[str, ...] = ()
-    plan: EnvironmentPlan | None = field(default=None, compare=False)
+    # where each environment lives and which project it is in, for pairing
+    specs: tuple[EnvironmentSpec, ...] = field(default=(), compare=False)
 
 
 def is_environment_path(path: str) -> bool:
@@ -241,8 +243,9 @@ def snapshot_tree(
         result = facts_of(path)
         if any(isinstance(f, Scope) for f in result.facts):
             scoped_files.add(path)
+    specs = list(plan.environments)
     placed_scopes = _place_scoped_facts(
-        scoped_files, facts_of, plan, env_of_path, env_facts, env_files, by_path
+        scoped_files, facts_of, specs, env_of_path, env_facts, env_files, by_path
     )
     unassigned = tuple(p for p in plan.unassigned if p not in placed_scopes)
 
@@ -254,8 +257,9 @@ def snapshot_tree(
             files=tuple(sorted(set(env_files[env.name]), key=lambda a: (a.path, a.reason))),
             facts=_canonical(env_facts[env.name]),
             entrypoints=env.entrypoints,
+            project=env.project,
         )
-        for env in plan.environments
+        for env in specs
     )
     return TreeSnapshot(
         snapshots,
@@ -263,7 +267,7 @@ def snapshot_tree(
         plan.origin if not config_errors else "conventions",
         config_errors,
         unassigned,
-        plan,
+        tuple(specs),
     )
 
 
@@ -312,23 +316,34 @@ def _resolve_include(fact: Include, by_path: dict[str, TreeEntry]) -> str | None
 def _place_scoped_facts(
     scoped_files: set[str],
     facts_of: Callable[[str], SourceResult],
-    plan: EnvironmentPlan,
+    specs: list[EnvironmentSpec],
     env_of_path: dict[str, list[str]],
     env_facts: dict[str, list[Fact]],
     env_files: dict[str, list[FileAssignment]],
     by_path: dict[str, TreeEntry],
 ) -> set[str]:
-    """Put each compose service / k8s workload's facts in the environment it names."""
+    """Put each compose service / k8s workload's facts in the environment it names.
+
+    A service or workload whose name says its role (``fraud-api``, ``trainer``) where no
+    environment of that role exists near its file becomes an environment of its own
+    (origin ``scope``): a CUDA devel image, a GPU and a tracker key in a ``fraud-api``
+    Deployment must be audited even when no folder is called ``serving``.
+    """
     placed_files: set[str] = set()
-    envs = plan.environments
     for path in sorted(scoped_files):
         result = facts_of(path)
         scopes = [f for f in result.facts if isinstance(f, Scope)]
         targets: set[str] = set(env_of_path.get(path, []))
         for scope in scopes:
-            target = _environment_for_scope(scope, envs, env_of_path, by_path, path)
+            target = _environment_for_scope(scope, specs, env_of_path, by_path, path)
             if target is None:
-                continue
+                new = _environment_from_scope(scope, specs, path)
+                if new is None:
+                    continue
+                spec, reason = new
+                specs.append(spec)
+                env_facts[spec.name], env_files[spec.name] = [], []
+                target = (spec.name, reason)
             env_name, reason = target
             placed_files.add(path)
             targets.add(env_name)
@@ -365,11 +380,48 @@ def _environment_for_scope(
     role = role_of_name(scope.name)
     if role is None:
         return None
-    same_role = [e for e in envs if e.role == role]
+    same_role = [e for e in _near(envs, path) if e.role == role]
     if len(same_role) == 1:
         how = "config" if same_role[0].origin == "config" else "convention"
         return same_role[0].name, f'{how}: {role} service "{scope.name}" in {base}'
     return None
+
+
+def _near(envs: Sequence[EnvironmentSpec], path: str) -> list[EnvironmentSpec]:
+    """The environments of the project that holds ``path`` (all of them when the
+    environments come from a config or no project holds it)."""
+    folder = posixpath.dirname(path)
+    holders = [
+        e
+        for e in envs
+        if e.project
+        and (e.project == "." or folder == e.project or folder.startswith(e.project + "/"))
+    ]
+    if not holders or any(e.origin == "config" for e in envs):
+        return list(envs)
+    deepest = max(len(e.project) if e.project != "." else 0 for e in holders)
+    return [e for e in holders if (len(e.project) if e.project != "." else 0) == deepest]
+
+
+def _environment_from_scope(
+    scope: Scope, envs: Sequence[EnvironmentSpec], path: str
+) -> tuple[EnvironmentSpec, str] | None:
+    """A new environment for a service / workload whose name gives its role, when none of
+    that role is near its file (config-defined environments are never added to)."""
+    role = role_of_name(scope.name)
+    if role is None or any(e.origin == "config" for e in envs):
+        return None
+    if any(e.role == role for e in _near(envs, path)):
+        return None  # several of that role: ambiguous, left unplaced as before
+    folder = posixpath.dirname(path)
+    name = scope.name.lower()
+    taken = {e.name for e in envs}
+    if name in taken:
+        name = f"{folder}/{name}" if folder else f"{name}-{posixpath.basename(path)}"
+    project = next((e.project for e in _near(envs, path) if e.project), "")
+    reason = f'{role} by name: service / workload "{scope.name}" in {posixpath.basename(path)}'
+    spec = EnvironmentSpec(name=name, role=role, origin="scope", project=project, home=folder)
+    return spec, reason
 
 
 def _canonical(facts: Iterable[Fact]) -> tuple[Fact, ...]:

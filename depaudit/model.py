@@ -334,9 +334,11 @@ class EnvironmentSpec:
 
     name: str
     role: Role
-    origin: Literal["config", "convention"]
+    origin: Literal["config", "convention", "entrypoint", "scope"]
     files: tuple[FileAssignment, ...] = ()
     entrypoints: tuple[str, ...] = ()  # configured serving entrypoint modules
+    project: str = ""  # the project it belongs to ("." = the repository root; "" = none)
+    home: str = ""  # the folder it lives in (repo-relative, "" for the root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,11 +347,12 @@ class EnvironmentSnapshot:
 
     name: str
     role: Role
-    origin: Literal["config", "convention"]
+    origin: Literal["config", "convention", "entrypoint", "scope"]
     files: tuple[FileAssignment, ...] = ()
     facts: tuple[Fact, ...] = ()
     entrypoints: tuple[str, ...] = ()
     observed: bool = False  # True for live (pipdeptree) snapshots
+    project: str = ""  # see EnvironmentSpec.project
 
     def of_type(self, cls: type[Any]) -> list[Any]:
         return [f for f in self.facts if isinstance(f, cls)]
@@ -363,6 +366,7 @@ class EnvironmentSnapshot:
             "facts": [fact_to_dict(f) for f in self.facts],
             "entrypoints": list(self.entrypoints),
             "observed": self.observed,
+            **({"project": self.project} if self.project else {}),
         }
 
     @classmethod
@@ -375,6 +379,7 @@ class EnvironmentSnapshot:
             facts=tuple(fact_from_dict(f) for f in data.get("facts", [])),
             entrypoints=tuple(data.get("entrypoints", [])),
             observed=bool(data.get("observed", False)),
+            project=str(data.get("project", "")),
         )
 
     def content_hash(self) -> str:
@@ -489,6 +494,7 @@ class TreeAudit:
     environments: tuple[EnvironmentSnapshot, ...] = ()
     findings: tuple[Finding, ...] = ()
     pairs: tuple[Pair, ...] = ()
+    unpaired: tuple[tuple[str, str], ...] = ()  # (environment, why it is compared with nothing)
     config_origin: str = ""  # ".depaudit.toml", "pyproject.toml", "conventions", a --config path
     config_errors: tuple[ParseError, ...] = ()  # an invalid config: conventions were used
     unassigned: tuple[str, ...] = ()  # environment-looking files placed in no environment
@@ -505,6 +511,7 @@ class TreeAudit:
                 "environments": list(self.environment_hashes),
                 "findings": [finding_fields(f) for f in self.findings],
                 "pairs": [dataclasses.astuple(p) for p in self.pairs],
+                "unpaired": [list(u) for u in self.unpaired],
                 "config_origin": self.config_origin,
                 "config_errors": [[e.file, e.message] for e in self.config_errors],
                 "unassigned": list(self.unassigned),

@@ -126,7 +126,8 @@ def print_assignment(audit: TreeAudit) -> None:
     if audit.pairs:
         print("pairs compared:", file=err)
         for pair in audit.pairs:
-            project = f" [{pair.project}]" if pair.project else ""
-            print(f"  {pair.training} x {pair.serving}{project}  <- {pair.reason}", file=err)
+            print(f"  {pair.training} x {pair.serving}  <- {pair.reason}", file=err)
     elif audit.environments:
         print("pairs compared: none (a training and a serving environment are needed)", file=err)
+    for name, why in audit.unpaired:
+        print(f"  {name} is compared with nothing: {why}", file=err)
