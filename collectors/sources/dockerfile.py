@@ -443,6 +443,28 @@ def _conda_package(spec: str, file: str, line: int) -> Package | None:
     )
 
 
+def python_install_facts(
+    command: str, file: str, line: int
+) -> list[Package | Include | NetworkTarget]:
+    """Packages, ``-r`` / ``-c`` files and indexes of a shell command's Python installs.
+
+    The reading of a RUN line (pip, ``python -m pip``, uv, conda), for other sources whose
+    files run shell commands: notebooks' ``%pip install`` / ``!pip install`` lines.
+    """
+    found = _installs(command)
+    out: list[Package | Include | NetworkTarget] = []
+    for spec, manager in found.packages:
+        package = _python_package(spec, manager, file, line)
+        if package is not None:
+            out.append(package)
+    for target, kind in found.includes:
+        out.append(Include(target, file, line, kind=kind))  # type: ignore[arg-type]
+    for url in found.indexes:
+        for t in targets_from_text(url, file=file, line=line, kind="index"):
+            out.append(NetworkTarget(t.target, "index", file, line, key=t.key))
+    return out
+
+
 def base_image_packages(image: str, file: str, line: int) -> list[Package]:
     """What the shipped image's base installs (torch for ``pytorch/pytorch:2.1.0-...``).
 
@@ -832,4 +854,10 @@ class _DockerfileReader:
 
 SOURCE = DockerfileSource()
 
-__all__ = ["SOURCE", "DockerfileSource", "base_image_packages", "module_of_command"]
+__all__ = [
+    "SOURCE",
+    "DockerfileSource",
+    "base_image_packages",
+    "module_of_command",
+    "python_install_facts",
+]
