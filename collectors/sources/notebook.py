@@ -145,8 +145,9 @@ def _code_cells(document: Any, cells: list[Any], text: str) -> list[_Cell]:
             continue  # nbformat 3 per-cell language
         key = _source_key(cell)
         source = cell.get(key)
-        pieces = source if isinstance(source, list) else [source]
-        if not all(isinstance(p, str) for p in pieces):
+        raw = source if isinstance(source, list) else [source]
+        pieces = [p for p in raw if isinstance(p, str)]
+        if len(pieces) != len(raw):
             continue
         lines: list[str] = []
         starts: list[int] = []  # first line index of each piece
@@ -229,7 +230,8 @@ def _facts(cells: list[_Cell], path: str) -> list[Fact]:
     line_map: list[int] = []  # joined line - 1 -> .ipynb line
     installs: list[Fact] = []
     for cell in cells:
-        python, shell = cell.lines, []
+        python: list[str] = cell.lines
+        shell: list[tuple[int, str]] = []
         problem = _python_error(python)
         if problem is not None:  # IPython syntax, or not Python at all
             python, shell = _ipython_to_python(cell.lines)
@@ -292,8 +294,8 @@ def _ipython_to_python(lines: list[str]) -> tuple[list[str], list[tuple[int, str
     if head.startswith("%%"):
         magic, _, args = head[2:].partition(" ")
         if magic in PYTHON_CELL_MAGICS:
-            body, shell = _ipython_to_python(lines[first + 1 :])
-            return [*([""] * (first + 1)), *body], [(i + first + 1, c) for i, c in shell]
+            body, body_shell = _ipython_to_python(lines[first + 1 :])
+            return [*([""] * (first + 1)), *body], [(i + first + 1, c) for i, c in body_shell]
         blank = [""] * len(lines)
         is_shell = magic in SHELL_CELL_MAGICS and (
             magic != "script" or args.split()[:1] in (["bash"], ["sh"])
