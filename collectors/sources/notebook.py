@@ -165,10 +165,10 @@ def _code_cells(document: Any, cells: list[Any], text: str) -> list[_Cell]:
         picked.append((entry, spans))
     positions = _token_lines(document, text, set(wanted))
     if positions is not None:
-        for slot, (cell_index, piece) in wanted.items():
+        for token, (cell_index, nth) in wanted.items():
             entry, spans = picked[cell_index]
-            line = positions.get(slot, 0)
-            for i in range(spans[piece], spans[piece + 1]):
+            line = positions.get(token, 0)
+            for i in range(spans[nth], spans[nth + 1]):
                 # a piece holding several lines (one-string cells) is one JSON line
                 entry.file_lines[i] = line
     else:
