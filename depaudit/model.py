@@ -68,7 +68,7 @@ class Package:
     group: str = ""  # "" for main deps; e.g. "dev", "test", "docs", an extra's name
     url: str = ""  # direct URL / VCS reference, credentials stripped
     editable: bool = False
-    manager: str = "pip"  # pip | conda | poetry | uv | pipenv
+    manager: str = "pip"  # pip | conda | poetry | uv | pipenv | image (installed by the base image)
     scope: str = ""
     requires: tuple[str, ...] = ()  # canonical names this one depends on (lock / live)
     # live only: PEP 508 requirement strings behind ``requires`` ("idna<4,>=2.5"), so a
