@@ -55,6 +55,10 @@ WEAK_WORDS: dict[str, Role] = {
 }
 TRAINING_WORDS = frozenset(w for w, r in {**STRONG_WORDS, **WEAK_WORDS}.items() if r == "training")
 SERVING_WORDS = frozenset(w for w, r in {**STRONG_WORDS, **WEAK_WORDS}.items() if r == "serving")
+# Weak words that do not place a *Python* file by its name: ``prefect_deploy.py`` deploys
+# a training flow, ``service.py`` is a helper as often as a server (a ``deployment.yaml``
+# manifest still says serving).
+_NOT_BY_FILE_NAME = frozenset({"deploy", "deployment", "service"})
 # Tokens that name the canonical environment when a *file name* places it.
 _CANONICAL = {"train": "training", "trainer": "training", "serve": "serving", "server": "serving"}
 # Folders whose unmarked files are used by every environment of their project.
@@ -111,6 +115,10 @@ def place(path: str) -> Placement | None:
         if found is not None:
             keywords.append((i, found))
     strong = [(i, k) for i, k in keywords if k.strong]
+    notebook = path.lower().endswith(".ipynb")
+    if notebook:  # notebooks are training code wherever they are (DESIGN.md §5)
+        keywords = [(i, k) for i, k in keywords if k.role == "training"]
+        strong = [(i, k) for i, k in strong if k.role == "training"]
     if keywords:
         i, kw = (strong or keywords)[-1]
         folder = "/".join(parts[: i + 1])
@@ -123,11 +131,22 @@ def place(path: str) -> Placement | None:
             reason=f'convention: folder "{folder}/"{both}',
             by_folder=True,
         )
+    home = "/".join(folders)
+    if notebook:
+        return Placement(
+            key=f"{home}#training",
+            home=home,
+            base_name="notebooks",
+            role="training",
+            reason=f'convention: notebook "{parts[-1]}" (notebooks are training code)',
+            by_folder=False,
+        )
     file_kw = keyword_of(parts[-1])
-    if file_kw is None:
+    if file_kw is None or (
+        path.endswith(".py") and not file_kw.strong and file_kw.word in _NOT_BY_FILE_NAME
+    ):
         return None
     kw = file_kw
-    home = "/".join(folders)
     return Placement(
         key=f"{home}#{kw.role}",
         home=home,
