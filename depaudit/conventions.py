@@ -214,6 +214,7 @@ def plan_conventions(paths: Sequence[str]) -> ConventionPlan:
         env.files.append((path, where.reason))
     environments = _join_file_environments(list(envs.values()))
     projects = find_projects(environments)
+    environments = _merge_by_name_environments(environments)
     single = len(projects) <= 1 and all(
         e.project == (projects[0].name if projects else "") for e in environments
     )
@@ -234,7 +235,11 @@ def _join_file_environments(envs: list[ConventionEnvironment]) -> list[Conventio
         deepest = max((depth(f.home) for f in holders), default=-1)
         nearest = [f for f in holders if depth(f.home) == deepest]
         if len(nearest) == 1:
-            nearest[0].files.extend(env.files)
+            into = nearest[0]
+            into.files.extend(env.files)
+            if env.base_name == env.role and into.base_name not in ("training", "serving"):
+                # notebooks/ + train.py + Dockerfile.train: the training side, not "notebooks"
+                into.base_name = env.role
             continue
         same = next(
             (o for o in out if not o.by_folder and o.role == env.role and o.home == env.home),
@@ -245,6 +250,33 @@ def _join_file_environments(envs: list[ConventionEnvironment]) -> list[Conventio
             same.base_name = env.role
         else:
             out.append(env)
+    return out
+
+
+def _merge_by_name_environments(
+    envs: list[ConventionEnvironment],
+) -> list[ConventionEnvironment]:
+    """In one project, the files placed by their names (``train.py``, ``Dockerfile.train``,
+    ``serve.py``, ``Dockerfile.serve``) of a role that has no folder environment are one
+    environment, named after the role: one side of a flat project, not one per folder."""
+    out: list[ConventionEnvironment] = []
+    merged: dict[tuple[str, Role], ConventionEnvironment] = {}
+    for env in envs:
+        folders = [
+            e for e in envs if e.by_folder and e.role == env.role and e.project == env.project
+        ]
+        if env.by_folder or not env.project or folders:
+            out.append(env)
+            continue
+        key = (env.project, env.role)
+        into = merged.get(key)
+        if into is None:
+            merged[key] = env
+            out.append(env)
+            continue
+        into.files.extend(env.files)
+        into.base_name = env.role
+        into.home = common_folder([into.home, env.home])
     return out
 
 

@@ -97,8 +97,9 @@ USED_WITHOUT_IMPORT: frozenset[str] = frozenset(
 )  # fmt: skip
 # Modules whose use in serving code means a model is unpickled: the library that pickled
 # it (scikit-learn, xgboost ...) is then needed at load time without any import of it.
+# (torch.load and keras load their own formats: the framework is imported anyway.)
 UNPICKLERS: frozenset[str] = frozenset(
-    {"pickle", "joblib", "dill", "cloudpickle", "skops", "mlflow", "bentoml", "torch", "keras"}
+    {"pickle", "joblib", "dill", "cloudpickle", "skops", "mlflow", "bentoml"}
 )
 
 
