@@ -71,6 +71,7 @@ def check(
     from depaudit.app.audit import audit_tree
     from depaudit.app.baseline import BaselineError, baseline_keys, new_findings
     from depaudit.reports import ReportRow
+    from depaudit.reports.json_report import JsonReport
 
     # the baseline is the user's input: a bad one fails before any report is printed
     known: frozenset[str] | None = None
@@ -100,7 +101,10 @@ def check(
         print_assignment(audit)
     repo_name = path.resolve().name
     rows = [ReportRow(f, repo=repo_name, commit=commit) for f in audit.findings]
-    text = render(rows, format, to_terminal=output is None and sys.stdout.isatty())
+    if format == "json":
+        text = JsonReport().render(rows, pairs=audit.pairs, unpaired=audit.unpaired)
+    else:
+        text = render(rows, format, to_terminal=output is None and sys.stdout.isatty())
     write_output(text, output)
     gated = list(audit.findings)
     if known is not None:
