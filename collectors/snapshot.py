@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from collectors.sources import source_for
 from collectors.sources.base import MAX_FILE_BYTES
+from collectors.sources.makefile import SOURCE as MAKEFILE
 from collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
 from depaudit.conventions import role_of_name
@@ -22,10 +23,14 @@ from depaudit.model import (
     EnvironmentSpec,
     Fact,
     FileAssignment,
+    ImageBuild,
     Include,
+    Package,
     ParseError,
+    Runtime,
     Scope,
     SourceResult,
+    SystemPackage,
 )
 
 MAX_INCLUDE_DEPTH = 8
@@ -244,10 +249,24 @@ def snapshot_tree(
         if any(isinstance(f, Scope) for f in result.facts):
             scoped_files.add(path)
     specs = list(plan.environments)
+    builds = [
+        f
+        for path in sorted(by_path)
+        if is_environment_path(path) and source_for(path) is MAKEFILE
+        for f in facts_of(path).facts
+        if isinstance(f, ImageBuild)
+    ]
+    placed_bases = (
+        _add_built_base_images(builds, specs, env_facts, env_files, by_path, facts_of)
+        if builds
+        else set()
+    )
     placed_scopes = _place_scoped_facts(
         scoped_files, facts_of, specs, env_of_path, env_facts, env_files, by_path
     )
-    unassigned = tuple(p for p in plan.unassigned if p not in placed_scopes)
+    unassigned = tuple(
+        p for p in plan.unassigned if p not in placed_scopes and p not in placed_bases
+    )
 
     snapshots = tuple(
         EnvironmentSnapshot(
@@ -311,6 +330,59 @@ def _resolve_include(fact: Include, by_path: dict[str, TreeEntry]) -> str | None
         if candidate in by_path and source_for(candidate) is not None:
             return candidate
     return None
+
+
+def _add_built_base_images(
+    builds: Sequence[ImageBuild],
+    specs: Sequence[EnvironmentSpec],
+    env_facts: dict[str, list[Fact]],
+    env_files: dict[str, list[FileAssignment]],
+    by_path: dict[str, TreeEntry],
+    facts_of: Callable[[str], SourceResult],
+) -> set[str]:
+    """An environment whose image is built on an image the repository builds itself gets
+    that image's packages (DESIGN.md §5.3: "a base image built from a shared folder").
+
+    The base is found without evaluating the Dockerfile's ARGs: a Makefile / compose
+    build of the environment's Dockerfile that passes a build arg whose value is the tag
+    of another build (``--build-arg FROM_IMAGE=$(BASE)``), or a ``FROM`` naming that tag.
+    """
+    by_tag = {b.tag: b for b in builds if b.tag}
+    placed: set[str] = set()
+    for env in specs:
+        own = env_facts[env.name]
+        dockerfiles = {f.file: f for f in own if isinstance(f, Runtime) and f.item == "base_image"}
+        for dockerfile, from_fact in sorted(dockerfiles.items()):
+            candidates = {from_fact.value}
+            via: dict[str, tuple[ImageBuild, str]] = {}
+            for build in builds:
+                if build.dockerfile != dockerfile:
+                    continue
+                for arg in build.args:
+                    value = arg.split("=", 1)[1]
+                    candidates.add(value)
+                    via.setdefault(value, (build, arg))
+            for tag in sorted(candidates):
+                base = by_tag.get(tag)
+                if base is None or base.dockerfile == dockerfile or base.dockerfile not in by_path:
+                    continue
+                how = via.get(tag)
+                passed = (
+                    f"{how[0].file}:{how[0].line} builds {dockerfile} with --build-arg {how[1]}"
+                    if how is not None
+                    else f"{dockerfile} starts FROM {tag}"
+                )
+                reason = f"base image {tag} built from {base.dockerfile} ({passed})"
+                env_files[env.name].append(FileAssignment(base.dockerfile, reason))
+                placed.add(base.dockerfile)
+                inherited = _with_includes(facts_of(base.dockerfile).facts, by_path, facts_of)
+                for fact in inherited:
+                    if isinstance(fact, Package | SystemPackage):
+                        own.append(fact)
+                        if fact.file != base.dockerfile:
+                            env_files[env.name].append(FileAssignment(fact.file, reason))
+                            placed.add(fact.file)
+    return placed
 
 
 def _place_scoped_facts(

@@ -203,6 +203,21 @@ class Entrypoint:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageBuild:
+    """An image a build script builds (``docker build -t TAG -f FILE --build-arg K=V DIR``
+    in a Makefile, a compose ``build:``): lets a Dockerfile's ``FROM ${ARG}`` or
+    ``FROM local-tag`` be followed to the Dockerfile that builds that image."""
+
+    tag: str  # "" when the command names none
+    dockerfile: str  # repo-relative path of the Dockerfile it builds
+    context: str  # repo-relative build context folder ("" for the root)
+    args: tuple[str, ...] = ()  # build args as "NAME=value"
+    file: str = ""
+    line: int = 0
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ParseError:
     """A file that could not be read or parsed. Never fatal; becomes an ``error`` finding."""
 
@@ -233,6 +248,7 @@ Fact = (
     | CodeModule
     | Include
     | Entrypoint
+    | ImageBuild
     | ParseError
     | Scope
 )
@@ -249,6 +265,7 @@ FACT_TYPES: dict[str, type[Any]] = {
         CodeModule,
         Include,
         Entrypoint,
+        ImageBuild,
         ParseError,
         Scope,
     )
