@@ -115,18 +115,21 @@ def keys_from_revision(
     repo: Path, rev: str, *, config: AuditConfig | None = None
 ) -> tuple[frozenset[str], str]:
     """Audit ``rev`` of ``repo`` like ``depaudit check --rev`` and return its keys and sha."""
-    from collectors.git_revision import GitRevisionError, GitRevisionTree
+    from collectors.git import GitNotFoundError, RepositoryError, open_tree
     from collectors.snapshot import snapshot_tree
     from depaudit.compare import compare_all
     from depaudit.knowledge import builtin
 
     try:
-        tree = GitRevisionTree(repo, rev)
-    except GitRevisionError as exc:
+        opened = open_tree(repo, rev)
+    except GitNotFoundError:
+        raise  # not a question of file or revision: check reports it as it is
+    except RepositoryError as exc:
         raise BaselineError(str(exc)) from None
+    tree = opened.tree
     snap = snapshot_tree(tree, config=config)
     # an invalid .depaudit.toml at the baseline revision is not this change's problem:
     # use whatever snapshot_tree fell back to, so the gate still works
     knowledge = builtin().with_overrides(snap.config.knowledge)
     findings = compare_all(snap.environments, rules=snap.config.rules, knowledge=knowledge)
-    return frozenset(f.key for f in findings), tree.sha
+    return frozenset(f.key for f in findings), opened.commit

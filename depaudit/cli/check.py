@@ -64,8 +64,8 @@ def check(
     if not path.is_dir():
         fail(f"{path}: not a directory")
 
+    from collectors.git import RepositoryError, open_tree
     from collectors.snapshot import snapshot_tree
-    from collectors.tree import Tree, WorkingTree
     from depaudit.compare import compare_all
     from depaudit.config import ConfigError, parse_config
     from depaudit.knowledge import builtin
@@ -87,18 +87,13 @@ def check(
         if audit_config is None:
             fail(f"{config}: no [tool.depaudit] table")
 
-    tree: Tree
-    commit = ""
-    if rev is not None:
-        from collectors.git_revision import GitRevisionError, GitRevisionTree
-
-        try:
-            git_tree = GitRevisionTree(path, rev)
-        except GitRevisionError as exc:
-            fail(str(exc))
-        tree, commit = git_tree, git_tree.sha
-    else:
-        tree = WorkingTree(path)
+    try:
+        opened = open_tree(path, rev, exclude=[output] if output is not None else [])
+    except RepositoryError as exc:
+        fail(str(exc))
+    if opened.notice:
+        print(f"depaudit: {opened.notice}", file=sys.stderr)
+    tree, commit = opened.tree, opened.commit
 
     snap = snapshot_tree(tree, config=audit_config)
     for err in snap.config_errors:
@@ -126,7 +121,7 @@ def check(
 
         try:
             keys, described = baseline_keys(baseline, repo=path, config=audit_config)
-        except BaselineError as exc:
+        except (BaselineError, RepositoryError) as exc:
             fail(str(exc))
         gated = new_findings(findings, keys)
         print(

@@ -20,7 +20,7 @@ import typer
 from depaudit.cli.app import app, fail, log, normalize_db_url
 
 if TYPE_CHECKING:
-    from collectors.history import GitRepository
+    from collectors.git import GitRepository
     from collectors.snapshot import BlobCache
     from depaudit.config import AuditConfig
     from depaudit.store.writer import RepoWriter, StateData
@@ -167,7 +167,7 @@ def collect_repository(engine: Any, path: Path, name: str, options: CollectOptio
     """Collect one repository; errors are one line and exit 2."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from collectors.history import GitHistoryError, GitRepository
+    from collectors.git import GitRepository, RepositoryError
     from collectors.snapshot import BlobCache
     from depaudit.store.engine import StoreError
     from depaudit.store.writer import RepoWriter
@@ -175,14 +175,14 @@ def collect_repository(engine: Any, path: Path, name: str, options: CollectOptio
     started = time.monotonic()
     try:
         repo = GitRepository(path)
-    except GitHistoryError as exc:
+    except RepositoryError as exc:
         fail(str(exc))
     try:
         branch_name = options.branch or repo.default_branch()
         try:
             head = repo.resolve(options.branch or "HEAD")
             since_sha = repo.resolve(options.since) if options.since else None
-        except GitHistoryError as exc:
+        except RepositoryError as exc:
             if repo.is_empty():
                 fail(f"{path}: empty repository (no commits yet); nothing to collect")
             fail(str(exc))
@@ -209,7 +209,7 @@ def collect_repository(engine: Any, path: Path, name: str, options: CollectOptio
                 )
         except StoreError as exc:
             fail(str(exc))
-        except GitHistoryError as exc:
+        except RepositoryError as exc:
             fail(f"{path}: {exc}")
         except SQLAlchemyError as exc:
             # a full disk, a store made read-only, a dropped connection: one line, and
@@ -254,7 +254,9 @@ def _walk(
     cache: BlobCache,
 ) -> None:
     salt = f"{STATE_FORMAT}|{options.config_salt}"
-    steps = repo.walk(head, base=base, first_parent=not options.all_commits)
+    from collectors.history import walk
+
+    steps = walk(repo, head, base=base, first_parent=not options.all_commits)
     progress = _Progress(repo, head, base, options) if options.progress else None
     try:
         for step in steps:

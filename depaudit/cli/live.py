@@ -43,13 +43,13 @@ def repo_config(path: str, sha: str) -> AuditConfig | None:
     """The repository's config at ``sha`` when its clone is still on disk, else None."""
     if not path or not Path(path).is_dir():
         return None
-    from collectors.git_revision import GitRevisionError, GitRevisionTree
+    from collectors.git import RepositoryError, open_tree
     from collectors.snapshot import read_config
 
     try:
-        tree = GitRevisionTree(path, sha)
+        tree = open_tree(path, sha).tree
         config, errors = read_config(tree, {e.path: e for e in tree.entries()})
-    except (GitRevisionError, OSError):
+    except (RepositoryError, OSError):
         return None
     return None if errors else config
 
