@@ -59,9 +59,14 @@ class GitNotFoundError(RepositoryError):
         super().__init__("git not found on PATH")
 
 
+# Every git process of the reader: no transport at all (a partial clone's lazy fetch would
+# reach the network; GIT_NO_LAZY_FETCH says so to git >= 2.44, GIT_ALLOW_PROTOCOL makes
+# any older git refuse the fetch) and messages in English, since some are parsed.
+_GIT_ENV = {"GIT_NO_LAZY_FETCH": "1", "GIT_ALLOW_PROTOCOL": "none", "LC_ALL": "C"}
+
+
 def git_env() -> dict[str, str]:
-    """The environment of every git process: no lazy fetch, messages in English (parsed)."""
-    return {**os.environ, "GIT_NO_LAZY_FETCH": "1", "LC_ALL": "C"}
+    return {**os.environ, **_GIT_ENV}
 
 
 def require_git() -> None:
@@ -127,10 +132,12 @@ class GitRepository:
             raise RepositoryError(f"{path}: not a git repository") from None
         except git.GitError as exc:
             raise RepositoryError(f"{path}: cannot open git repository: {exc}") from None
-        self.repo.git.update_environment(GIT_NO_LAZY_FETCH="1", LC_ALL="C")
+        self.repo.git.update_environment(**_GIT_ENV)
         self.git_dir = Path(self.repo.git_dir)
         self._sizes: dict[str, int] = {}
         self._missing: set[str] = set()
+        self._local_blobs: set[str] | None = None
+        self._local_blobs_known = False
 
     # ------------------------------------------------------------------ refs
     def _git(self, *args: str) -> str:
@@ -224,12 +231,60 @@ class GitRepository:
         return CommitTree(self, self.ls_tree(sha), sha, sized)
 
     # ----------------------------------------------------------------- blobs
+    @property
+    def is_partial_clone(self) -> bool:
+        """True for a clone made with ``--filter``: some objects live only on a remote."""
+        proc = run_git(
+            ["config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"],
+            self.git_dir,
+        )
+        for line in proc.stdout.decode("utf-8", "replace").splitlines():
+            key, _, value = line.partition(" ")
+            if key == "extensions.partialclone" and value.strip():
+                return True
+            if key.endswith(".promisor") and value.strip().lower() in ("true", "yes", "on", "1"):
+                return True
+        return False
+
+    def _blobs_here(self) -> set[str] | None:
+        """In a partial clone, the blobs it has (None: any blob may be asked for).
+
+        git fetches an object a partial clone lacks as soon as it is asked for; the
+        fetch is refused (no network while collecting), and ``cat-file`` then dies. So
+        the blobs that are here are listed once, and the others are never asked for.
+        """
+        if not self._local_blobs_known:
+            self._local_blobs_known = True
+            if self.is_partial_clone:
+                out = git_output(
+                    [
+                        "cat-file",
+                        "--batch-all-objects",
+                        "--unordered",
+                        "--batch-check=%(objecttype) %(objectname)",
+                    ],
+                    self.git_dir,
+                )
+                self._local_blobs = {
+                    line[5:]
+                    for line in out.decode("ascii", "replace").splitlines()
+                    if line.startswith("blob ")
+                }
+        return self._local_blobs
+
     def blob_sizes(self, blobs: list[str]) -> dict[str, int]:
         """Sizes of ``blobs`` from the object headers (contents are not read); cached.
 
         A missing object gets size 0 and is remembered: reading it raises TreeReadError.
         """
         unknown = sorted({b for b in blobs if b not in self._sizes})
+        here = self._blobs_here() if unknown else None
+        if here is not None:
+            for blob in unknown:
+                if blob not in here:
+                    self._missing.add(blob)
+                    self._sizes[blob] = 0
+            unknown = [b for b in unknown if b in here]
         if len(unknown) > _BULK_SIZE_QUERY:
             proc = run_git(
                 ["cat-file", "--batch-check"],
@@ -257,9 +312,12 @@ class GitRepository:
         """The bytes of a blob within the size limit, or TreeReadError saying why not."""
         size = self.blob_sizes([blob])[blob]
         if blob in self._missing:
-            raise TreeReadError(
-                f"git object {blob[:12]} is missing from the repository (partial or pruned clone)"
-            )
+            if self._local_blobs is not None:
+                raise TreeReadError(
+                    f"git object {blob[:12]} is not in this partial clone "
+                    "(depaudit never fetches; clone without --filter to audit it)"
+                )
+            raise TreeReadError(f"git object {blob[:12]} is missing (pruned or damaged clone)")
         if size > MAX_FILE_BYTES:
             raise TreeReadError(f"blob is {size} bytes, above the limit")
         try:
