@@ -102,11 +102,16 @@ def git_message(stderr: bytes) -> str:
     """git's complaint in one line: the first ``fatal:``/``error:`` line, prefix dropped."""
     lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines()]
     lines = [line for line in lines if line]
-    for line in lines:
-        for prefix in ("fatal: ", "error: "):
-            if line.startswith(prefix):
-                return line.removeprefix(prefix)
-    return lines[0] if lines else ""
+    first = next(
+        (line.split(": ", 1)[1] for line in lines if line.startswith(("fatal: ", "error: "))),
+        lines[0] if lines else "",
+    )
+    if first.startswith("detected dubious ownership"):
+        # git's advice takes several lines; this is it in one
+        first += (
+            " (owned by another user: `git config --global --add safe.directory DIR` trusts it)"
+        )
+    return first
 
 
 class GitRepository:
@@ -134,6 +139,10 @@ class GitRepository:
             raise RepositoryError(f"{path}: cannot open git repository: {exc}") from None
         self.repo.git.update_environment(**_GIT_ENV)
         self.git_dir = Path(self.repo.git_dir)
+        try:  # git itself may refuse it (safe.directory): say so now, in one line
+            self._git("rev-parse", "--git-dir")
+        except RepositoryError as exc:
+            raise RepositoryError(f"{path}: {exc}") from None
         self._sizes: dict[str, int] = {}
         self._missing: set[str] = set()
         self._local_blobs: set[str] | None = None
@@ -165,10 +174,17 @@ class GitRepository:
         """Full commit sha of ``rev``; RepositoryError with a one-line message if unknown."""
         if rev.startswith("-"):
             raise RepositoryError(f"unknown revision {rev!r}")
-        try:
-            return self._git("rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}")
-        except RepositoryError:
-            raise RepositoryError(f"unknown revision {rev!r} in {self.path}") from None
+        proc = run_git(
+            ["rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}"], self.git_dir
+        )
+        if proc.returncode != 0:
+            # -q: an unknown revision is a silent exit 1; anything said is another problem
+            raise RepositoryError(
+                f"{self.path}: {git_message(proc.stderr)}"
+                if proc.stderr.strip()
+                else f"unknown revision {rev!r} in {self.path}"
+            )
+        return proc.stdout.decode("ascii", "replace").strip()
 
     def has_commit(self, sha: str) -> bool:
         try:

@@ -384,6 +384,31 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
         assert needle in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="giving a repository to another user needs root",
+)
+def test_repository_git_refuses_is_one_line_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI container checks out as one user and runs as another: git refuses it."""
+    repo = ml_repo(tmp_path)
+    for folder, _dirs, files in os.walk(repo.path):
+        for name in [folder, *(os.path.join(folder, f) for f in files)]:
+            os.chown(name, 65534, 65534)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)  # no safe.directory of the host
+    for call in (
+        lambda: open_tree(repo.path),
+        lambda: open_tree(repo.path, "HEAD"),
+        lambda: GitRepository(repo.path),
+    ):
+        with pytest.raises(RepositoryError) as info:
+            call()
+        message = str(info.value)
+        assert "dubious ownership" in message and "safe.directory" in message
+        assert "\n" not in message
+
+
 def test_git_missing_is_said_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = ml_repo(tmp_path)
     plain = tmp_path / "plain"
