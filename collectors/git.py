@@ -7,10 +7,10 @@ a work tree follow the same rules:
 - **Names** are bytes in git; each is decoded once, by :func:`collectors.tree.decode_name`.
 - **Sizes** are looked up only for the paths a source reads (``sized``): a data or docs
   file that no source reads is never looked up, let alone read.
-- **Missing objects** (a partial, shallow or pruned clone) make only the files that need
-  them unreadable: :class:`~collectors.tree.TreeReadError`, which the snapshot turns into
-  an ``error`` finding of that file. ``GIT_NO_LAZY_FETCH`` keeps git >= 2.44 from
-  fetching them from a promisor remote: collecting never touches the network.
+- **Missing objects** (a partial or pruned clone) make only the files that need them
+  unreadable: :class:`~collectors.tree.TreeReadError`, which the snapshot turns into an
+  ``error`` finding of that file. Nothing is fetched (collecting never touches the
+  network): a partial clone's absent blobs are never asked for, and git may not fetch.
 - **Errors** are :class:`RepositoryError`, whose message is one line for the user.
 
 :func:`open_tree` is what ``depaudit check PATH [--rev REV]`` audits: a commit's tree, or,
@@ -520,13 +520,12 @@ def open_tree(
             )
         return OpenedTree(GitWorkTree(root, exclude=exclude))
     repo = GitRepository(git_dir)
+    what = "a bare repository" if repo.is_bare else "inside a git directory"
     if repo.is_empty():
-        raise RepositoryError(f"{path}: bare repository with no commits; nothing to audit")
+        raise RepositoryError(f"{path} is {what} with no commits; nothing to audit")
     tree = repo.tree_at("HEAD")
     return OpenedTree(
-        tree,
-        tree.sha,
-        notice=f"{path} is a bare repository: auditing HEAD ({tree.sha[:12]}) from git objects",
+        tree, tree.sha, notice=f"{path} is {what}: auditing HEAD ({tree.sha[:12]}) from git objects"
     )
 
 

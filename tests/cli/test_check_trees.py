@@ -249,7 +249,7 @@ def test_empty_bare_repository_is_one_line_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert (
         proc.stderr
-        == f"depaudit: error: {bare}: bare repository with no commits; nothing to audit\n"
+        == f"depaudit: error: {bare} is a bare repository with no commits; nothing to audit\n"
     )
 
 

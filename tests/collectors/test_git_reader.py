@@ -316,8 +316,10 @@ def test_bare_repository_is_audited_at_head(tmp_path: Path) -> None:
     assert opened.commit == head
     assert "bare repository" in opened.notice and head[:12] in opened.notice
     assert {e.path for e in opened.tree.entries()} == set(FILES)
-    # a path inside the git directory is the same repository, not a folder of files
+    # a path inside a git directory is that repository, not a folder of files
     assert open_tree(bare / "objects").commit == head
+    inner = open_tree(repo.path / ".git")
+    assert inner.commit == head and "inside a git directory" in inner.notice
 
 
 def test_empty_bare_repository_is_one_line_error(tmp_path: Path) -> None:
