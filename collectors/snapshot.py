@@ -75,42 +75,6 @@ def decode_blob(data: bytes, path: str) -> str | ParseError:
         return ParseError(path, f"not UTF-8 text (invalid byte at offset {exc.start}); not parsed")
 
 
-class _Utf8Names:
-    """A tree whose entry names are valid UTF-8; reads go to the original entries.
-
-    A name that is not UTF-8 comes from disk (and ``git ls-tree``) as surrogate escapes,
-    which no report, terminal or database can encode: such a name is shown with U+FFFD,
-    as the history walker already names it, and the file is still read.
-    """
-
-    def __init__(self, tree: Tree, entries: Sequence[TreeEntry]) -> None:
-        self._tree = tree
-        self._entries: list[TreeEntry] = []
-        self._originals: dict[str, TreeEntry] = {}
-        for entry in entries:
-            try:
-                entry.path.encode("utf-8")
-            except UnicodeEncodeError:
-                shown = _utf8_name(entry.path)
-                self._originals[shown] = entry
-                entry = TreeEntry(shown, entry.blob_id, entry.size, entry.kind)
-            self._entries.append(entry)
-
-    def entries(self) -> list[TreeEntry]:
-        return list(self._entries)
-
-    def read(self, entry: TreeEntry) -> bytes:
-        return self._tree.read(self._originals.get(entry.path, entry))
-
-
-def _utf8_name(path: str) -> str:
-    try:
-        raw = path.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
-        raw = path.encode("utf-8", "replace")
-    return raw.decode("utf-8", "replace")
-
-
 def read_entry(tree: Tree, entry: TreeEntry) -> str | ParseError:
     """Text of a tree entry, enforcing the documented limits before reading."""
     if entry.kind == "symlink":
@@ -153,6 +117,10 @@ def _parse_uncached(tree: Tree, entry: TreeEntry) -> SourceResult:
     text = read_entry(tree, entry)
     if isinstance(text, ParseError):
         return SourceResult((text,))
+    if (not text or text.isspace()) and source.name != "python":
+        # An empty data file declares nothing (and `check > out.json` creates one in the
+        # audited tree while it runs); an empty module is still a module (__init__.py).
+        return SourceResult()
     try:
         return source.parse(text, entry.path)
     except RecursionError:
@@ -210,8 +178,7 @@ def snapshot_tree(
     ``config`` (already parsed, e.g. from ``--config FILE`` on disk) wins over the
     tree's own config file; ``config_path`` names a config file inside the tree.
     """
-    tree = _Utf8Names(tree, entries if entries is not None else tree.entries())
-    all_entries = tree.entries()
+    all_entries = list(entries) if entries is not None else tree.entries()
     by_path = {e.path: e for e in all_entries}
     config_errors: tuple[ParseError, ...] = ()
     if config is None:

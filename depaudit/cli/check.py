@@ -66,8 +66,7 @@ def check(
         fail(f"{path}: not a directory")
     audit_config = read_config_file(config)[0] if config is not None else None
 
-    from collectors.git_revision import GitRevisionError, GitRevisionTree
-    from collectors.tree import Tree, WorkingTree
+    from collectors.git import RepositoryError, open_tree
     from depaudit.app.audit import audit_tree
     from depaudit.app.baseline import BaselineError, baseline_keys, new_findings
     from depaudit.reports import ReportRow
@@ -78,21 +77,18 @@ def check(
     if baseline is not None:
         try:
             known, described = baseline_keys(baseline, repo=path, config=audit_config)
-        except BaselineError as exc:
+        except (BaselineError, RepositoryError) as exc:
             fail(str(exc))
 
-    tree: Tree
-    commit = ""
-    if rev is not None:
-        try:
-            git_tree = GitRevisionTree(path, rev)
-        except GitRevisionError as exc:
-            fail(str(exc))
-        tree, commit = git_tree, git_tree.sha
-    else:
-        tree = WorkingTree(path)
+    try:
+        opened = open_tree(path, rev, exclude=[output] if output is not None else [])
+    except RepositoryError as exc:
+        fail(str(exc))
+    if opened.notice:
+        log(f"depaudit: {opened.notice}")
+    commit = opened.commit
 
-    audit = audit_tree(tree, config=audit_config)
+    audit = audit_tree(opened.tree, config=audit_config)
     # The audit is the same as collect stores (a DA901 finding, conventions used), but a
     # gate must not pass or fail on guesses: the repository's config is input to fix first.
     for err in audit.config_errors:
