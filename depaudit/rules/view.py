@@ -22,7 +22,16 @@ from packaging.utils import canonicalize_name
 from depaudit.code_graph import distribution_candidates
 from depaudit.entrypoints import CodeAnalysis, build_analysis, code_modules
 from depaudit.knowledge import Entry, Knowledge
-from depaudit.model import CodeModule, Entrypoint, EnvironmentSnapshot, Package, Pair, Role
+from depaudit.model import (
+    CodeModule,
+    ConfigEntry,
+    Entrypoint,
+    EnvironmentSnapshot,
+    Include,
+    Package,
+    Pair,
+    Role,
+)
 from depaudit.rules.config_keys import ConfigKey, config_keys, leftover_rule
 from depaudit.rules.merged_packages import MergedPackage, allowed, merged_packages, training_entry
 from depaudit.rules.network_targets import Target, classify, targets
@@ -101,6 +110,8 @@ USED_WITHOUT_IMPORT: frozenset[str] = frozenset(
 UNPICKLERS: frozenset[str] = frozenset(
     {"pickle", "joblib", "dill", "cloudpickle", "skops", "mlflow", "bentoml"}
 )
+# A serving config value or copied file with one of these endings is a pickled model.
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".sav", ".dill", ".cloudpickle")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +138,7 @@ class PackageUsage:
 
     serving: frozenset[str]
     training: dict[str, ImportSite]
-    unpickles: bool  # serving code loads pickled models (pickle, joblib, mlflow ...)
+    unpickles: bool  # serving loads pickled models (pickle / joblib / mlflow code, a .pkl path)
     known: bool
 
 
@@ -230,6 +241,13 @@ class PairView:
                 unpickles |= ref.name.split(".", 1)[0] in UNPICKLERS
         for ep in self.serving.of_type(Entrypoint):
             serving |= {canonicalize_name(w) for w in ep.command.replace("/", " ").split()}
+        unpickles = unpickles or any(
+            value.lower().rstrip("\"' ").endswith(PICKLE_SUFFIXES)
+            for value in (
+                *(c.value for c in self.serving.of_type(ConfigEntry)),
+                *(i.target for i in self.serving.of_type(Include) if i.kind == "copy"),
+            )
+        )
         reach = set(code.reach)
         training: dict[str, ImportSite] = {}
         for name in sorted(code.training_modules):
