@@ -7,6 +7,7 @@ Nothing raised by a source or by bad bytes gets past it: every problem becomes a
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,10 +42,33 @@ class BlobCache(dict[tuple[str, str], SourceResult]):
 
     The path is part of the key because facts carry their file (and Python module
     names derive from it); a renamed file is parsed again, an unchanged one never.
+
+    It also keeps the environment snapshots it built, by the identity of the facts they
+    were built from: facts of an unchanged blob are the very same objects at the next
+    commit, so an environment none of whose files changed is the same snapshot object,
+    and everything keyed by it downstream (views, pair findings) is reused.
     """
 
     hits: int = 0
     misses: int = 0
+    MAX_ENVIRONMENTS = 512
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.environments: dict[tuple[object, ...], tuple[list[Fact], EnvironmentSnapshot]] = {}
+
+    def environment(
+        self, spec: tuple[object, ...], facts: list[Fact], build: Callable[[], EnvironmentSnapshot]
+    ) -> EnvironmentSnapshot:
+        key = (*spec, tuple(map(id, facts)))
+        known = self.environments.get(key)
+        if known is not None:
+            return known[1]
+        if len(self.environments) >= self.MAX_ENVIRONMENTS:
+            self.environments.clear()
+        snapshot = build()
+        self.environments[key] = (facts, snapshot)  # the facts stay alive: ids stay theirs
+        return snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +259,8 @@ def snapshot_tree(
         p for p in plan.unassigned if p not in placed_scopes and p not in placed_bases
     )
 
-    snapshots = tuple(
-        EnvironmentSnapshot(
+    def build(env: EnvironmentSpec) -> EnvironmentSnapshot:
+        return EnvironmentSnapshot(
             name=env.name,
             role=env.role,
             origin=env.origin,
@@ -244,6 +268,13 @@ def snapshot_tree(
             facts=_canonical(env_facts[env.name]),
             entrypoints=env.entrypoints,
             project=env.project,
+        )
+
+    snapshots = tuple(
+        build(env)
+        if cache is None
+        else cache.environment(
+            (env, tuple(env_files[env.name])), env_facts[env.name], functools.partial(build, env)
         )
         for env in specs
     )

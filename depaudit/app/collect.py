@@ -24,9 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.git import GitRepository, RepositoryError
 from collectors.history import walk
-from collectors.snapshot import BlobCache
 from collectors.state_keys import StateKeys
-from depaudit.app.audit import audit_tree
+from depaudit.app.audit import AuditCache, audit_tree
 from depaudit.config import AuditConfig
 from depaudit.model import TreeAudit
 from depaudit.store.engine import StoreError
@@ -211,8 +210,8 @@ def _walk(
     progress_factory: Callable[[], Progress] | None,
 ) -> None:
     salt = f"{STATE_FORMAT}|{options.config_salt}"
-    cache = BlobCache()
-    keys = StateKeys(repo, cache)
+    cache = AuditCache()
+    keys = StateKeys(repo, cache.blobs)
     first_parent = not options.all_commits
     progress = progress_factory() if progress_factory is not None else None
     if progress is not None:
