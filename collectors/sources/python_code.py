@@ -15,7 +15,8 @@ One ``CodeModule`` fact per file, from a single ``ast.parse`` and one walk of th
 * ``definitions``: top-level functions and classes. ``body_hash`` hashes the definition's
   text with layout, comments, docstrings and its own name removed, so a re-indented,
   commented or renamed copy still matches; ``body`` is the source text (decorators
-  included, secrets scrubbed, capped at ``MAX_BODY_CHARS``). Both are text, not
+  included, secret literals masked on the tree by :mod:`collectors.sources.python_secrets`,
+  capped at ``MAX_BODY_CHARS``). Both are text, not
   ``ast.dump`` / ``ast.unparse``: those cost more than parsing the repository itself
   (bench/bench_import_graph.py). The copy rule confirms near-matches on the AST and
   normalises just the two bodies it diffs.
@@ -34,10 +35,10 @@ import re
 from pathlib import PurePosixPath
 
 from collectors.sources.base import MAX_FILE_BYTES, error
+from collectors.sources.python_secrets import mask_definition
 from depaudit.code_graph import training_call_key
 from depaudit.knowledge import builtin
 from depaudit.model import CallRef, CodeModule, Definition, ImportRef, SourceResult
-from depaudit.secrets import scrub
 
 MAX_BODY_CHARS = 20_000
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
@@ -399,7 +400,8 @@ def _definitions(tree: ast.Module, text: str, docstring_lines: set[int]) -> tupl
         start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
         end = node.end_lineno or node.lineno
         segment = lines[start - 1 : end]
-        body = "\n".join(segment)
+        # secrets are masked on the tree, then the body is cut: a cut cannot split a secret
+        body = mask_definition(node, lines, start, end)
         if len(body) > MAX_BODY_CHARS:
             body = body[:MAX_BODY_CHARS] + "\n# ... (truncated by depaudit)"
         out.append(
@@ -408,7 +410,7 @@ def _definitions(tree: ast.Module, text: str, docstring_lines: set[int]) -> tupl
                 kind="class" if isinstance(node, ast.ClassDef) else "function",
                 line=node.lineno,
                 body_hash=_hash_lines(segment, start, node.name, docstring_lines),
-                body=scrub(body),
+                body=body,
             )
         )
     return tuple(out)
