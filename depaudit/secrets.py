@@ -135,26 +135,28 @@ _TOKEN_SHAPES: list[tuple[re.Pattern[str], int | str]] = [
         ),
         "s",
     ),
-    # key=value assignments: the last shape, see _ASSIGNMENT below
+    # key=value assignments of secret-named keys: _mask_assignments below
 ]
 # key=value / key: value / --key value assignments of secret-named keys in free text:
 # AWS_SECRET_ACCESS_KEY=..., aws_secret_access_key = ..., --password hunter2, PGPASSWORD=...,
 # "password": "Tr0ub4dor&3". A quoted value is masked whole, to its closing quote; an
 # unquoted one runs to a space, quote, bracket or separator, and "&" only ends it before
 # "name=" (a query string), "&&", a space or the end (shell), not inside "Tr0ub4dor&3".
-# Values that are variable references ($VAR, ${VAR}) or placeholders (<...>) stay readable.
-# Key names are bounded (64 characters either side of the word) so that a long run of
-# word characters cannot make the search quadratic.
-_VALUE_START = r"(?!\$|\*\*\*masked|<)"
-_ASSIGNMENT = re.compile(
-    r"(?i)(?P<k>(?:--?)?\b[A-Za-z0-9_\-]{0,64}(?:" + SECRET_WORDS + r")[A-Za-z0-9_]{0,64})"
-    r"[\"']?(?P<sep>\s*[:=]\s*|\s+)"
-    r"(?:\"(?P<dq>" + _VALUE_START + r"[^\"\n]{4,})\""
-    r"|'(?P<sq>" + _VALUE_START + r"[^'\n]{4,})'"
-    r"|[\"']?(?P<s>" + _VALUE_START + r"(?:[^\s\"',;&|(){}\[\]]|&(?![\w.\-]*=|&|\s|$)){4,})"
-    r"(?![(\[.\w]))"
-)
-_ASSIGNMENT_GROUPS = ("dq", "sq", "s")
+# Values that are variable references ($VAR, ${VAR}) or placeholders (<...>) stay readable,
+# and so does a call or subscript (password=get_password(...)).
+#
+# The search starts from each secret word and looks around it with bounded, possessive
+# patterns, so that no input (a megabyte of "auth-auth-..." or "password=password=...(")
+# makes it quadratic; a single regex with a free key prefix did.
+_KEY_LEFT = re.compile(r"[A-Za-z0-9_\-]{1,64}\Z")
+_KEY_RIGHT = re.compile(r"[A-Za-z0-9_]{0,64}+")
+_ASSIGNMENT_SEP = re.compile(r"[\"']?(?P<sep>\s*+[:=]\s*+|\s++)")
+_QUOTED_VALUE = {
+    '"': re.compile(r'"(?P<v>[^"\n]{4,4096}+)"'),
+    "'": re.compile(r"'(?P<v>[^'\n]{4,4096}+)'"),
+}
+_BARE_VALUE = re.compile(r"[\"']?(?P<v>(?:[^\s\"',;&|(){}\[\]]|&(?![\w.\-]*+=|&|\s|$))++)")
+_NOT_A_VALUE = ("$", "***masked", "<")
 # ``curl -u user:password`` (also ``--user``, ``--proxy-user``, wget, httpie / xh ``-a``):
 # the password is masked, the user kept; a long user with an empty password is an API
 # token (``curl -u sk_live_...:``). Only after one of these clients in the same command,
@@ -376,8 +378,49 @@ def scrub(text: str, *, assignments: bool = True) -> str:
         text = _CLIENT_CREDENTIALS.sub(_mask_client_credentials, text)
         lowered = text.lower()
     if assignments and any(t in lowered for t in SECRET_NAME_TRIGGERS):
-        text = _ASSIGNMENT.sub(lambda m: _mask_group(m, _ASSIGNMENT_GROUPS), text)
+        text = _mask_assignments(text)
     return text
+
+
+def _mask_assignments(text: str) -> str:
+    """Mask the values of secret-named keys in free text (see ``_ASSIGNMENT_SEP``)."""
+    out: list[str] = []
+    copied = 0  # text[:copied] is in out
+    skip = 0  # secret words before this are inside a value already judged
+    for word in _SECRET_KEY.finditer(text):
+        if word.start() < skip:
+            continue
+        key_end = _KEY_RIGHT.match(text, word.end()).end()  # type: ignore[union-attr]
+        sep = _ASSIGNMENT_SEP.match(text, key_end)
+        if sep is None:
+            continue
+        left = _KEY_LEFT.search(text, max(0, word.start() - 64), word.start())
+        key = text[left.start() if left else word.start() : key_end]
+        if not sep.group("sep").strip() and not key.startswith("-"):
+            continue  # "key value" only counts as a --flag value
+        at = sep.end()
+        quoted = _QUOTED_VALUE.get(text[at : at + 1])
+        value = quoted.match(text, at) if quoted else None
+        if value is None:
+            value = _BARE_VALUE.match(text, at)
+            if value is None:
+                continue
+            if text[value.end() : value.end() + 1] in ("(", "["):
+                skip = value.end()  # a call or a subscript, and so is every key inside it
+                continue
+        secret = value.group("v")
+        if len(secret) < 4 or secret.startswith(_NOT_A_VALUE):
+            continue
+        if not is_secret_key(key.lstrip("-")):
+            continue  # e.g. "max_tokens=512", "pad_token: <pad>"
+        start, end = value.span("v")
+        out.append(text[copied:start])
+        out.append(mask(secret))
+        copied = skip = end
+    if not out:
+        return text
+    out.append(text[copied:])
+    return "".join(out)
 
 
 def _mask_client_credentials(m: re.Match[str]) -> str:
@@ -396,19 +439,10 @@ def _mask_client_credentials(m: re.Match[str]) -> str:
     )
 
 
-def _mask_group(m: re.Match[str], group: int | str | tuple[str, ...]) -> str:
-    if isinstance(group, tuple):
-        group = next(g for g in group if m.group(g) is not None)
+def _mask_group(m: re.Match[str], group: int | str) -> str:
     secret = m.group(group)
     if is_masked(secret):
         return m.group(0)
-    named = m.groupdict().get("k")
-    if named is not None:
-        if not is_secret_key(named.lstrip("-")):
-            return m.group(0)  # e.g. "max_tokens=512", "pad_token: <pad>"
-        if not m.group("sep").strip() and not named.startswith("-"):
-            return m.group(0)  # "key value" only counts as a --flag value
-
     start, end = m.span(group)
     whole_start = m.start(0)
     whole = m.group(0)
