@@ -139,11 +139,6 @@ def test_check_and_report_csv_hold_no_formula_and_json_keeps_the_values(tmp_path
         ),
         "report": _run("report", "--db", str(db), "--format", "csv"),
     }
-    history = cells(_run("history", "--db", str(db), "--format", "csv"))
-    assert [r["summary"] for r in history] == [
-        '\'=HYPERLINK("http://evil.example","release notes")'
-    ]
-    assert [r["author"] for r in history] == ["'@SUM(1)*cmd|'/c calc'!A1 <ada@example.com>"]
     for name, text in outputs.items():
         records = cells(text)
         drifts = [r for r in records if r["rule"] == "DA303"]
@@ -156,3 +151,15 @@ def test_check_and_report_csv_hold_no_formula_and_json_keeps_the_values(tmp_path
     findings = json.loads(_run("check", str(repo.path), "-q", "--format", "json"))["findings"]
     values = {(f["item"], f["training"], f["serving"]) for f in findings if f["rule"] == "DA303"}
     assert ("FEATURE_VERSION", PAYLOADS[0], PAYLOADS[2]) in values  # JSON is unchanged
+
+
+def test_history_csv_holds_no_formula(tmp_path: Path) -> None:
+    """Commit subjects and author names are written by whoever opens the pull request."""
+    repo = _repo(tmp_path)
+    db = tmp_path / "store.db"
+    _run("collect", str(repo.path), "--db", str(db))
+    history = cells(_run("history", "--db", str(db), "--format", "csv"))
+    assert [r["summary"] for r in history] == [
+        '\'=HYPERLINK("http://evil.example","release notes")'
+    ]
+    assert [r["author"] for r in history] == ["'@SUM(1)*cmd|'/c calc'!A1 <ada@example.com>"]
