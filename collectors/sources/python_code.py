@@ -7,7 +7,9 @@ One ``CodeModule`` fact per file, from a single ``ast.parse`` and one walk of th
   graph decides whether ``a.b`` is a module or an attribute of ``a``. Relative imports are
   resolved against the module; ``importlib.import_module("x")`` / ``__import__("x")`` with a
   literal name are recorded with ``dynamic=True``. Imports under ``if TYPE_CHECKING:`` never
-  run and are left out.
+  run and are left out. An import guarded by ``try:`` with a handler that catches its
+  failure (``except ImportError`` / ``ModuleNotFoundError`` / ``Exception`` / bare
+  ``except``, or ``with suppress(ImportError)``) has a fallback: ``optional=True``.
 * ``calls``: only calls a rule can judge (``knowledge.training_calls``), named with the
   module's imports resolved: ``from sklearn.model_selection import train_test_split as tts;
   tts(x)`` is ``sklearn.model_selection.train_test_split``. Method calls keep their receiver
@@ -83,6 +85,9 @@ APP_BASES: dict[str, str] = {
     "ts.torch_handler.base_handler.BaseHandler": "torchserve",
 }
 _IMPORT_FUNCS = frozenset({"importlib.import_module", "__import__"})
+# Exceptions whose handler catches a failed import: the import is optional.
+_IMPORT_FAILURES = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+_TRY = (ast.Try, ast.TryStar)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
@@ -130,6 +135,31 @@ def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
     )
+
+
+def _catches_import_failure(handlers: list[ast.ExceptHandler]) -> bool:
+    """``except ImportError``, ``except (ImportError, OSError)``, ``except Exception``, ``except:``."""
+    for handler in handlers:
+        caught = handler.type
+        if caught is None:
+            return True
+        names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+        if any(_dotted(n).rsplit(".", 1)[-1] in _IMPORT_FAILURES for n in names):
+            return True
+    return False
+
+
+def _suppresses_import_failure(node: ast.With | ast.AsyncWith) -> bool:
+    """``with contextlib.suppress(ImportError):``."""
+    for item in node.items:
+        call = item.context_expr
+        if (
+            isinstance(call, ast.Call)
+            and _dotted(call.func).rsplit(".", 1)[-1] == "suppress"
+            and any(_dotted(a).rsplit(".", 1)[-1] in _IMPORT_FAILURES for a in call.args)
+        ):
+            return True
+    return False
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:
@@ -202,13 +232,16 @@ class PythonCodeSource:
         bases: list[tuple[str, ast.expr]] = []
         docstring_lines: set[int] = set()
 
-        stack: list[ast.AST] = list(tree.body)
+        guarded_lines: list[tuple[int, int]] = []  # try bodies that catch a failed import
+        # (statement, guarded): guarded = inside a try body whose handlers catch a failed
+        # import; a function body is not (it runs later, outside the try)
+        stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in tree.body]
         while stack:
-            node = stack.pop()
+            node, guarded = stack.pop()
             kind = type(node)
             if kind is ast.Import:
                 for alias in node.names:  # type: ignore[attr-defined]
-                    imports.append(ImportRef(alias.name, node.lineno))  # type: ignore[attr-defined]
+                    imports.append(ImportRef(alias.name, node.lineno, optional=guarded))  # type: ignore[attr-defined]
                     if alias.asname:
                         aliases[alias.asname] = alias.name
                     else:
@@ -220,10 +253,10 @@ class PythonCodeSource:
                     continue
                 for alias in node.names:  # type: ignore[attr-defined]
                     if alias.name == "*":
-                        imports.append(ImportRef(base, node.lineno))  # type: ignore[attr-defined]
+                        imports.append(ImportRef(base, node.lineno, optional=guarded))  # type: ignore[attr-defined]
                         continue
                     target = f"{base}.{alias.name}" if base else alias.name
-                    imports.append(ImportRef(target, node.lineno))  # type: ignore[attr-defined]
+                    imports.append(ImportRef(target, node.lineno, optional=guarded))  # type: ignore[attr-defined]
                     aliases[alias.asname or alias.name] = target
             elif kind is ast.Assign:
                 value = node.value  # type: ignore[attr-defined]
@@ -245,15 +278,28 @@ class PythonCodeSource:
                 if kind is ast.ClassDef:
                     for b in node.bases:  # type: ignore[attr-defined]
                         bases.append((node.name, b))  # type: ignore[attr-defined]
-                stack.extend(body)
+                # a class body runs where it stands; a function body runs when called
+                stack.extend((stmt, guarded and kind is ast.ClassDef) for stmt in body)
             elif kind is ast.If and _is_type_checking(node.test):  # type: ignore[attr-defined]
-                stack.extend(node.orelse)  # type: ignore[attr-defined]
+                stack.extend((stmt, guarded) for stmt in node.orelse)  # type: ignore[attr-defined]
+            elif kind in _TRY:
+                body = node.body  # type: ignore[attr-defined]
+                catches = guarded or _catches_import_failure(node.handlers)  # type: ignore[attr-defined]
+                if catches and body:
+                    guarded_lines.append((body[0].lineno, body[-1].end_lineno or body[-1].lineno))
+                stack.extend((stmt, catches) for stmt in body)
+                for field in ("handlers", "orelse", "finalbody"):
+                    stack.extend((stmt, guarded) for stmt in getattr(node, field))
+            elif (kind is ast.With or kind is ast.AsyncWith) and _suppresses_import_failure(node):  # type: ignore[arg-type]
+                body = node.body  # type: ignore[attr-defined]
+                guarded_lines.append((body[0].lineno, body[-1].end_lineno or body[-1].lineno))
+                stack.extend((stmt, True) for stmt in body)
             else:
-                # compound statements: if/for/while/with/try/match and their handlers/cases
+                # compound statements: if/for/while/with/match and their handlers/cases
                 for field in _STATEMENT_LISTS:
                     children = getattr(node, field, None)
                     if children:
-                        stack.extend(children)
+                        stack.extend((child, guarded) for child in children)
 
         def resolve(expr: ast.expr) -> str:
             written = _dotted(expr)
@@ -269,6 +315,8 @@ class PythonCodeSource:
             if resolved in _IMPORT_FUNCS:
                 ref = self._dynamic_import(call, package_parts)
                 if ref is not None:
+                    if any(a <= ref.line <= b for a, b in guarded_lines):
+                        ref = ImportRef(ref.name, ref.line, dynamic=True, optional=True)
                     imports.append(ref)
                 continue
             if training_call_key(resolved, self._calls) is not None:
@@ -292,7 +340,9 @@ class PythonCodeSource:
             module=name,
             file=path,
             is_package=is_package,
-            imports=tuple(sorted(set(imports), key=lambda r: (r.line, r.name, r.dynamic))),
+            imports=tuple(
+                sorted(set(imports), key=lambda r: (r.line, r.name, r.dynamic, r.optional))
+            ),
             calls=tuple(sorted(set(calls), key=lambda c: (c.line, c.name))),
             definitions=_definitions(tree, text, docstring_lines),
             app_objects=tuple(dict.fromkeys(sorted(apps))),
