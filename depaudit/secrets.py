@@ -4,11 +4,17 @@ A masked value keeps enough to be useful: the fact that there was a value and a 
 fingerprint (a keyed hash prefix) that tells two different values apart without
 revealing them. The same secret on both sides gets the same fingerprint.
 
-Three entry points cover every caller:
+One set of rules for every source, and four entry points:
 
 - :func:`mask_value` for a ``key = value`` pair (config files, ENV, k8s env);
-- :func:`scrub` for free text (shell commands, code strings, values of innocent keys);
-- :func:`strip_url_credentials` for URLs / DSNs that become network targets.
+- :func:`scrub` for free text (shell commands, code strings and comments, values of
+  innocent keys);
+- :func:`strip_url_credentials` for URLs / DSNs that become network targets;
+- :func:`is_secret_key` and :func:`mask` for a caller that finds the key itself: the Python
+  source masks literals on the syntax tree (``collectors/sources/python_secrets.py``).
+
+Secret values are masked whole (``Tr0ub4dor&3``, not ``***masked***&3``), and a value under
+a secret parent key is a secret (``auth.basic``).
 """
 
 from __future__ import annotations
