@@ -8,8 +8,6 @@ table is byte-for-byte what ``depaudit report --format csv`` writes.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 from packaging.version import InvalidVersion, Version
+from pandas.api.types import is_object_dtype, is_string_dtype
 
 from depaudit.catalog import rule_title
 from depaudit.model import (
@@ -34,6 +33,7 @@ from depaudit.model import (
     SystemPackage,
 )
 from depaudit.reports.base import CSV_COLUMNS, ReportRow
+from depaudit.reports.csv_report import CsvReport, neutralise
 
 # Columns after the CSV contract ones: what the dashboard shows but the CSV leaves out.
 EXTRA_FINDING_COLUMNS: tuple[str, ...] = (
@@ -201,24 +201,24 @@ def sort_by_severity(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def findings_csv(frame: pd.DataFrame) -> str:
-    """The report CSV of a findings frame: same header, quoting and CRLF as ``CsvReport``."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
+    """The report CSV of a findings frame: ``CsvReport`` writes it, byte for byte."""
+    records = []
     for rec in frame[list(CSV_COLUMNS)].to_dict("records"):
         rec["line"] = rec["line"] if rec["line"] else ""
-        writer.writerow(
+        records.append(
             {
                 k: "" if v is None or (isinstance(v, float) and pd.isna(v)) else v
                 for k, v in rec.items()
             }
         )
-    return buf.getvalue()
+    return CsvReport.render_records(records)
 
 
 def table_csv(frame: pd.DataFrame) -> str:
-    """CSV of any other table (RFC 4180, CRLF)."""
-    return frame.to_csv(index=False, lineterminator="\r\n")
+    """CSV of any other table (RFC 4180, CRLF), formula cells neutralised as in ``CsvReport``."""
+    text = [c for c in frame.columns if is_object_dtype(frame[c]) or is_string_dtype(frame[c])]
+    safe = frame.assign(**{c: frame[c].map(neutralise) for c in text}) if text else frame
+    return safe.to_csv(index=False, lineterminator="\r\n")
 
 
 def filter_findings(

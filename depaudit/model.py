@@ -144,6 +144,7 @@ class ImportRef:
     name: str  # dotted module, e.g. "training.train", "sklearn.model_selection"
     line: int
     dynamic: bool = False  # importlib.import_module("literal")
+    optional: bool = False  # inside try: ... except ImportError (it has a fallback)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,6 @@ Both open the store read-only; an unknown repo or commit is one line and exit 2.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Sequence
@@ -166,11 +164,9 @@ def _history_columns() -> list[str]:
 
 
 def _history_csv(rows: Sequence[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=_history_columns(), lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+    from depaudit.reports.csv_report import csv_text  # commit subjects can be formulas
+
+    return csv_text(_history_columns(), rows)
 
 
 def _history_table(rows: Sequence[dict[str, Any]]) -> str:
