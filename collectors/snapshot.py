@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -37,8 +38,10 @@ from depaudit.model import (
 MAX_INCLUDE_DEPTH = 8
 
 
-class BlobCache(dict[tuple[str, str], SourceResult]):
-    """(blob id, path) -> parsed result. Each distinct blob at a path is parsed once.
+class BlobCache(OrderedDict[tuple[str, str], SourceResult]):
+    """(blob id, path) -> parsed result. Each distinct blob at a path is parsed once
+    while it is among the ``MAX_BLOBS`` most recently used (memory stays flat however
+    long the history: the blobs an old commit had rarely come back).
 
     The path is part of the key because facts carry their file (and Python module
     names derive from it); a renamed file is parsed again, an unchanged one never.
@@ -51,7 +54,8 @@ class BlobCache(dict[tuple[str, str], SourceResult]):
 
     hits: int = 0
     misses: int = 0
-    MAX_ENVIRONMENTS = 512
+    MAX_BLOBS = 20_000
+    MAX_ENVIRONMENTS = 128
 
     def __init__(self) -> None:
         super().__init__()
@@ -124,13 +128,18 @@ def read_entry(tree: Tree, entry: TreeEntry) -> str | ParseError:
 
 def parse_entry(tree: Tree, entry: TreeEntry, cache: BlobCache | None) -> SourceResult:
     key = (entry.blob_id, entry.path)
-    if cache is not None and key in cache:
-        cache.hits += 1
-        return cache[key]
+    if cache is not None:
+        known = cache.get(key)
+        if known is not None:
+            cache.hits += 1
+            cache.move_to_end(key)
+            return known
     result = _parse_uncached(tree, entry)
     if cache is not None:
         cache.misses += 1
         cache[key] = result
+        if len(cache) > cache.MAX_BLOBS:
+            cache.popitem(last=False)
     return result
 
 

@@ -56,7 +56,7 @@ class CompareMemo:
     only, and an environment's merged packages, config and targets are built once.
     """
 
-    MAX_ENTRIES = 4096
+    MAX_ENTRIES = 256  # views hold whole snapshots: a few states' worth is what recurs
 
     def __init__(self) -> None:
         self._views: dict[tuple[int, int], tuple[EnvironmentSnapshot, EnvironmentView]] = {}
