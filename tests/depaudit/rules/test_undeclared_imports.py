@@ -20,8 +20,8 @@ import pytest
 from collectors.sources.python_code import SOURCE
 from depaudit.knowledge import builtin
 from depaudit.model import CodeModule, EnvironmentSnapshot, Fact, Finding, Package
-from depaudit.rules.base import RuleContext
 from depaudit.rules.undeclared_serving_import import RULE as DA204
+from depaudit.rules.view import PairView
 from tests.gitrepo import GitRepo
 
 DEPAUDIT = str(Path(sys.executable).parent / "depaudit")
@@ -45,7 +45,7 @@ def da204(serving_files: dict[str, str], declared: tuple[str, ...] = ("fastapi",
         facts=(*modules(serving_files), *packages),
     )
     training = EnvironmentSnapshot(name="training", role="training", origin="convention")
-    return list(DA204.check(RuleContext(training, serving, builtin(), {})))
+    return list(DA204.check(PairView.of(training, serving, builtin(), {})))
 
 
 APP = """
