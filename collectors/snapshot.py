@@ -19,7 +19,7 @@ from collectors.sources.makefile import SOURCE as MAKEFILE
 from collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
 from depaudit.conventions import role_of_name
-from depaudit.environments import find_environments, is_test_path
+from depaudit.environments import find_environments, is_test_path, is_vendored_path
 from depaudit.model import (
     EnvironmentSnapshot,
     EnvironmentSpec,
@@ -90,7 +90,7 @@ def is_environment_path(path: str) -> bool:
     """True if a change to ``path`` can change an environment snapshot."""
     if path in (CONFIG_FILE, PYPROJECT):
         return True
-    return not is_test_path(path) and source_for(path) is not None
+    return not is_test_path(path) and not is_vendored_path(path) and source_for(path) is not None
 
 
 def decode_blob(data: bytes, path: str) -> str | ParseError:

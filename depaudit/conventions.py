@@ -189,6 +189,25 @@ class ConventionPlan:
     unassigned: tuple[str, ...]
 
 
+_DEPENDENCY_NAMES = frozenset(
+    {
+        "pyproject.toml", "setup.cfg", "setup.py", "pipfile", "pipfile.lock", "poetry.lock",
+        "uv.lock", "environment.yml", "environment.yaml", "conda.yml", "conda.yaml",
+    }
+)  # fmt: skip
+
+
+def is_dependency_file(path: str) -> bool:
+    """A file that declares Python packages (requirements, pyproject, Pipfile, conda env,
+    lock files), by its name."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return (
+        name in _DEPENDENCY_NAMES
+        or (name.endswith((".txt", ".in")) and "requirements" in name)
+        or name.endswith(".lock")
+    )
+
+
 def is_under(path: str, folder: str) -> bool:
     return folder == "" or path == folder or path.startswith(folder + "/")
 
