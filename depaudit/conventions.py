@@ -19,8 +19,9 @@ Pure (paths in). Three decisions, each explained in the reason shown to the user
    subtree holds training and serving environments not yet in a deeper project is a
    project and takes them. A folder that already holds projects is a *container* (a
    monorepo of examples): single-sided leftovers of its sub-folders are not paired
-   across it — unless it holds an environment directly (its own ``training/`` beside
-   sub-projects). An environment in no project pairs with nothing, and says so.
+   across it; only its own environments (its own ``training/`` and ``serving/`` beside
+   sub-projects) can form a project there. An environment in no project pairs with
+   nothing, and says so.
 
 Environment names stay as short as they are unique: ``training`` and ``serving`` in a
 single-project repository, ``mnist/training`` beside ``iris/training`` in a monorepo.
@@ -250,7 +251,15 @@ def _join_file_environments(envs: list[ConventionEnvironment]) -> list[Conventio
     folders = [e for e in envs if e.by_folder]
     out = list(folders)
     for env in (e for e in envs if not e.by_folder):
-        holders = [f for f in folders if f.role == env.role and is_under(env.home, f.home)]
+        # code named for a role (docker/flask_web/app.py) is its own folder's, not a
+        # distant folder environment's; environment files (k8s/serving.yaml,
+        # requirements-train.txt) describe the folder environment above them
+        code = all(p.endswith((".py", ".ipynb")) for p, _ in env.files)
+        holders = [
+            f
+            for f in folders
+            if f.role == env.role and (env.home == f.home if code else is_under(env.home, f.home))
+        ]
         deepest = max((depth(f.home) for f in holders), default=-1)
         nearest = [f for f in holders if depth(f.home) == deepest]
         if len(nearest) == 1:
@@ -324,10 +333,13 @@ def find_projects(envs: Sequence[Located], known: Sequence[Project] = ()) -> lis
         unclaimed = [e for e in envs if not e.project and is_under(e.home, folder)]
         if {e.role for e in unclaimed} != {"training", "serving"}:
             continue
-        holds_projects = any(is_under(p.folder, folder) for p in (*known, *projects))
-        direct = [e for e in unclaimed if e.home == folder]
-        if holds_projects and not direct:
-            continue  # a container of projects: its single-sided parts stay apart
+        if any(is_under(p.folder, folder) for p in (*known, *projects)):
+            # a container of projects (a monorepo of examples): only its own
+            # environments can be a project; its sub-folders' single-sided leftovers
+            # stay apart, never paired across examples
+            unclaimed = [e for e in unclaimed if e.home == folder]
+            if {e.role for e in unclaimed} != {"training", "serving"}:
+                continue
         for env in unclaimed:
             env.project = project_name(folder)
         shown = f"{folder}/" if folder else "the repository root"

@@ -223,10 +223,13 @@ def _from_conventions(paths: Sequence[str]) -> EnvironmentPlan:
     for env in sorted(plan.environments, key=lambda e: e.name):
         own = [FileAssignment(p, r) for p, r in env.files]
         extra = shared_by_project.get(env.project, [])
-        if any(is_dependency_file(p) for p, _ in env.files):
-            # an environment with its own dependency file installs that one: a shared
+        if any(is_dependency_file(p) for p, _ in env.files) or not any(
+            _runs_python(p) for p, _ in env.files
+        ):
+            # An environment with its own dependency file installs that one: a shared
             # requirements.txt / Pipfile above it (often the repo's dev tooling) is not
-            # its (a Dockerfile that -r's or COPYs it still includes it explicitly)
+            # its (a Dockerfile that -r's or COPYs it still includes it explicitly). One
+            # that runs no Python (manifests, ksonnet) installs no dependency file at all.
             extra = [a for a in extra if not is_dependency_file(a.path)]
         envs.append(
             EnvironmentSpec(
@@ -239,6 +242,17 @@ def _from_conventions(paths: Sequence[str]) -> EnvironmentPlan:
             )
         )
     return EnvironmentPlan(tuple(envs), plan.unassigned, "conventions")
+
+
+def _runs_python(path: str) -> bool:
+    """Python code, a notebook, or a file that builds or starts a Python process."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return (
+        name.endswith((".py", ".ipynb"))
+        or name.startswith(("dockerfile", "containerfile"))
+        or name.endswith((".dockerfile", ".containerfile"))
+        or name in ("procfile", "bentofile.yaml", "bentofile.yml")
+    )
 
 
 def environment_of(plan: EnvironmentPlan, path: str) -> list[str]:

@@ -206,9 +206,15 @@ def _project_pairs(project: str, members: Sequence[_Located]) -> list[Pair]:
         e.tokens = _tokens(e, folder)
     matched: dict[tuple[str, str], str] = {}
     if len(training) > 1 and len(serving) > 1:
+        # a word most of the project's environments carry ("components") tells none apart
+        counts: dict[str, int] = {}
+        for e in members:
+            for token in e.tokens:
+                counts[token] = counts.get(token, 0) + 1
+        common_words = {t for t, n in counts.items() if n * 2 > len(members)}
         for t in training:
             for s in serving:
-                common = t.tokens & s.tokens
+                common = (t.tokens & s.tokens) - common_words
                 if common:
                     matched[(t.name, s.name)] = sorted(common)[0]
     pairs = []
@@ -254,7 +260,11 @@ def _why_unpaired(env: _Located, located: Sequence[_Located]) -> str:
             f"no {other} environment in its folder or a folder above it that is not "
             "another project's (a monorepo of independent projects)"
         )
-    return f"its project has no {other} environment of the same name"
+    folder = _folder(env.project)
+    where = f"project folder {folder}/" if folder else "the repository root"
+    if not any(e.role == other and e.project == env.project for e in located):
+        return f"no {other} environment under {where}"
+    return f"under {where}, each {other} environment pairs with its namesake"
 
 
 def _derive_serving(training: Sequence[EnvironmentSnapshot]) -> EnvironmentSnapshot | None:
