@@ -7,11 +7,12 @@ Nothing raised by a source or by bad bytes gets past it: every problem becomes a
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from collectors.sources import source_for
+from collectors.sources import include_source, source_for
 from collectors.sources.base import MAX_FILE_BYTES
 from collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
@@ -22,6 +23,7 @@ from depaudit.model import (
     Fact,
     FileAssignment,
     Include,
+    Package,
     ParseError,
     Scope,
     SourceResult,
@@ -127,20 +129,24 @@ def read_entry(tree: Tree, entry: TreeEntry) -> str | ParseError:
     return decode_blob(data, entry.path)
 
 
-def parse_entry(tree: Tree, entry: TreeEntry, cache: BlobCache | None) -> SourceResult:
+def parse_entry(
+    tree: Tree, entry: TreeEntry, cache: BlobCache | None, *, included: bool = False
+) -> SourceResult:
+    """Facts of one file; ``included``: named by ``-r`` / ``-c`` (see ``include_source``)."""
     key = (entry.blob_id, entry.path)
     if cache is not None and key in cache:
         cache.hits += 1
         return cache[key]
-    result = _parse_uncached(tree, entry)
+    result = _parse_uncached(tree, entry, included=included)
     if cache is not None:
         cache.misses += 1
         cache[key] = result
     return result
 
 
-def _parse_uncached(tree: Tree, entry: TreeEntry) -> SourceResult:
-    source = source_for(entry.path)
+def _parse_uncached(tree: Tree, entry: TreeEntry, *, included: bool = False) -> SourceResult:
+    # a path no source reads by name is parsed only when included, so the key stays unique
+    source = include_source(entry.path) if included else source_for(entry.path)
     if source is None:
         return SourceResult()
     text = read_entry(tree, entry)
@@ -214,9 +220,9 @@ def snapshot_tree(
 
     parsed: dict[str, SourceResult] = {}
 
-    def facts_of(path: str) -> SourceResult:
+    def facts_of(path: str, included: bool = False) -> SourceResult:
         if path not in parsed:
-            parsed[path] = parse_entry(tree, by_path[path], cache)
+            parsed[path] = parse_entry(tree, by_path[path], cache, included=included)
         return parsed[path]
 
     env_facts: dict[str, list[Fact]] = {e.name: [] for e in plan.environments}
@@ -270,11 +276,14 @@ def snapshot_tree(
 def _with_includes(
     facts: Iterable[Fact],
     by_path: dict[str, TreeEntry],
-    facts_of: Callable[[str], SourceResult],
+    facts_of: Callable[[str, bool], SourceResult],
     depth: int = 0,
-    seen: frozenset[str] = frozenset(),
+    reading: tuple[str, ...] = (),
 ) -> list[Fact]:
-    """Facts plus those of the files they include (``-r``/``-c``, ``pip install -r``)."""
+    """Facts plus those of the files they include (``-r``/``-c``, ``pip install -r``).
+
+    ``reading`` is the chain of files being read: a target already in it is a cycle.
+    """
     out: list[Fact] = []
     for fact in facts:
         out.append(fact)
@@ -288,23 +297,43 @@ def _with_includes(
                 )
             )
             continue
-        if target in seen or depth >= MAX_INCLUDE_DEPTH:
+        chain = reading or (fact.file,)
+        if target in chain:
+            cycle = " -> ".join((*chain[chain.index(target) :], target))
+            out.append(ParseError(fact.file, f"include cycle: {cycle}; not read again", fact.line))
+            continue
+        if depth >= MAX_INCLUDE_DEPTH:
             out.append(
-                ParseError(fact.file, f"include cycle or depth limit at {fact.target!r}", fact.line)
+                ParseError(
+                    fact.file,
+                    f"includes nested deeper than {MAX_INCLUDE_DEPTH} at {fact.target!r}; not read",
+                    fact.line,
+                )
             )
             continue
-        included = facts_of(target)
-        out.extend(_with_includes(included.facts, by_path, facts_of, depth + 1, seen | {fact.file}))
+        included = facts_of(target, True).facts
+        if fact.kind == "constraints":  # -c pins versions, it installs nothing
+            included = tuple(_as_constraint(f) for f in included)
+        out.extend(_with_includes(included, by_path, facts_of, depth + 1, (*chain, target)))
     return out
 
 
+def _as_constraint(fact: Fact) -> Fact:
+    if isinstance(fact, Package) and not fact.group:
+        return dataclasses.replace(fact, group="constraints")
+    return fact
+
+
 def _resolve_include(fact: Include, by_path: dict[str, TreeEntry]) -> str | None:
+    """The tree path ``fact`` names: relative to the including file (as pip resolves
+    ``-r``), else to the root (a Dockerfile's build context). Any name: pip reads
+    ``-r base.txt`` as a requirements file whatever it is called."""
     raw = fact.target.strip().strip("\"'")
     if raw.startswith(("http://", "https://", "/")):
         return None
     base = posixpath.dirname(fact.file)
     for candidate in (posixpath.normpath(posixpath.join(base, raw)), posixpath.normpath(raw)):
-        if candidate in by_path and source_for(candidate) is not None:
+        if candidate in by_path:
             return candidate
     return None
 

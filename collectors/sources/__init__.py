@@ -51,3 +51,16 @@ def source_for(path: str) -> Source | None:
         if source.matches(path):
             return source
     return None
+
+
+def include_source(path: str) -> Source:
+    """The source that reads a file named by ``-r`` / ``-c`` (``pip install -r``).
+
+    pip reads whatever such a line names as a requirements file (``-r base.txt``,
+    ``-c common.txt``, ``-r prod``); a name another source recognises is read by it.
+    """
+    found = source_for(path)
+    if found is not None:
+        return found
+    requirements: Source = importlib.import_module("collectors.sources.requirements").SOURCE
+    return requirements
