@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 
-from collectors.sources.base import Source
+from collectors.sources.base import Source, guarded
 
 # module names under collectors.sources, in match order
 SOURCE_MODULES: tuple[str, ...] = (
@@ -40,7 +40,7 @@ def all_sources() -> tuple[Source, ...]:
             if exc.name == f"collectors.sources.{name}":
                 continue  # not built yet in this checkout
             raise
-        found.append(module.SOURCE)
+        found.append(guarded(module.SOURCE))  # the one size / binary guard
     return tuple(found)
 
 

@@ -32,7 +32,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import check_text, error
+from collectors.sources.base import error, guarded
 from collectors.sources.requirements import (
     clean_url,
     normalize_specifier,
@@ -91,9 +91,6 @@ class CondaEnvironmentSource:
         return stem.startswith("conda") or "environment" in stem
 
     def parse(self, text: str, path: str) -> SourceResult:
-        rejected = check_text(text, path)
-        if rejected is not None:
-            return rejected
         try:
             documents = load_all(text)  # the ParseError names the file already
         except SafeYamlError as exc:
@@ -226,4 +223,4 @@ def _as_config_file(text: str, path: str) -> SourceResult:
     return result
 
 
-SOURCE = CondaEnvironmentSource()
+SOURCE = guarded(CondaEnvironmentSource())

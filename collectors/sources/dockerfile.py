@@ -27,7 +27,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from collectors.sources import images
-from collectors.sources.base import MAX_FILE_BYTES, error
+from collectors.sources.base import error, guarded
 from collectors.sources.network import targets_from_config, targets_from_text
 from depaudit.model import (
     ConfigEntry,
@@ -556,10 +556,6 @@ class DockerfileSource:
         return bool(_NAME.search(path))
 
     def parse(self, text: str, path: str) -> SourceResult:
-        if len(text) > MAX_FILE_BYTES:  # the snapshot builder checks first; direct callers too
-            return error(path, f"file too large ({len(text)} characters, limit {MAX_FILE_BYTES})")
-        if "\x00" in text:
-            return error(path, "binary content (NUL byte), not a Dockerfile")
         try:
             instructions = _instructions(text)
         except Exception as exc:  # dockerfile-parse on hostile input
@@ -805,6 +801,6 @@ class _DockerfileReader:
             )
 
 
-SOURCE = DockerfileSource()
+SOURCE = guarded(DockerfileSource())
 
 __all__ = ["SOURCE", "DockerfileSource", "module_of_command"]

@@ -13,6 +13,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
+from collectors.sources.base import guarded
 from collectors.sources.pyproject import TomlLines, load_toml
 from collectors.sources.requirements import (
     clean_url,
@@ -108,4 +109,4 @@ def _package(name: str, entry: Any, path: str, line: int, group: str) -> Fact:
     )
 
 
-SOURCE = PipfileSource()
+SOURCE = guarded(PipfileSource())

@@ -15,6 +15,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from collectors.sources.base import guarded
 from collectors.sources.pyproject import TomlLines, load_toml
 from collectors.sources.requirements import clean_url
 from depaudit.model import Fact, NetworkTarget, Package, ParseError, SourceResult
@@ -91,4 +92,4 @@ def _group(entry: Mapping[str, Any]) -> str:
     return "" if category == "main" else str(category)
 
 
-SOURCE = PoetryLockSource()
+SOURCE = guarded(PoetryLockSource())

@@ -21,7 +21,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import check_text, error, squeeze_blanks, toml_dots_error
+from collectors.sources.base import error, guarded, squeeze_blanks, toml_dots_error
 from collectors.sources.requirements import (
     clean_url,
     normalize_specifier,
@@ -130,9 +130,6 @@ def _normalise_key(raw: str) -> str:
 
 def load_toml(text: str, path: str) -> dict[str, Any] | SourceResult:
     """The TOML document, or an error result naming the line."""
-    rejected = check_text(text, path)
-    if rejected is not None:
-        return rejected
     dots = toml_dots_error(text)
     if dots is not None:
         return error(path, f"invalid TOML: {dots}")
@@ -423,4 +420,4 @@ def _poetry_group(table: str, key: str) -> str:
 
 __all__ = ["SOURCE", "PyprojectTomlSource", "TomlLines", "load_toml", "poetry_specifier"]
 
-SOURCE = PyprojectTomlSource()
+SOURCE = guarded(PyprojectTomlSource())

@@ -26,7 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import check_text, squeeze_blanks
+from collectors.sources.base import guarded, squeeze_blanks
 from depaudit.model import Fact, Include, NetworkTarget, Package, ParseError, SourceResult
 from depaudit.secrets import scrub, split_url, strip_url_credentials
 
@@ -65,9 +65,6 @@ class RequirementsTxtSource:
         return False
 
     def parse(self, text: str, path: str) -> SourceResult:
-        rejected = check_text(text, path)
-        if rejected is not None:
-            return rejected
         is_constraints = "constraint" in posixpath.basename(path).lower()
         return SourceResult(tuple(parse_requirements_text(text, path, constraints=is_constraints)))
 
@@ -322,4 +319,4 @@ __all__ = [
     "specifier_text",
 ]
 
-SOURCE = RequirementsTxtSource()
+SOURCE = guarded(RequirementsTxtSource())

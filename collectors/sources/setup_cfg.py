@@ -14,7 +14,7 @@ import re
 
 from packaging.specifiers import InvalidSpecifier
 
-from collectors.sources.base import check_text, error, squeeze_blanks
+from collectors.sources.base import error, guarded, squeeze_blanks
 from collectors.sources.requirements import normalize_specifier, package_from_pep508, safe_message
 from depaudit.model import Fact, Include, ParseError, Runtime, SourceResult
 
@@ -31,9 +31,6 @@ class SetupCfgSource:
         return path.rsplit("/", 1)[-1] == "setup.cfg"
 
     def parse(self, text: str, path: str) -> SourceResult:
-        rejected = check_text(text, path)
-        if rejected is not None:
-            return rejected
         text = squeeze_blanks(text)
         parser = configparser.ConfigParser(interpolation=None, strict=False)
         try:
@@ -119,4 +116,4 @@ class _IniLines:
         return after
 
 
-SOURCE = SetupCfgSource()
+SOURCE = guarded(SetupCfgSource())

@@ -15,6 +15,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from collectors.sources.base import guarded
 from collectors.sources.pyproject import TomlLines, load_toml
 from collectors.sources.requirements import clean_url
 from depaudit.model import Fact, NetworkTarget, Package, ParseError, SourceResult
@@ -137,4 +138,4 @@ def _groups_by_package(
     return {name: (group, name in direct) for name, group in reached.items()}
 
 
-SOURCE = UvLockSource()
+SOURCE = guarded(UvLockSource())
