@@ -33,13 +33,13 @@ from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
 from collectors.sources.base import error, guarded
-from collectors.sources.requirements import (
+from collectors.sources.pep508 import (
     clean_url,
     normalize_specifier,
-    parse_requirements_text,
     pinned_version_of,
     safe_message,
 )
+from collectors.sources.requirements import parse_requirements_text
 from collectors.sources.safe_yaml import SafeYamlError, line_of, load_all
 from depaudit.model import (
     ConfigEntry,

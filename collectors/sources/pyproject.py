@@ -22,11 +22,11 @@ from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
 from collectors.sources.base import error, guarded, squeeze_blanks, toml_dots_error
-from collectors.sources.requirements import (
-    clean_url,
+from collectors.sources.pep508 import (
+    InvalidMarker,
     normalize_specifier,
-    package_from_pep508,
-    pinned_version_of,
+    package_fact,
+    requirement_fact,
     safe_message,
 )
 from depaudit.model import Entrypoint, Fact, Package, ParseError, Runtime, SourceResult
@@ -238,6 +238,11 @@ class _Reader:
         line = self.lines.key_line(table, key) if key else self.lines.header_line(table)
         self.facts.append(ParseError(self.path, f"{where} must be {expected}", line))
 
+    def requirement(self, text: str, line: int, group: str) -> None:
+        fact = requirement_fact(text, self.path, line, group=group)
+        if fact is not None:
+            self.facts.append(fact)
+
     def pep508_list(self, table: str, key: str, value: Any, group: str) -> None:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.wrong_type(table, key, "a list of strings")
@@ -245,7 +250,7 @@ class _Reader:
         line = self.lines.key_line(table, key)
         for requirement in value:
             line = self.lines.value_line(line, requirement)
-            self.facts.append(package_from_pep508(requirement, self.path, line, group=group))
+            self.requirement(requirement, line, group)
 
     # -------------------------------------------------------------------- PEP 621
 
@@ -303,7 +308,7 @@ class _Reader:
         by_normal: dict[str, str] = {canonicalize_name(str(g)): g for g in groups}
         for group in groups:
             for requirement, line in self._expand_group(groups, by_normal, group, ()):
-                self.facts.append(package_from_pep508(requirement, self.path, line, group=group))
+                self.requirement(requirement, line, group)
 
     def _expand_group(
         self,
@@ -381,10 +386,6 @@ class _Reader:
             entry = {"version": entry}
         if not isinstance(entry, Mapping):
             return ParseError(self.path, f"{where} must be a string or a table", line)
-        try:
-            specifier = poetry_specifier(str(entry.get("version", "")))
-        except InvalidSpecifier as exc:
-            return ParseError(self.path, safe_message(f"{where}: {exc}"), line)
         url = ""
         if "git" in entry:
             ref = entry.get("rev") or entry.get("tag") or entry.get("branch")
@@ -393,21 +394,21 @@ class _Reader:
             url = str(entry.get("url") or entry.get("path"))
         extras = entry.get("extras", [])
         markers = entry.get("markers", "")
-        return Package(
-            name=canonicalize_name(name),
-            file=self.path,
-            line=line,
-            specifier=specifier,
-            version=pinned_version_of(specifier),
-            extras=tuple(sorted(canonicalize_name(str(e)) for e in extras))
-            if isinstance(extras, list)
-            else (),
-            marker=markers if isinstance(markers, str) else "",
-            group=group,
-            url=clean_url(url),
-            editable=bool(entry.get("develop", False)),
-            manager="poetry",
-        )
+        try:
+            return package_fact(
+                name,
+                self.path,
+                line,
+                specifier=poetry_specifier(str(entry.get("version", ""))),
+                extras=[str(e) for e in extras] if isinstance(extras, list) else (),
+                marker=markers if isinstance(markers, str) else "",
+                url=url,
+                editable=bool(entry.get("develop", False)),
+                group=group,
+                manager="poetry",
+            )
+        except (InvalidSpecifier, InvalidMarker) as exc:
+            return ParseError(self.path, safe_message(f"{where}: {exc}"), line)
 
 
 def _poetry_group(table: str, key: str) -> str:
