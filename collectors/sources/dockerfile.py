@@ -641,8 +641,8 @@ class _LineFinder:
 
     Words of the instruction's lines are indexed as far as the tokens asked for need
     (each word once): as written (quotes and shell punctuation trimmed), by the value of
-    ``--option=value``, and by a leading name (``torch`` of ``torch==${V}``, ``PATH`` of
-    ``PATH=/x``). A token no word gives is searched as a substring of the lines, within a
+    ``--option=value``, by the host and path of a URL, and by a leading name (``torch``
+    of ``torch==${V}``, ``PATH`` of ``PATH=/x``). A token no word gives is searched as a substring of the lines, within a
     budget of characters shared by the whole file, so that no input makes the search
     quadratic (rescanning the text for every one of 100k packages took minutes); past
     the budget, the instruction's first line is used.
@@ -671,6 +671,8 @@ class _LineFinder:
         self.words.setdefault(word, number)
         if word.startswith("--") and "=" in word:
             self.words.setdefault(word.partition("=")[2], number)
+        if "://" in word:  # a URL is looked up as host/path, without scheme or credentials
+            self.words.setdefault(word.partition("://")[2].rpartition("@")[2], number)
         name = _leading_name(word)
         if name:
             self.words.setdefault(name, number)
