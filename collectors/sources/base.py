@@ -57,16 +57,6 @@ def squeeze_blanks(text: str) -> str:
     return _LONG_BLANKS.sub(" " * 63, text)
 
 
-def toml_dots_error(text: str) -> str | None:
-    """Why ``text`` must not reach tomllib (a line with too many dots), else None."""
-    if text.count(".") <= MAX_TOML_LINE_DOTS:
-        return None
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.count(".") > MAX_TOML_LINE_DOTS:
-            return f"line {number} has more than {MAX_TOML_LINE_DOTS} dots (dotted key too long); not parsed"
-    return None
-
-
 def check_text(text: str, path: str) -> SourceResult | None:
     """An error result for text no text format can hold (oversized, binary), else None."""
     if len(text) > MAX_FILE_BYTES:

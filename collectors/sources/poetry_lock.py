@@ -36,7 +36,8 @@ class PoetryLockSource:
         packages = document.get("package", [])
         lines = TomlLines(text)
         if not isinstance(packages, list):
-            return SourceResult((ParseError(path, "package must be an array of tables", 1),))
+            line = lines.line_of("package")
+            return SourceResult((ParseError(path, "package must be an array of tables", line),))
         facts: list[Fact] = []
         indexes: set[str] = set()
         for index, entry in enumerate(packages):

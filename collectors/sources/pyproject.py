@@ -14,14 +14,13 @@ Poetry 2 lets ``[tool.poetry.dependencies]`` enrich entries already declared in
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import error, guarded, squeeze_blanks, toml_dots_error
+from collectors.sources.base import error, guarded, squeeze_blanks
 from collectors.sources.pep508 import (
     InvalidMarker,
     normalize_specifier,
@@ -29,10 +28,10 @@ from collectors.sources.pep508 import (
     requirement_fact,
     safe_message,
 )
+from collectors.sources.toml_document import TomlProblem, load_document
 from depaudit.model import Entrypoint, Fact, Package, ParseError, Runtime, SourceResult
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]#]+?)\s*\]\]?\s*(#.*)?$")
-_TOML_LINE = re.compile(r"at line (\d+)")
 
 
 class TomlLines:
@@ -75,6 +74,11 @@ class TomlLines:
     def header_line(self, table: str, occurrence: int = 0) -> int:
         span = self._span(table, occurrence) if table else None
         return span[0] if span else 0  # the body starts right after the header: 1-based header
+
+    def line_of(self, name: str) -> int:
+        """1-based line of ``name`` (dotted), a table header or a key, else 1."""
+        parent, _, last = name.rpartition(".")
+        return self.header_line(name) or self.key_line(parent, last)
 
     def key_line(self, table: str, key: str, occurrence: int = 0) -> int:
         """1-based line of ``key = ...`` in ``table``; parent tables with dotted keys next."""
@@ -130,18 +134,10 @@ def _normalise_key(raw: str) -> str:
 
 def load_toml(text: str, path: str) -> dict[str, Any] | SourceResult:
     """The TOML document, or an error result naming the line."""
-    dots = toml_dots_error(text)
-    if dots is not None:
-        return error(path, f"invalid TOML: {dots}")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = _TOML_LINE.search(str(exc))
-        # "(at end of document)" names no line: the last one is where it ended
-        line = int(match.group(1)) if match else len(text.splitlines())
-        return error(path, f"invalid TOML: {exc}", line)
-    except RecursionError:
-        return error(path, "invalid TOML: nested too deeply")
+    document = load_document(text)
+    if isinstance(document, TomlProblem):
+        return error(path, document.message, document.line)
+    return document
 
 
 # --------------------------------------------------------------------------- poetry
@@ -235,7 +231,7 @@ class _Reader:
 
     def wrong_type(self, table: str, key: str, expected: str) -> None:
         where = f"{table}.{key}" if key else table
-        line = self.lines.key_line(table, key) if key else self.lines.header_line(table)
+        line = self.lines.key_line(table, key) if key else self.lines.line_of(table)
         self.facts.append(ParseError(self.path, f"{where} must be {expected}", line))
 
     def requirement(self, text: str, line: int, group: str) -> None:

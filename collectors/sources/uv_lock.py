@@ -37,9 +37,10 @@ class UvLockSource:
         if isinstance(document, SourceResult):
             return document
         packages = document.get("package", [])
-        if not isinstance(packages, list):
-            return SourceResult((ParseError(path, "package must be an array of tables", 1),))
         lines = TomlLines(text)
+        if not isinstance(packages, list):
+            line = lines.line_of("package")
+            return SourceResult((ParseError(path, "package must be an array of tables", line),))
         facts: list[Fact] = []
         locked: list[tuple[Mapping[str, Any], int]] = []
         roots: list[Mapping[str, Any]] = []
