@@ -108,7 +108,7 @@ class CondaEnvironmentSource:
         for index, entry in enumerate(dependencies):
             line = line_of(dependencies, index, 1)
             if isinstance(entry, str):
-                facts.extend(_conda_entry(entry, path, line))
+                facts.extend(conda_spec_facts(entry, path, line))
             elif isinstance(entry, Mapping) and "pip" in entry:
                 facts.extend(_pip_section(entry["pip"], path, line))
             else:
@@ -141,7 +141,9 @@ def _pip_section(entries: Any, path: str, line: int) -> list[Fact]:
     return facts
 
 
-def _conda_entry(entry: str, path: str, line: int) -> list[Fact]:
+def conda_spec_facts(entry: str, path: str, line: int) -> list[Fact]:
+    """Facts of one conda match spec (``numpy=1.26``, ``pytorch::pytorch>=2``): the one
+    reading of conda specs, also for ``conda install`` in a Dockerfile."""
     spec = entry.strip()
     if "::" in spec:
         spec = spec.split("::", 1)[1]  # channel prefix: pytorch::pytorch

@@ -21,10 +21,9 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from packaging.utils import canonicalize_name
-
 from collectors.sources import dockerfile_copy, images
 from collectors.sources.base import error, guarded
+from collectors.sources.conda import conda_spec_facts
 from collectors.sources.dockerfile_syntax import Instruction
 from collectors.sources.dockerfile_syntax import instructions as read_instructions
 from collectors.sources.network import targets_from_config, targets_from_text
@@ -427,18 +426,23 @@ def _parse_command(words: list[str], found: _Installs) -> None:
 # -------------------------------------------------------------------------- facts
 
 
-def _python_package(
+def _package_facts(
     spec: str, manager: str, file: str, line: int, *, editable: bool = False
-) -> Package | ParseError | None:
-    """What one ``pip install`` word asks for, through the one requirement path."""
-    if manager == "conda":
-        return _conda_package(spec, file, line)
+) -> list[Fact]:
+    """What one ``pip install`` / ``conda install`` word asks for, read the way a
+    requirements file or an environment.yml reads the same text."""
     requirement = _requirement_word(spec)
     if requirement is None:
-        return None
-    return requirement_fact(
+        return []
+    if manager == "conda":
+        # the image's Python and CUDA come from its base image; conda's own picks of them
+        # (``conda install python=3.10``) are not packages
+        facts = conda_spec_facts(requirement, file, line)
+        return [f for f in facts if isinstance(f, (Package, SystemPackage, ParseError))]
+    fact = requirement_fact(
         requirement, file, line, manager=manager, editable=editable, pip_forms=True
     )
+    return [] if fact is None else [fact]
 
 
 _NAME_AT_START = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -459,26 +463,6 @@ def _requirement_word(word: str) -> str | None:
     if ("*" in word or "?" in word) and "://" not in word and ("/" in word or word[:1] in ".~"):
         return None
     return word
-
-
-def _conda_package(spec: str, file: str, line: int) -> Package | None:
-    spec = spec.split("::", 1)[-1]
-    match = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*(==|>=|<=|!=|~=|=|>|<)?\s*([^=\s]*)(=\S+)?", spec)
-    if not match or "$" in match.group(1):
-        return None
-    name, op, version = match.group(1), match.group(2) or "", match.group(3) or ""
-    if op == "=":
-        op = "=="
-    specifier = f"{op}{version}" if op and version and "$" not in version else ""
-    pinned = version if op == "==" and "*" not in version and specifier else ""
-    return Package(
-        name=canonicalize_name(name),
-        file=file,
-        line=line,
-        specifier=specifier,
-        version=pinned,
-        manager="conda",
-    )
 
 
 def _system_package(spec: str, manager: str, file: str, line: int) -> SystemPackage | None:
@@ -957,15 +941,11 @@ class _DockerfileReader:
                 continue
             if not self.spend("installs", ins.start):
                 break
-            package = _python_package(
-                install.spec,
-                install.manager,
-                self.path,
-                self.line_of(install.spec, ins),
-                editable=install.editable,
-            )
-            if package is not None:
-                self.add(package)
+            line = self.line_of(install.spec, ins)
+            for fact in _package_facts(
+                install.spec, install.manager, self.path, line, editable=install.editable
+            ):
+                self.add(fact)
         for install in found.includes:
             if not counts(install):
                 continue

@@ -257,8 +257,6 @@ def normalize_specifier(text: str) -> str:
 
 __all__ = [
     "MAX_URL_CHARS",
-    "InvalidMarker",
-    "InvalidSpecifier",
     "clean_url",
     "invalid_message",
     "normalize_specifier",

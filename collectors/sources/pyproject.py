@@ -17,12 +17,12 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from packaging.markers import InvalidMarker
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
 from collectors.sources.base import error, guarded, squeeze_blanks
 from collectors.sources.pep508 import (
-    InvalidMarker,
     normalize_specifier,
     package_fact,
     requirement_fact,

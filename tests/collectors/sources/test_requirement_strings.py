@@ -18,7 +18,7 @@ from collections.abc import Callable
 import pytest
 
 from collectors.sources import source_for
-from depaudit.model import Fact, Package, ParseError
+from depaudit.model import Fact, Package, ParseError, SystemPackage
 
 
 def requirements_txt(requirement: str) -> tuple[str, str]:
@@ -225,3 +225,36 @@ def test_unresolved_build_variable_in_the_version_keeps_the_name() -> None:
     assert source is not None
     packages = [f for f in source.parse(text, "Dockerfile") if isinstance(f, (Package, ParseError))]
     assert packages == [Package("torch", "Dockerfile", 3)]
+
+
+def conda_environment(spec: str) -> tuple[str, str]:
+    return "envs/environment.yml", f"name: svc\ndependencies:\n  - {json.dumps(spec)}\n"
+
+
+def dockerfile_conda(spec: str) -> tuple[str, str]:
+    return "Dockerfile", f"FROM continuumio/miniconda3\nRUN conda install -y {shlex.quote(spec)}\n"
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "pytorch=2.2.0",
+        "numpy==1.26.4",
+        "conda-forge::xgboost>=2.0",
+        "scikit-learn 1.4.*",
+        "libgomp=13.2",
+        "tensorflow-gpu",
+    ],
+)
+def test_conda_spec_is_the_same_fact_in_environment_yml_and_conda_install(spec: str) -> None:
+    wanted = (Package, SystemPackage, ParseError)
+    from_env = [f for f in read_any(conda_environment, spec) if isinstance(f, wanted)]
+    from_docker = [f for f in read_any(dockerfile_conda, spec) if isinstance(f, wanted)]
+    assert from_env == from_docker and from_env
+
+
+def read_any(write: Callable[[str], tuple[str, str]], text: str) -> list[Fact]:
+    path, content = write(text)
+    source = source_for(path)
+    assert source is not None, path
+    return [dataclasses.replace(f, file="", line=0) for f in source.parse(content, path)]
