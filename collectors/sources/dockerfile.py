@@ -6,10 +6,14 @@ bodies handed back to their RUN); everything else is done here:
 - ``ARG`` defaults are substituted in ``FROM`` (global ARGs) and ``ARG``/``ENV`` values in
   ``RUN`` (stage variables), since the parser does neither per stage;
 - stages are handled here. The FINAL stage is what ships, together with the stages it is
-  built ``FROM`` (everything in them counts). A stage the shipped stages ``COPY --from``
-  counts only for its Python installs and requirement files — an approximation: we do not
-  know what was copied, but copying a virtualenv / site-packages out of a builder is the
-  common case, and its apt packages, ENV and CMD do not ship.
+  built ``FROM`` (everything in them counts; ENV is inherited). Of a stage the shipped
+  stages ``COPY --from``, only the Python installs the copied paths carry count (a venv,
+  site-packages, a ``--prefix`` / ``--target`` / ``--user`` / wheel directory: see
+  :mod:`dockerfile_copy`); its apt packages, ENV and CMD do not ship;
+- each requirement goes through :func:`pep508.requirement_fact` and each conda spec
+  through :func:`conda.conda_spec_facts`, as in requirements files and environment.yml;
+- the work per file is bounded (``MAX_*`` below) and every lookup is linear, so a
+  hostile file cannot stall a check (SECURITY.md, "Limits").
 """
 
 from __future__ import annotations
@@ -715,7 +719,7 @@ class _DockerfileReader:
         if len(self.facts_out) >= MAX_FACTS:
             if not self.full:
                 self.full = True
-                message = f"more than {MAX_FACTS} facts: not read further"
+                message = f"more than {MAX_FACTS} facts; the rest is not read"
                 self.facts_out.append(ParseError(self.path, message, getattr(fact, "line", 0)))
             return
         self.seen.add(fact)

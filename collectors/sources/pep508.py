@@ -167,14 +167,20 @@ def _name_of_url(url: str) -> str:
     """Distribution name of an unnamed URL: the repo or archive name (pip would build it)."""
     if not url or any(c.isspace() for c in url) or not split_url(url.split("+", 1)[-1])[1]:
         return ""  # local paths stay unnamed
-    last = url.split("#", 1)[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    path = url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+    if "/archive/" in path:  # a forge's archive of a branch or tag: named after the repo
+        return _valid_name(path.split("/archive/", 1)[0].rsplit("/", 1)[-1])
+    last = path.rsplit("/", 1)[-1]
     last = last.split("@", 1)[0]
     for suffix in (".git", ".tar.gz", ".tar.bz2", ".tgz", ".zip", ".tar"):
         if last.endswith(suffix):
             last = last[: -len(suffix)]
             break
     match = re.match(r"^(.+?)-\d", last)
-    name = match.group(1) if match else last
+    return _valid_name(match.group(1) if match else last)
+
+
+def _valid_name(name: str) -> str:
     return name if prp.is_valid_name(name) else ""
 
 
@@ -197,7 +203,8 @@ def invalid_message(text: str, exc: Exception) -> str:
     first = first.removeprefix("Invalid requirement: ")
     if _ASSIGNED_VERSION.match(text):
         first = f"'=' is not a version operator, did you mean '=='? {first}"
-    shown = text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+    shown = safe_message(text)  # credentials go before the text is shortened, never after
+    shown = shown if len(shown) <= _SHOWN_CHARS else shown[: _SHOWN_CHARS - 3] + "..."
     return safe_message(f"invalid requirement {shown!r}: {first}")
 
 

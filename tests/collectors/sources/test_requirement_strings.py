@@ -88,6 +88,7 @@ INVALID = [
 PIP_ONLY = [
     f"git+https://ci:{TOKEN}@gitlab.example.com/ml/feature-store.git@v1.3.0#egg=feature_store",
     "https://github.com/acme/unnamed-pkg/archive/refs/tags/unnamed-pkg-1.2.0.zip",
+    "https://github.com/acme/model-utils/archive/refs/heads/main.zip",
     "./wheels/onnxruntime-1.17.1-cp311-cp311-manylinux_2_28_x86_64.whl",
 ]
 
@@ -164,6 +165,24 @@ def test_invalid_requirement_is_the_same_one_error_in_every_source(requirement: 
     assert first[0].message.startswith(f"invalid requirement {requirement!r}: ")
     assert "\n" not in first[0].message
     assert found == dict.fromkeys(EVERY_SOURCE, first)
+
+
+LONG_TOKEN = "ghp_" + "A1b2C3d4E5f6" * 8  # longer than the part of a requirement an error quotes
+
+
+@pytest.mark.parametrize(
+    "requirement",
+    [
+        f"private_lib @ https://deploy:{LONG_TOKEN}@pkgs.example.com/p.tar.gz ; python_version ~ '3'",
+        f"private lib @ https://deploy:{LONG_TOKEN}@pkgs.example.com/p.tar.gz",
+        f"private_lib @ https://{LONG_TOKEN}@pkgs.example.com/p.tar.gz ; os_name = 'posix'",
+    ],
+)
+def test_an_error_never_quotes_credentials(requirement: str) -> None:
+    for name, errors in facts_by_source(requirement, EVERY_SOURCE).items():
+        assert len(errors) == 1 and isinstance(errors[0], ParseError), name
+        assert "A1b2C3d4" not in errors[0].message, name
+        assert "pkgs.example.com" in errors[0].message, name
 
 
 def test_an_assignment_instead_of_a_pin_says_so() -> None:
