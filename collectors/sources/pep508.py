@@ -188,13 +188,15 @@ def invalid_message(text: str, exc: Exception) -> str:
     """``invalid requirement 'x>=': Expected ...``: the first line of the reason, with the
     requirement (shortened) quoted, credentials removed.
 
-    A string packaging cannot read gets packaging's reason for the *whole* string, so
-    the message is the same whichever syntax (and source) met it.
+    The reason is packaging's for the *whole* string, so the message is the same
+    whichever syntax (and source) met it: pip's constructors read a marker apart.
     """
     reason = str(exc)
-    if isinstance(
-        exc, (InvalidRequirement, InvalidMarker, InvalidSpecifier, prp.InstallationError)
-    ):
+    wrapped = reason.startswith("Invalid requirement: ") and ";" not in text
+    if isinstance(exc, prp.InstallationError) and wrapped:
+        # pip's constructor quotes packaging's reason for the string, after its own hint
+        reason = reason.removeprefix("Invalid requirement: ").partition(": ")[2] or reason
+    elif not isinstance(exc, InvalidRequirement):
         try:
             Requirement(text)
         except InvalidRequirement as invalid:
@@ -203,8 +205,10 @@ def invalid_message(text: str, exc: Exception) -> str:
     first = first.removeprefix("Invalid requirement: ")
     if _ASSIGNED_VERSION.match(text):
         first = f"'=' is not a version operator, did you mean '=='? {first}"
-    shown = safe_message(text)  # credentials go before the text is shortened, never after
-    shown = shown if len(shown) <= _SHOWN_CHARS else shown[: _SHOWN_CHARS - 3] + "..."
+    shown = text
+    if len(shown) > _SHOWN_CHARS:  # credentials go before the text is shortened, never after
+        shown = safe_message(shown)
+        shown = shown if len(shown) <= _SHOWN_CHARS else shown[: _SHOWN_CHARS - 3] + "..."
     return safe_message(f"invalid requirement {shown!r}: {first}")
 
 
