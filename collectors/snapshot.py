@@ -7,13 +7,14 @@ Nothing raised by a source or by bad bytes gets past it: every problem becomes a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import posixpath
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from collectors.sources import source_for
+from collectors.sources import include_source, source_for
 from collectors.sources.base import MAX_FILE_BYTES
 from collectors.sources.makefile import SOURCE as MAKEFILE
 from collectors.tree import Tree, TreeEntry, TreeReadError
@@ -126,7 +127,10 @@ def read_entry(tree: Tree, entry: TreeEntry) -> str | ParseError:
     return decode_blob(data, entry.path)
 
 
-def parse_entry(tree: Tree, entry: TreeEntry, cache: BlobCache | None) -> SourceResult:
+def parse_entry(
+    tree: Tree, entry: TreeEntry, cache: BlobCache | None, *, included: bool = False
+) -> SourceResult:
+    """Facts of one file; ``included``: named by ``-r`` / ``-c`` (see ``include_source``)."""
     key = (entry.blob_id, entry.path)
     if cache is not None:
         known = cache.get(key)
@@ -134,7 +138,7 @@ def parse_entry(tree: Tree, entry: TreeEntry, cache: BlobCache | None) -> Source
             cache.hits += 1
             cache.move_to_end(key)
             return known
-    result = _parse_uncached(tree, entry)
+    result = _parse_uncached(tree, entry, included=included)
     if cache is not None:
         cache.misses += 1
         cache[key] = result
@@ -143,8 +147,9 @@ def parse_entry(tree: Tree, entry: TreeEntry, cache: BlobCache | None) -> Source
     return result
 
 
-def _parse_uncached(tree: Tree, entry: TreeEntry) -> SourceResult:
-    source = source_for(entry.path)
+def _parse_uncached(tree: Tree, entry: TreeEntry, *, included: bool = False) -> SourceResult:
+    # a path no source reads by name is parsed only when included, so the key stays unique
+    source = include_source(entry.path) if included else source_for(entry.path)
     if source is None:
         return SourceResult()
     text = read_entry(tree, entry)
@@ -221,9 +226,9 @@ def snapshot_tree(
 
     parsed: dict[str, SourceResult] = {}
 
-    def facts_of(path: str) -> SourceResult:
+    def facts_of(path: str, included: bool = False) -> SourceResult:
         if path not in parsed:
-            parsed[path] = parse_entry(tree, by_path[path], cache)
+            parsed[path] = parse_entry(tree, by_path[path], cache, included=included)
         return parsed[path]
 
     env_facts: dict[str, list[Fact]] = {e.name: [] for e in plan.environments}
@@ -300,11 +305,14 @@ def snapshot_tree(
 def _with_includes(
     facts: Iterable[Fact],
     by_path: dict[str, TreeEntry],
-    facts_of: Callable[[str], SourceResult],
+    facts_of: Callable[[str, bool], SourceResult],
     depth: int = 0,
-    seen: frozenset[str] = frozenset(),
+    reading: tuple[str, ...] = (),
 ) -> list[Fact]:
-    """Facts plus those of the files they include (``-r``/``-c``, ``pip install -r``)."""
+    """Facts plus those of the files they include (``-r``/``-c``, ``pip install -r``).
+
+    ``reading`` is the chain of files being read: a target already in it is a cycle.
+    """
     out: list[Fact] = []
     for fact in facts:
         out.append(fact)
@@ -318,23 +326,43 @@ def _with_includes(
                 )
             )
             continue
-        if target in seen or depth >= MAX_INCLUDE_DEPTH:
+        chain = reading or (fact.file,)
+        if target in chain:
+            cycle = " -> ".join((*chain[chain.index(target) :], target))
+            out.append(ParseError(fact.file, f"include cycle: {cycle}; not read again", fact.line))
+            continue
+        if depth >= MAX_INCLUDE_DEPTH:
             out.append(
-                ParseError(fact.file, f"include cycle or depth limit at {fact.target!r}", fact.line)
+                ParseError(
+                    fact.file,
+                    f"includes nested deeper than {MAX_INCLUDE_DEPTH} at {fact.target!r}; not read",
+                    fact.line,
+                )
             )
             continue
-        included = facts_of(target)
-        out.extend(_with_includes(included.facts, by_path, facts_of, depth + 1, seen | {fact.file}))
+        included = facts_of(target, True).facts
+        if fact.kind == "constraints":  # -c pins versions, it installs nothing
+            included = tuple(_as_constraint(f) for f in included)
+        out.extend(_with_includes(included, by_path, facts_of, depth + 1, (*chain, target)))
     return out
 
 
+def _as_constraint(fact: Fact) -> Fact:
+    if isinstance(fact, Package) and not fact.group:
+        return dataclasses.replace(fact, group="constraints")
+    return fact
+
+
 def _resolve_include(fact: Include, by_path: dict[str, TreeEntry]) -> str | None:
+    """The tree path ``fact`` names: relative to the including file (as pip resolves
+    ``-r``), else to the root (a Dockerfile's build context). Any name: pip reads
+    ``-r base.txt`` as a requirements file whatever it is called."""
     raw = fact.target.strip().strip("\"'")
     if raw.startswith(("http://", "https://", "/")):
         return None
     base = posixpath.dirname(fact.file)
     for candidate in (posixpath.normpath(posixpath.join(base, raw)), posixpath.normpath(raw)):
-        if candidate in by_path and source_for(candidate) is not None:
+        if candidate in by_path:
             return candidate
     return None
 
@@ -345,7 +373,7 @@ def _add_built_base_images(
     env_facts: dict[str, list[Fact]],
     env_files: dict[str, list[FileAssignment]],
     by_path: dict[str, TreeEntry],
-    facts_of: Callable[[str], SourceResult],
+    facts_of: Callable[[str, bool], SourceResult],
 ) -> set[str]:
     """An environment whose image is built on an image the repository builds itself gets
     that image's packages (DESIGN.md §5.3: "a base image built from a shared folder").
@@ -382,7 +410,9 @@ def _add_built_base_images(
                 reason = f"base image {tag} built from {base.dockerfile} ({passed})"
                 env_files[env.name].append(FileAssignment(base.dockerfile, reason))
                 placed.add(base.dockerfile)
-                inherited = _with_includes(facts_of(base.dockerfile).facts, by_path, facts_of)
+                inherited = _with_includes(
+                    facts_of(base.dockerfile, False).facts, by_path, facts_of
+                )
                 for fact in inherited:
                     if isinstance(fact, Package | SystemPackage):
                         own.append(fact)

@@ -35,7 +35,7 @@ from collectors.tree import TreeEntry, TreeReadError
 from depaudit.model import CodeModule, Definition, ParseError
 
 _MOD = 1 << 256
-_CODE_SOURCES = (PYTHON, NOTEBOOK)
+_CODE_SOURCES = frozenset({PYTHON.name, NOTEBOOK.name})
 
 
 def blob_key(path: str, blob: str, mode: str) -> int:
@@ -74,7 +74,8 @@ class StateKeys:
         self._stale: set[str] = set()
 
     def is_code(self, path: str) -> bool:
-        return source_for(path) in _CODE_SOURCES
+        source = source_for(path)
+        return source is not None and source.name in _CODE_SOURCES
 
     def key(self, path: str, blob: str, mode: str) -> int:
         """The key of ``path`` at ``blob`` (registers its definitions)."""
