@@ -320,14 +320,11 @@ def find_projects(envs: Sequence[Located], known: Sequence[Project] = ()) -> lis
     """Give each environment without a project the deepest folder that holds training and
     serving environments not yet in a deeper project (see the module docstring); sets
     ``project`` on the environments it places and returns the new projects."""
-    folders: set[str] = set()
+    folders: set[str] = {""}
     for env in envs:
-        folder = env.home
-        while True:
-            folders.add(folder)
-            if folder == "":
-                break
-            folder = posixpath.dirname(folder)
+        # by parts, not dirname: a malformed home ("/x", "a//b") must still end
+        parts = env.home.split("/") if env.home else []
+        folders.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
     projects: list[Project] = []
     for folder in sorted(folders, key=lambda f: (-depth(f), f)):
         unclaimed = [e for e in envs if not e.project and is_under(e.home, folder)]
@@ -415,6 +412,9 @@ def _place_shared(
             continue
         inside = holder is not None
         relative = path.split("/")[depth(folder) :] if inside else path.split("/")
+        if not relative:  # a path that names a folder of the plan, not a file in it
+            unassigned.append(path)
+            continue
         if path.endswith(".py"):
             reason = "shared code: no environment keyword in its path"
         elif len(relative) == 1 or relative[0].lower() in SHARED_DIRS:
