@@ -130,7 +130,9 @@ if store is not None and repo is not None:
         except queries.StoreUnavailable as exc:
             st.warning(str(exc))
             live = []
-        if not live:
+        if not live and env.role != "serving":
+            st.caption("`depaudit live` observes serving environments; this one is training.")
+        elif not live:
             st.caption(
                 f"No live observation of {env.name} is recorded. Record what is really "
                 "installed on a server with "
