@@ -197,7 +197,7 @@ def findings(url: str, marker: str, repo: str, sha: str) -> pd.DataFrame:
 def _findings(url: str, marker: str, live_marker: str, repo: str, sha: str) -> pd.DataFrame:
     rd = reader(url)
     rows = _guard(rd.findings_at, repo, sha)
-    if live_marker != "none":
+    if live_marker != "none" and not live_marker.startswith("0:"):  # "count:newest id"
         rows += _guard(rd.live_report_rows, repo, _guard(rd.latest_live, repo, sha))
     history = commits(url, marker, repo)
     head = _guard(rd.head, repo)
