@@ -6,8 +6,10 @@ once per worker instead of once per repository, and the store engine is opened o
 A repository that crashes its worker (a segfault, the kernel's OOM killer) still fails
 alone: the pool reports it and starts a new worker.
 
-Protocol, one JSON object per line: a :class:`CollectRequest` on stdin, a
-:class:`CollectReply` on stdout; end of stdin ends the worker. The store URL travels in
+Protocol, one JSON object per line: a :class:`CollectRequest` on stdin; on stdout first
+``{"started": NAME}`` as soon as the request is read (a worker that dies before that
+never started the repository, so the pool may send it to another worker), then a
+:class:`CollectReply`; end of stdin ends the worker. The store URL travels in
 the request, not on the command line, where ``ps`` would show its password. Anything a
 library prints goes to stderr, never into the replies.
 
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from depaudit.config import AuditConfig
+
+
+STARTED = "started"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +159,10 @@ def serve(requests: IO[str], replies: IO[str]) -> None:
         for line in requests:
             if not line.strip():
                 continue
-            reply = worker.handle(CollectRequest.from_line(line))
+            request = CollectRequest.from_line(line)
+            replies.write(json.dumps({STARTED: request.name}) + "\n")
+            replies.flush()
+            reply = worker.handle(request)
             replies.write(reply.to_line())
             replies.flush()
             if reply.fatal:

@@ -215,7 +215,7 @@ def collect_one(spec: RepoSpec, options: JobOptions, pool: CollectorPool) -> Rep
     )
 
 
-def _child_env(options: JobOptions) -> dict[str, str]:
+def collector_env(options: JobOptions) -> dict[str, str]:
     # the child must find this very depaudit, also when run from a source checkout
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, **options.extra_env}
@@ -235,7 +235,7 @@ def run_job(
     lock = threading.Lock()
     jobs = max(1, options.jobs)
 
-    with CollectorPool(jobs, _child_env(options)) as pool:
+    with CollectorPool(jobs, collector_env(options)) as pool:
 
         def work(spec: RepoSpec) -> RepoResult:
             if collect is not None:

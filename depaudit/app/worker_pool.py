@@ -8,12 +8,13 @@ a handful of new commits. The pool keeps at most ``size`` worker processes
 Crash isolation stays per repository: a worker that dies while collecting (a segfault,
 the OOM killer, ``kill -9``) fails that repository only, with how it died and its last
 line on stderr, and the next repository gets a new worker. A worker found dead before it
-got a request (it died idle) is replaced and the request sent again.
+started the repository (it died idle) is replaced and the request sent again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from queue import Empty, SimpleQueue
 from types import TracebackType
 
-from depaudit.app.collect_worker import CollectReply, CollectRequest
+from depaudit.app.collect_worker import STARTED, CollectReply, CollectRequest
 
 WORKER_COMMAND = (sys.executable, "-m", "depaudit.app.collect_worker")
 STDERR_TAIL = 20
@@ -72,6 +73,15 @@ class _WorkerProcess:
         except (BrokenPipeError, OSError):
             return False
         return True
+
+    def started(self, name: str) -> bool:
+        """Whether the worker took the request (False: it died before reading it)."""
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        try:
+            return bool(line) and json.loads(line) == {STARTED: name}
+        except ValueError:
+            return False
 
     def receive(self) -> CollectReply | None:
         """The reply, or None when the worker died before answering."""
@@ -156,15 +166,17 @@ class CollectorPool:
 
     def collect(self, request: CollectRequest) -> CollectReply:
         """Collect one repository on a worker; a crash is a failed reply, never an exception."""
-        try:
-            worker = self._take()
-            if not worker.send(request):  # died idle: it never saw this request
-                self._discard(worker)
+        for attempt in (1, 2):
+            try:
                 worker = self._take()
-                if not worker.send(request):
-                    return CollectReply(False, self._discard(worker))
-        except WorkerStartError as exc:
-            return CollectReply(False, str(exc))
+            except WorkerStartError as exc:
+                return CollectReply(False, str(exc))
+            if worker.send(request) and worker.started(request.name):
+                break
+            # it died before taking the request (idle, or while starting): one more worker
+            message = self._discard(worker)
+            if attempt == 2:
+                return CollectReply(False, message)
         reply = worker.receive()
         if reply is None:
             return CollectReply(False, self._discard(worker))
