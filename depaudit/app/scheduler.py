@@ -248,8 +248,12 @@ def run_job(
             return result
 
         # threads only wait: the repositories are collected in the pool's processes
-        with ThreadPoolExecutor(max_workers=jobs) as threads:
+        threads = ThreadPoolExecutor(max_workers=jobs)
+        try:
             return list(threads.map(work, specs))
+        finally:
+            # interrupted: start no other repository (the pool then stops the workers)
+            threads.shutdown(wait=False, cancel_futures=True)
 
 
 def summarize(results: Sequence[RepoResult]) -> dict[str, Any]:
