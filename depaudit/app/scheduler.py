@@ -293,6 +293,10 @@ def scheduled_collect(
 
     if jobs < 1:
         return usage("--jobs must be at least 1")
+    if batch_size < 1:
+        return usage("--batch-size must be at least 1")
+    if lock_timeout < 0:
+        return usage("--lock-timeout must be 0 or more")
     if log_format not in LOG_FORMATS:
         return usage(f"--log-format must be one of {', '.join(LOG_FORMATS)} (got {log_format!r})")
     if repos_file is not None and paths:
