@@ -1,7 +1,7 @@
 """Benchmark fleet collection: 1, 2, 4 shard processes into one PostgreSQL store.
 
     .venv/bin/python bench/bench_fleet.py [--repos 100] [--commits 300] [--shards 1,2,4]
-        [--jobs 1] [--admin-url postgresql+psycopg://USER:PW@HOST/DB]
+        [--jobs 1] [--rounds 1] [--admin-url postgresql+psycopg://USER:PW@HOST/DB]
 
 Generates (once, with ``git fast-import``) ``--repos`` ML service repositories under
 ``bench/out/fleet/`` with about ``--commits`` commits each (from half to one and a half
@@ -14,7 +14,8 @@ or a manifest, the rest tests and docs. Then, in one run:
    processes started together into a fresh PostgreSQL database;
 
 and prints wall time, CPU time, repos/s and commits/s of each S, and the ratios against
-S = first value and against the git floor. Every run checks that each repository was
+S = first value and against the git floor (``--rounds R``: the S values interleaved R
+times, medians). Every run checks that each repository was
 collected by exactly one shard, and that the store holds every commit.
 
 The PostgreSQL server comes from ``--admin-url`` or ``$DEPAUDIT_TEST_POSTGRES_URL`` (a
@@ -30,6 +31,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -241,6 +243,7 @@ def main() -> int:
     parser.add_argument("--commits", type=int, default=300)
     parser.add_argument("--shards", default="1,2,4", help="comma-separated shard counts")
     parser.add_argument("--jobs", type=int, default=1, help="--jobs of each shard")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat, report the median")
     parser.add_argument("--admin-url", default=os.environ.get("DEPAUDIT_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     if not args.admin_url:
@@ -295,26 +298,34 @@ def main() -> int:
         f"({total / floor_wall:.0f} commits/s) [floor]"
     )
 
-    results: dict[int, tuple[float, float]] = {}
-    for shards in shard_counts:
-        with fresh_database(args.admin_url) as url:
-            load = os.getloadavg()[0]
-            wall, cpu, lines = run_shards(toml, url, shards, args.jobs)
-            collected = sorted(str(line["repo"]) for line in lines)
-            if collected != sorted(truth) or stored_commits(url) != truth:
-                sys.exit(f"{shards} shards: a repository was lost or collected twice")
-        results[shards] = (wall, cpu)
-        print(
-            f"{shards} shard(s) x --jobs {args.jobs}: {wall:.2f} s wall, {cpu:.2f} s CPU, "
-            f"{args.repos / wall:.2f} repos/s, {total / wall:.0f} commits/s "
-            f"(load {load:.1f} at start)"
-        )
+    runs: dict[int, list[tuple[float, float]]] = {s: [] for s in shard_counts}
+    for round_ in range(1, args.rounds + 1):
+        for shards in shard_counts:  # interleaved, so a burst of load hits every S alike
+            with fresh_database(args.admin_url) as url:
+                load = os.getloadavg()[0]
+                wall, cpu, lines = run_shards(toml, url, shards, args.jobs)
+                collected = sorted(str(line["repo"]) for line in lines)
+                if collected != sorted(truth) or stored_commits(url) != truth:
+                    sys.exit(f"{shards} shards: a repository was lost or collected twice")
+            runs[shards].append((wall, cpu))
+            print(
+                f"round {round_}: {shards} shard(s) x --jobs {args.jobs}: {wall:.2f} s wall, "
+                f"{cpu:.2f} s CPU, {args.repos / wall:.2f} repos/s, {total / wall:.0f} commits/s "
+                f"(load {load:.1f} at start)",
+                flush=True,
+            )
+    results = {
+        s: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r))
+        for s, r in runs.items()
+    }
     first = shard_counts[0]
     base_wall, base_cpu = results[first]
+    print(f"median of {args.rounds} round(s):")
     for shards, (wall, cpu) in results.items():
         print(
-            f"{shards} shard(s): throughput {base_wall / wall:.2f}x of {first} shard(s) "
-            f"(CPU {cpu / base_cpu:.2f}x), {wall / floor_wall:.0f}x the git log floor's wall"
+            f"{shards} shard(s): {args.repos / wall:.2f} repos/s, {total / wall:.0f} commits/s, "
+            f"throughput {base_wall / wall:.2f}x of {first} shard(s) (CPU {cpu / base_cpu:.2f}x), "
+            f"{wall / floor_wall:.0f}x the git log floor's wall"
         )
     return 0
 
