@@ -176,6 +176,12 @@ def test_kubernetes_indexed_job() -> None:
     ]
     with pytest.raises(ShardError):
         resolve_shard(None, count, {"JOB_COMPLETION_INDEX": str(n)})
+    # the shards go to different nodes when there are (on one node they share its cores)
+    spread = spec["template"]["spec"]["topologySpreadConstraints"]
+    assert any(c["topologyKey"] == "kubernetes.io/hostname" for c in spread)
+    labels = spec["template"]["metadata"]["labels"]
+    for constraint in spread:
+        assert constraint["labelSelector"]["matchLabels"].items() <= labels.items()
     # the mirrors are one volume shared by the shards
     volumes = {v["name"]: v for v in spec["template"]["spec"]["volumes"]}
     mirrors = next(m for m in container["volumeMounts"] if m["mountPath"] == "/var/cache/depaudit")
