@@ -327,6 +327,8 @@ def main() -> int:
             f"throughput {base_wall / wall:.2f}x of {first} shard(s) (CPU {cpu / base_cpu:.2f}x), "
             f"{wall / floor_wall:.0f}x the git log floor's wall"
         )
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"largest process (a long-lived collector worker, after its share): {peak_mb:.0f} MB")
     return 0
 
 
