@@ -149,12 +149,11 @@ def dashboard(
     problem = store_problem(url)
     if problem is not None:
         fail(problem)
-    if host != DEFAULT_HOST:
-        if not is_loopback(host) and not allow_remote:
-            fail(
-                f"--host {host} lets other machines reach the dashboard, which has no login; "
-                "add --allow-remote if that is what you want"
-            )
+    if host != DEFAULT_HOST and not is_loopback(host) and not allow_remote:
+        fail(
+            f"--host {host} lets other machines reach the dashboard, which has no login; "
+            "add --allow-remote if that is what you want"
+        )
     problem = bind_problem(host, port)
     if problem is not None:
         fail(problem)
