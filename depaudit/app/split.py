@@ -46,7 +46,15 @@ from depaudit.model import (
     TreeAudit,
     fact_to_dict,
 )
-from depaudit.split import Effect, FileEdit, FindingChange, Flag, Proposal, files_to_read, plan_split
+from depaudit.split import (
+    Effect,
+    FileEdit,
+    FindingChange,
+    Flag,
+    Proposal,
+    files_to_read,
+    plan_split,
+)
 from depaudit.split.planner import IGNORED_GROUPS
 
 BOM = b"\xef\xbb\xbf"
@@ -91,14 +99,19 @@ def choose_pair(
     ]
     if len(chosen) == 1:
         return chosen[0]
-    listed = "; ".join(
+    if not chosen:
+        raise SplitError(f"no pair matches the options; the pairs are: {_options(pairs)}")
+    if project is training is serving is None:
+        raise SplitError(f"this tree has {len(chosen)} pairs; choose one with: {_options(chosen)}")
+    raise SplitError(f"{len(chosen)} pairs match the options; choose one with: {_options(chosen)}")
+
+
+def _options(pairs: Sequence[Pair]) -> str:
+    return "; ".join(
         f"--serving {p.serving} --training {p.training}"
         + (f" (--project {p.project})" if p.project else "")
         for p in pairs
     )
-    if not chosen:
-        raise SplitError(f"no pair matches the options; the pairs are: {listed}")
-    raise SplitError(f"{len(chosen)} pairs match; choose one with: {listed}")
 
 
 # ------------------------------------------------------------------------- trees
@@ -235,7 +248,12 @@ def checked(proposal: Proposal, originals: dict[str, bytes]) -> Proposal:
         if edit.is_new:
             groups.append(
                 {edit.path}
-                | {e.path for e in proposal.edits for c in e.changes if c.action == "include" and c.item == edit.path}
+                | {
+                    e.path
+                    for e in proposal.edits
+                    for c in e.changes
+                    if c.action == "include" and c.item == edit.path
+                }
             )
     dropped = set(failed)
     for group in groups:
@@ -303,7 +321,9 @@ def read_back_problem(edit: FileEdit, originals: dict[str, bytes]) -> str:
         if isinstance(fact, ParseError):
             return False
         if isinstance(fact, Package):
-            return canonicalize_name(fact.name) not in touched and not (image and fact.manager == "image")
+            return canonicalize_name(fact.name) not in touched and not (
+                image and fact.manager == "image"
+            )
         if isinstance(fact, Include):
             return not repointed
         if isinstance(fact, Runtime):
@@ -323,7 +343,9 @@ def read_back_problem(edit: FileEdit, originals: dict[str, bytes]) -> str:
     names = {canonicalize_name(f.name) for f in new if isinstance(f, Package)}
     if declared - names:
         return f"{', '.join(sorted(declared - names))} is not declared"
-    if image and any(f.item == "cuda" and "devel" in f.detail.lower() for f in new if isinstance(f, Runtime)):
+    if image and any(
+        f.item == "cuda" and "devel" in f.detail.lower() for f in new if isinstance(f, Runtime)
+    ):
         return "the image is still a devel image"
     return ""
 
@@ -379,7 +401,9 @@ def _difference(
     """Findings of ``pair`` in ``left`` whose identity is not in ``right``."""
 
     def of_pair(findings: Sequence[Finding]) -> list[Finding]:
-        return [f for f in findings if (f.training_env, f.serving_env) == (pair.training, pair.serving)]
+        return [
+            f for f in findings if (f.training_env, f.serving_env) == (pair.training, pair.serving)
+        ]
 
     others = {_identity(f) for f in of_pair(right)}
     out = {
@@ -401,7 +425,9 @@ def write(result: SplitResult, *, force: bool = False) -> list[str]:
     if not edits:
         return []
     if result.root is None:
-        raise SplitError("this tree was read from git objects (a bare repository): nothing to write to")
+        raise SplitError(
+            "this tree was read from git objects (a bare repository): nothing to write to"
+        )
     root = result.root
     if not result.in_git and not force:
         raise SplitError(
@@ -431,11 +457,15 @@ def write(result: SplitResult, *, force: bool = False) -> list[str]:
     temps: list[tuple[str, Path]] = []
     try:
         for edit in edits:
-            temps.append((edit.path, _temp_copy(root / edit.path, _encoded(edit, result.originals))))
+            temps.append(
+                (edit.path, _temp_copy(root / edit.path, _encoded(edit, result.originals)))
+            )
     except OSError as exc:
         for _, temp in temps:
             temp.unlink(missing_ok=True)
-        raise SplitError(f"cannot write {edit.path}: {exc.strerror or exc}; nothing was changed") from None
+        raise SplitError(
+            f"cannot write {edit.path}: {exc.strerror or exc}; nothing was changed"
+        ) from None
     for path, temp in temps:
         os.replace(temp, root / path)
     return [path for path, _ in temps]
@@ -469,7 +499,9 @@ def _uncommitted(root: Path, paths: Sequence[str]) -> list[str]:
     for path in paths:
         proc = run_git(["status", "--porcelain", "-z", "--untracked-files=all", "--", path], root)
         if proc.returncode != 0:
-            raise SplitError(f"{path}: git status failed, cannot tell whether it has uncommitted changes")
+            raise SplitError(
+                f"{path}: git status failed, cannot tell whether it has uncommitted changes"
+            )
         if proc.stdout.strip(b"\0").strip():
             dirty.append(path)
     return dirty

@@ -16,11 +16,15 @@ SPLIT_FORMATS = ("diff", "json")
 
 @app.command()
 def split(
-    path: Annotated[Path, typer.Argument(help="Repository (working tree) to propose the edit for.")],
+    path: Annotated[
+        Path, typer.Argument(help="Repository (working tree) to propose the edit for.")
+    ],
     project: Annotated[
         str | None, typer.Option(help="The pair of this project (see `depaudit check`).")
     ] = None,
-    serving: Annotated[str | None, typer.Option(help="The pair of this serving environment.")] = None,
+    serving: Annotated[
+        str | None, typer.Option(help="The pair of this serving environment.")
+    ] = None,
     training: Annotated[
         str | None, typer.Option(help="The pair of this training environment.")
     ] = None,
@@ -28,7 +32,8 @@ def split(
         bool, typer.Option("--write", help="Apply the edit to the working tree (never commits).")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="With --write: also edit files with uncommitted changes.")
+        bool,
+        typer.Option("--force", help="With --write: also edit files with uncommitted changes."),
     ] = False,
     format: Annotated[str, typer.Option("--format", "-f", help="diff or json.")] = "diff",
     config: Annotated[
@@ -74,7 +79,9 @@ def split(
     else:
         sys.stdout.write(render_diff(proposal))
     if write:
-        log(f"wrote {len(written)} file(s): {', '.join(written)}" if written else "nothing to write")
+        log(
+            f"wrote {len(written)} file(s): {', '.join(written)}" if written else "nothing to write"
+        )
     elif not proposal.is_empty:
         log("dry run: nothing was written (--write applies it)")
     raise typer.Exit(EXIT_OK)

@@ -26,13 +26,58 @@ from depaudit.split.requirements_edit import EditResult, repin
 
 # pip / uv options that take a value: the word after them is no package
 _VALUE_OPTS = frozenset(
-    """-i --index-url --extra-index-url -f --find-links --trusted-host -t --target --prefix
-    --root --cache-dir --platform --python-version --implementation --abi --progress-bar --src
-    --upgrade-strategy --log --timeout --retries --proxy --cert --client-cert --global-option
-    --install-option --config-settings -C --report --python -p --only-binary --no-binary
-    --exists-action --keyring-provider --index-strategy --resolution --prerelease -r
-    --requirement -c --constraint -e --editable --override --extra --group -b
-    --build-constraint --index""".split()
+    [
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "--trusted-host",
+        "-t",
+        "--target",
+        "--prefix",
+        "--root",
+        "--cache-dir",
+        "--platform",
+        "--python-version",
+        "--implementation",
+        "--abi",
+        "--progress-bar",
+        "--src",
+        "--upgrade-strategy",
+        "--log",
+        "--timeout",
+        "--retries",
+        "--proxy",
+        "--cert",
+        "--client-cert",
+        "--global-option",
+        "--install-option",
+        "--config-settings",
+        "-C",
+        "--report",
+        "--python",
+        "-p",
+        "--only-binary",
+        "--no-binary",
+        "--exists-action",
+        "--keyring-provider",
+        "--index-strategy",
+        "--resolution",
+        "--prerelease",
+        "-r",
+        "--requirement",
+        "-c",
+        "--constraint",
+        "-e",
+        "--editable",
+        "--override",
+        "--extra",
+        "--group",
+        "-b",
+        "--build-constraint",
+        "--index",
+    ]
 )
 _INSTALL_SOURCES = frozenset({"-r", "--requirement", "-e", "--editable"})
 _PREFIX_WORDS = frozenset({"sudo", "env", "exec", "time", "nohup", "command"})
@@ -404,9 +449,7 @@ def _tidy(block: str) -> str:
     if not block.strip():
         return ""
     lines = block.splitlines(keepends=True)
-    kept = [lines[0]] + [
-        line for line in lines[1:] if _body(line).strip() not in ("", "\\")
-    ]
+    kept = [lines[0]] + [line for line in lines[1:] if _body(line).strip() not in ("", "\\")]
     last = kept[-1]
     body = _body(last)
     if body.rstrip().endswith("\\"):
@@ -444,7 +487,10 @@ def _repoint(
             renamed = renamed or not into_dir
             new_value = value[: len(value) - len(old_base)] + new_base
             block = re.sub(
-                r"(?<=\s)" + re.escape(source) + r"(?=\s)", source.replace(value, new_value), block, count=1
+                r"(?<=\s)" + re.escape(source) + r"(?=\s)",
+                source.replace(value, new_value),
+                block,
+                count=1,
             )
             blocks[start] = block
             touched = True
@@ -465,11 +511,21 @@ def _repoint(
                     target = _include_value(command.words, i)
                     if target is None or posixpath.basename(target) != old_base:
                         continue
-                    new_raw = word.raw.replace(target, target[: len(target) - len(old_base)] + new_base)
+                    new_raw = word.raw.replace(
+                        target, target[: len(target) - len(old_base)] + new_base
+                    )
                     block = block[: word.start] + new_raw + block[word.end :]
                     touched = True
                     result.changes.append(
-                        Change("include", op.new, path, start + 1, scrub(word.raw), scrub(new_raw), op.rules)
+                        Change(
+                            "include",
+                            op.new,
+                            path,
+                            start + 1,
+                            scrub(word.raw),
+                            scrub(new_raw),
+                            op.rules,
+                        )
                     )
             blocks[start] = block
     if not touched:

@@ -170,9 +170,7 @@ class _Planner:
         self.serving = by_name[pair.serving]
         self.training = by_name[pair.training]
         self.findings = [
-            f
-            for f in findings
-            if f.training_env == pair.training and f.serving_env == pair.serving
+            f for f in findings if f.training_env == pair.training and f.serving_env == pair.serving
         ]
         self.texts = texts
         self.tree_paths = set(tree_paths) if tree_paths is not None else set(texts)
@@ -401,7 +399,9 @@ class _Planner:
                 )
             fmt = file_format(target)
             if fmt == "requirements":
-                self.plan.requirements[target].append(RequirementOp("add", name, spec=spec, rules=rules))
+                self.plan.requirements[target].append(
+                    RequirementOp("add", name, spec=spec, rules=rules)
+                )
             else:
                 self.plan.toml[target].append(TomlOp("add", name, spec=spec, rules=rules))
 
@@ -436,7 +436,9 @@ class _Planner:
     def image_edits(self) -> None:
         for f in self.by_rule(IMAGE_RULE):
             if f.item == "cuda" and f.file:
-                self.plan.docker[f.file].append(DockerOp("runtime", f.item, f.line, rules=(f.rule,)))
+                self.plan.docker[f.file].append(
+                    DockerOp("runtime", f.item, f.line, rules=(f.rule,))
+                )
             else:
                 self.plan.flag(
                     "not_safe",
@@ -473,15 +475,20 @@ class _Planner:
         while True:
             for path in sorted(shared):
                 for include in referrers.get(path, []):
-                    if file_format(include.file) == "requirements" and include.file not in referrers:
-                        if self.elsewhere.get(include.file):
-                            referrers[include.file] = self.referrers(include.file)
-                            shared.add(include.file)
+                    if (
+                        file_format(include.file) == "requirements"
+                        and include.file not in referrers
+                    ) and self.elsewhere.get(include.file):
+                        referrers[include.file] = self.referrers(include.file)
+                        shared.add(include.file)
             splittable = {
                 path
                 for path in shared
                 if any(
-                    (not self.elsewhere.get(i.file) and file_format(i.file) in ("requirements", "dockerfile"))
+                    (
+                        not self.elsewhere.get(i.file)
+                        and file_format(i.file) in ("requirements", "dockerfile")
+                    )
                     or i.file in shared
                     for i in referrers[path]
                 )
@@ -569,7 +576,7 @@ class _Planner:
             if copy is not None:
                 out.append(self.split_edit(path, copy, result))
             elif result.changes and result.text != self.texts[path]:
-                out.append(FileEdit(path, self.texts[path], result.text, tuple(result.changes)))
+                out.append(FileEdit(path, self.texts[path], result.text, _in_order(result.changes)))
             self.plan.flags.extend(result.flags)
         return out
 
@@ -621,7 +628,7 @@ class _Planner:
             ),
             *(
                 Change(c.action, c.item, copy, c.line, c.before, c.after, c.rules, c.note)
-                for c in result.changes
+                for c in _in_order(result.changes)
             ),
         ]
         for assignment in self.serving.files:
@@ -683,15 +690,11 @@ class _Planner:
                     )
 
     def locked(self, lock: str) -> set[str]:
-        return {
-            canonicalize_name(f.name) for f in self.serving.of_type(Package) if f.file == lock
-        }
+        return {canonicalize_name(f.name) for f in self.serving.of_type(Package) if f.file == lock}
 
     def run(self) -> Proposal:
         self.removals()
-        removed = {
-            f.item for f in self.by_rule(*REMOVE_RULES) if f.kind == "package"
-        }
+        removed = {f.item for f in self.by_rule(*REMOVE_RULES) if f.kind == "package"}
         self.alignments(removed)
         self.declarations_to_add()
         self.image_edits()
@@ -716,6 +719,11 @@ def _unique(flags: Iterable[Flag]) -> list[Flag]:
             seen.add(flag)
             out.append(flag)
     return sorted(out, key=lambda f: (f.file, f.line, f.item, f.reason))
+
+
+def _in_order(changes: Iterable[Change]) -> tuple[Change, ...]:
+    """Changes by line; appended declarations (line 0) last."""
+    return tuple(sorted(changes, key=lambda c: (c.line == 0, c.line, c.action, c.item)))
 
 
 def _candidates(include: Include) -> set[str]:

@@ -40,7 +40,7 @@ def file_diff(edit: FileEdit) -> str:
     )
     if not lines:
         return ""
-    out = head + [lines[0].rstrip() + "\n", lines[1].rstrip() + "\n"]
+    out = [*head, lines[0].rstrip() + "\n", lines[1].rstrip() + "\n"]
     for line in lines[2:]:
         if line.startswith("@@"):
             out.append(line)
@@ -86,7 +86,8 @@ def summary(proposal: Proposal) -> str:
     if proposal.is_empty:
         out.append("# nothing to edit: no package leftover, package drift or devel image to fix")
     else:
-        out.append(f"# edits ({len(proposal.changes)} in {len(proposal.edits)} files):")
+        files = len(proposal.edits)
+        out.append(f"# edits ({len(proposal.changes)} in {files} file{'s' if files > 1 else ''}):")
         out.extend(_change_line(c) for c in proposal.changes)
     if proposal.effect is not None:
         removed = Counter(f.rule for f in proposal.effect.removed)
@@ -94,20 +95,16 @@ def summary(proposal: Proposal) -> str:
         out.append(
             f"# effect: removes {sum(removed.values())} findings"
             + (f" ({_counts(removed)})" if removed else "")
-            + (
-                f", adds {sum(added.values())} ({_counts(added)})"
-                if added
-                else ", adds none"
-            )
+            + (f", adds {sum(added.values())} ({_counts(added)})" if added else ", adds none")
         )
     if proposal.listed:
         out.append("# listed, not edited (check them by hand):")
         out.extend(
-            f"#   {i.file}:{i.line}: {i.rule} {i.item}: {scrub(i.message)}" for i in proposal.listed
+            f"#   {i.file}:{i.line}: {i.rule} {i.item}: {i.message}" for i in proposal.listed
         )
     if proposal.flagged:
         out.append("# needs a human:")
-        out.extend(f"#   [{f.reason}] {scrub(f.message)}" for f in proposal.flagged)
+        out.extend(f"#   [{f.reason}] {f.message}" for f in proposal.flagged)
     out.extend(f"# {note}" for note in proposal.notes)
     return "\n".join(" ".join(line.split("\n")) for line in out) + "\n"
 

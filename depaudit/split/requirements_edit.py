@@ -16,8 +16,8 @@ from typing import Literal
 
 from packaging.utils import canonicalize_name
 
-from depaudit.split.model import Change, Flag
 from depaudit.secrets import scrub
+from depaudit.split.model import Change, Flag
 
 _NAME = re.compile(r"^(\s*)([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\s*\[[^\]]*\])?")
 # where the version part of a requirement ends: a marker, a comment, an option, a continuation
@@ -200,7 +200,9 @@ def edit_requirements(text: str, path: str, ops: list[RequirementOp]) -> EditRes
             continue
         pinned = repin(first, op.spec)
         if pinned is None:
-            flag(op, "url", f"{path}:{op.line}: {op.name} is installed from a URL; no version to pin")
+            flag(
+                op, "url", f"{path}:{op.line}: {op.name} is installed from a URL; no version to pin"
+            )
             continue
         spans[index] = (end, [pinned + lines[index][len(first) :]])
         result.changes.append(

@@ -86,7 +86,9 @@ def _pep508_arrays(doc: Any, group: str) -> list[Array]:
     return [a for a in found if isinstance(a, Array)]
 
 
-def _key_tables(doc: Any, group: str, manager: str, pipfile: bool) -> list[MutableMapping[str, Any]]:
+def _key_tables(
+    doc: Any, group: str, manager: str, pipfile: bool
+) -> list[MutableMapping[str, Any]]:
     """The ``name = constraint`` tables a Poetry or Pipfile fact of ``group`` may come from."""
     if pipfile:
         tables = [_table(doc, {"": "packages", "dev": "dev-packages"}.get(group, group))]
@@ -206,7 +208,15 @@ def _add(doc: Any, path: str, op: TomlOp, pipfile: bool, result: EditResult) -> 
         if isinstance(table, MutableMapping):
             table[op.name] = op.spec or "*"
             result.changes.append(
-                Change("declare", op.name, path, 0, "", f"{op.name} = {_inline(table[op.name])}", op.rules)
+                Change(
+                    "declare",
+                    op.name,
+                    path,
+                    0,
+                    "",
+                    f"{op.name} = {_inline(table[op.name])}",
+                    op.rules,
+                )
             )
             return
     else:
@@ -220,7 +230,15 @@ def _add(doc: Any, path: str, op: TomlOp, pipfile: bool, result: EditResult) -> 
         if isinstance(poetry, MutableMapping):
             poetry[op.name] = _poetry_version(op.spec) or "*"
             result.changes.append(
-                Change("declare", op.name, path, 0, "", f"{op.name} = {_inline(poetry[op.name])}", op.rules)
+                Change(
+                    "declare",
+                    op.name,
+                    path,
+                    0,
+                    "",
+                    f"{op.name} = {_inline(poetry[op.name])}",
+                    op.rules,
+                )
             )
             return
     _flag(result, op, path, "no_target", f"{path} has no dependency table to declare {op.name} in")
@@ -249,4 +267,3 @@ def _flag(result: EditResult, op: TomlOp, path: str, reason: str, message: str) 
     result.flags.append(
         Flag(reason, op.name, path, op.line, f"{path}:{op.line}: {message}", op.rules)  # type: ignore[arg-type]
     )
-
