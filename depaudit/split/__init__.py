@@ -26,7 +26,7 @@ from depaudit.split.model import (
     Listed,
     Proposal,
 )
-from depaudit.split.planner import file_format, files_to_read, plan_split
+from depaudit.split.planner import file_format, files_to_read, outline_split, plan_split
 from depaudit.split.render import file_diff, render_diff, render_json
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "file_diff",
     "file_format",
     "files_to_read",
+    "outline_split",
     "plan_split",
     "render_diff",
     "render_json",

@@ -32,6 +32,8 @@ FlagReason = Literal[
     "unpinned",  # declared without a version: training has none to copy
     "not_safe",  # the edit could not be made or checked safely
     "environments",  # the edit would change which files belong to which environment
+    "installer",  # serving's copy is made, but what installs the original is not repointed
+    "first_party",  # serving imports the repository's own code: not a package to declare
 ]
 
 

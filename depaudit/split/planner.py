@@ -29,15 +29,16 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from depaudit.code_graph import distribution_candidates
+from depaudit.code_graph import ImportGraph, distribution_candidates
 from depaudit.knowledge import builtin
 from depaudit.model import (
+    CodeModule,
     EnvironmentSnapshot,
     Finding,
     Include,
@@ -46,7 +47,9 @@ from depaudit.model import (
     ParseError,
 )
 from depaudit.secrets import scrub
+from depaudit.split.command_edit import CommandOp, edit_commands
 from depaudit.split.dockerfile_edit import DockerOp, edit_dockerfile
+from depaudit.split.installers import CommandInstaller, command_installers, spec_files
 from depaudit.split.model import Change, FileEdit, Flag, Listed, Proposal
 from depaudit.split.requirements_edit import (
     EditResult,
@@ -122,8 +125,9 @@ def _counts(fact: Package) -> bool:
 
 
 def files_to_read(environments: Sequence[EnvironmentSnapshot], pair: Pair) -> set[str]:
-    """The files :func:`plan_split` may edit: every non-code file the serving environment
-    has facts from. A caller with the texts of these (or more) gives the full proposal."""
+    """The files :func:`plan_split` may edit: every dependency file and Dockerfile the
+    serving environment has facts from, and its specs that run ``pip install -r``. A
+    caller with the texts of these (or more) gives the full proposal."""
     out: set[str] = set()
     for env in environments:
         if env.name != pair.serving:
@@ -132,6 +136,7 @@ def files_to_read(environments: Sequence[EnvironmentSnapshot], pair: Pair) -> se
             path = getattr(fact, "file", "")
             if path and not path.endswith(".py") and file_format(path) != "other":
                 out.add(path)
+        out |= spec_files(env)
     return out
 
 
@@ -142,6 +147,7 @@ class _Plan:
     requirements: dict[str, list[RequirementOp]] = field(default_factory=lambda: defaultdict(list))
     toml: dict[str, list[TomlOp]] = field(default_factory=lambda: defaultdict(list))
     docker: dict[str, list[DockerOp]] = field(default_factory=lambda: defaultdict(list))
+    commands: dict[str, list[CommandOp]] = field(default_factory=lambda: defaultdict(list))
     flags: list[Flag] = field(default_factory=list)
     lock_names: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
@@ -150,8 +156,33 @@ class _Plan:
     ) -> None:
         self.flags.append(Flag(reason, item, file, line, message, tuple(rules)))  # type: ignore[arg-type]
 
+    def flag_file(
+        self,
+        reason: str,
+        file: str,
+        message: str,
+        items: Iterable[tuple[str, int, tuple[str, ...]]],
+    ) -> None:
+        """ONE flag for a file, whatever the number of packages it concerns: ``message``
+        followed by the packages (a shared or unreadable file is one thing to do)."""
+        listed = list(items)
+        names = sorted({item for item, _, _ in listed if item})
+        rules = tuple(sorted({r for _, _, rs in listed for r in rs}))
+        lines = sorted({line for _, line, _ in listed if line})
+        self.flags.append(
+            Flag(
+                reason,  # type: ignore[arg-type]
+                ", ".join(names),
+                file,
+                lines[0] if len(lines) == 1 else 0,
+                message
+                + (f" ({_plural(len(names), 'package')}: {', '.join(names)})" if names else ""),
+                rules,
+            )
+        )
+
     def files(self) -> set[str]:
-        return set(self.requirements) | set(self.toml) | set(self.docker)
+        return set(self.requirements) | set(self.toml) | set(self.docker) | set(self.commands)
 
 
 class _Planner:
@@ -162,6 +193,7 @@ class _Planner:
         findings: Sequence[Finding],
         texts: Mapping[str, str],
         tree_paths: Collection[str] | None,
+        outline: bool = False,
     ) -> None:
         by_name = {e.name: e for e in environments}
         if pair.serving not in by_name or pair.training not in by_name:
@@ -174,6 +206,7 @@ class _Planner:
         ]
         self.texts = texts
         self.tree_paths = set(tree_paths) if tree_paths is not None else set(texts)
+        self.known_paths = self.tree_paths | {a.path for e in environments for a in e.files}
         # files another environment has facts from, or is placed with: edits there would
         # change that environment (and its pairs' findings)
         self.elsewhere: dict[str, list[str]] = defaultdict(list)
@@ -192,6 +225,13 @@ class _Planner:
                 self.declarations[canonicalize_name(fact.name)].append(fact)
         self.plan = _Plan()
         self.split_names: dict[str, str] = {}  # shared requirements file -> its serving copy
+        self.repoints: dict[str, list[str]] = defaultdict(list)  # copy -> files pointed at it
+        self.by_hand: dict[str, list[str]] = defaultdict(
+            list
+        )  # shared file -> installers to edit by hand
+        self.outline = outline
+        self.environments = environments
+        self._code_imports: dict[str, tuple[str, int, str]] | None = None
 
     # ---------------------------------------------------------------- decisions
 
@@ -205,6 +245,32 @@ class _Planner:
         for f in self.by_rule(IMPORT_RULE):
             for dist in distribution_candidates(f.serving or f.item, names):
                 out.setdefault(dist, f)
+        return out
+
+    def code_imports(self) -> dict[str, tuple[str, int, str]]:
+        """Distributions imported by code serving runs (name -> file, line, import),
+        following the repository's own imports through the modules of every
+        environment: a package a module reached that way imports is needed at start,
+        even when serving's environment does not hold that module (so no finding of the
+        pair says so). Imports with a fallback (``except ImportError``) are not needed."""
+        if self._code_imports is not None:
+            return self._code_imports
+        own = {a.path for a in self.serving.files if not a.reason.startswith("shared code")}
+        roots = [m for m in self.serving.of_type(CodeModule) if m.file in own]
+        modules = [*self.serving.of_type(CodeModule)]
+        for env in self.environments:
+            modules.extend(env.of_type(CodeModule))
+        graph = ImportGraph(modules)
+        names = builtin().import_names
+        out: dict[str, tuple[str, int, str]] = {}
+        for module in sorted(graph.reachable(m.module for m in roots)):
+            mod = graph.modules[module]
+            for ref in mod.imports:
+                if ref.optional or graph.is_local(ref.name, module):
+                    continue
+                for dist in distribution_candidates(ref.name, names):
+                    out.setdefault(dist, (mod.file, ref.line, ref.name))
+        self._code_imports = out
         return out
 
     def aligned_spec(self, name: str) -> str:
@@ -315,6 +381,20 @@ class _Planner:
                     rules,
                 )
                 continue
+            site = self.code_imports().get(name)
+            if site is not None:
+                file, line, module = site
+                self.plan.flag(
+                    "imported",
+                    name,
+                    file,
+                    line,
+                    f"{name} kept: {file}:{line} imports {module}, and serving's code reaches "
+                    f"that module through the repository's own imports; remove that import "
+                    "first, or the service fails at start",
+                    rules,
+                )
+                continue
             for fact in self.declarations.get(name, []):
                 if fact.manager == "image":
                     self.image_flag(fact, "remove it from serving", tuple(rules))
@@ -369,9 +449,34 @@ class _Planner:
                 rules,
             )
 
+    def first_party(self, module: str) -> str:
+        """A repository file of the top-level package or module ``module`` imports, or ""
+        (the repository's own code: installed from the repository, never from an index)."""
+        top = module.strip().split(".")[0]
+        if not top:
+            return ""
+        for path in sorted(self.known_paths):
+            parts = path.split("/")
+            if path.endswith(".py") and (top in parts[:-1] or parts[-1] == f"{top}.py"):
+                return path
+        return ""
+
     def declarations_to_add(self) -> None:
         for f in sorted(self.by_rule(DECLARE_RULE), key=lambda f: f.item):
             name = canonicalize_name(f.item)
+            own = self.first_party(f.serving or f.item)
+            if own:
+                self.plan.flag(
+                    "first_party",
+                    name,
+                    f.file,
+                    f.line,
+                    f"{f.serving or name} ({f.file}:{f.line}) is the repository's own code "
+                    f"({own}): not declared as a package; install the repository itself "
+                    "in serving (pip install .) if it is not copied there",
+                    (f.rule,),
+                )
+                continue
             spec = self.training_spec(name)
             target = self.declaration_target()
             if target is None:
@@ -461,16 +566,21 @@ class _Planner:
 
     def split_shared(self) -> None:
         """Files other environments have too: a requirements file gets a serving copy
-        (serving's includes of it are pointed at the copy); anything else is flagged.
+        beside it, and what makes serving install it is pointed at the copy; anything
+        else is flagged, once per file.
 
-        A copy is only useful if something serving-only installs it: a serving-only
-        requirements file or Dockerfile, or another copy. Shared files without such a
-        referrer are dropped until none is left (a fixpoint over the include chains).
+        A copy is only useful if serving can get it instead of the original: the file is
+        serving's by its place (a shared root or project folder: the copy, named after
+        serving, takes its place), or something serving-only installs it by name — a
+        requirements file or Dockerfile, a spec's ``pip install -r``, or another copy.
+        Shared files with neither are dropped until none is left (a fixpoint over the
+        include chains).
         """
         shared = {p for p in self.plan.files() if self.elsewhere.get(p)}
         for path in sorted(p for p in shared if file_format(p) != "requirements"):
             self.drop_shared(path, "only requirements files can be split")
             shared.discard(path)
+        placed = {a.path for a in self.serving.files}
         referrers = {path: self.referrers(path) for path in shared}
         while True:
             for path in sorted(shared):
@@ -484,7 +594,9 @@ class _Planner:
             splittable = {
                 path
                 for path in shared
-                if any(
+                if path in placed
+                or command_installers(self.serving, path)
+                or any(
                     (
                         not self.elsewhere.get(i.file)
                         and file_format(i.file) in ("requirements", "dockerfile")
@@ -510,37 +622,91 @@ class _Planner:
                 if self.elsewhere.get(include.file) and include.file not in self.split_names:
                     continue
                 if fmt == "requirements":
-                    self.plan.requirements[include.file].append(
-                        RequirementOp(
-                            "repoint",
-                            line=include.line,
-                            old=include.target,
-                            new=_sibling_target(include.target, copy),
-                        )
+                    op = RequirementOp(
+                        "repoint",
+                        name=copy,
+                        line=include.line,
+                        old=include.target,
+                        new=_sibling_target(include.target, copy),
                     )
+                    self.plan.requirements[include.file].append(op)
+                    self.repoints[copy].append(include.file)
                 elif fmt == "dockerfile":
                     ops = self.plan.docker[include.file]
                     if not any(op.kind == "repoint" and op.old == path for op in ops):
                         ops.append(DockerOp("repoint", line=include.line, old=path, new=copy))
+                        self.repoints[copy].append(include.file)
+            for installer in command_installers(self.serving, path):
+                self.repoint_command(path, copy, installer)
+
+    def repoint_command(self, path: str, copy: str, installer: CommandInstaller) -> None:
+        """Point a spec's ``pip install -r path`` at ``copy``, or note why a human must."""
+        where = f"{installer.file}:{installer.line}"
+        users = sorted(set(self.elsewhere.get(installer.file, [])))
+        if installer.kind == "url":
+            why = (
+                f"{where} installs it from a URL ({scrub(installer.target)}): point that "
+                f"at {copy} once the copy is pushed"
+            )
+        elif users:
+            why = (
+                f"{where} installs it for {', '.join(users)} too: give {self.serving.name} its own"
+            )
+        elif file_format(installer.file) != "other":
+            why = f"{where} installs it in a command split does not edit: point it at {copy}"
+        else:
+            self.plan.commands[installer.file].append(
+                CommandOp(
+                    installer.line,
+                    installer.lines,
+                    installer.target,
+                    _sibling_target(installer.target, copy),
+                    copy=copy,
+                )
+            )
+            self.repoints[copy].append(installer.file)
+            return
+        self.by_hand[path].append(why)
 
     def drop_shared(self, path: str, why: str) -> None:
-        """Flag the operations of a shared file instead of editing it."""
+        """Flag the operations of a shared file instead of editing it: one flag."""
         users = ", ".join(sorted(set(self.elsewhere.get(path, []))))
+        ops = self.pop_ops(path)
+        if not ops:
+            return
+        self.plan.flag_file(
+            "shared",
+            path,
+            f"{path} is used by {users} too ({why}): not edited; give {self.serving.name} "
+            "its own file without what this proposal would change",
+            ops,
+        )
+
+    def pop_ops(self, path: str) -> list[tuple[str, int, tuple[str, ...]]]:
+        """The planned operations of ``path`` (removed from the plan) as (item, line, rules)."""
         ops: list[tuple[str, int, tuple[str, ...]]] = [
             (op.name or op.old, op.line, op.rules) for op in self.plan.requirements.pop(path, [])
         ]
         ops += [(op.name, op.line, op.rules) for op in self.plan.toml.pop(path, [])]
         ops += [(op.name or op.old, op.line, op.rules) for op in self.plan.docker.pop(path, [])]
-        for item, line, rules in ops:
-            self.plan.flag(
-                "shared",
-                item,
-                path,
-                line,
-                f"{path} is used by {users} too ({why}): not edited; give serving its own "
-                f"file without {item}",
-                rules,
-            )
+        ops += [(op.copy or op.new, op.line, op.rules) for op in self.plan.commands.pop(path, [])]
+        return ops
+
+    def unsplit(self, path: str) -> None:
+        """Forget the copy of ``path`` and every repoint to it (the copy cannot be made)."""
+        copy = self.split_names.pop(path)
+        for file in self.repoints.pop(copy, []):
+            self.plan.requirements[file] = [
+                op for op in self.plan.requirements.get(file, []) if op.name != copy
+            ]
+            self.plan.docker[file] = [op for op in self.plan.docker.get(file, []) if op.new != copy]
+            self.plan.commands[file] = [
+                op for op in self.plan.commands.get(file, []) if op.copy != copy
+            ]
+            for ops in (self.plan.requirements, self.plan.docker, self.plan.commands):
+                if not ops.get(file):
+                    ops.pop(file, None)  # type: ignore[attr-defined]
+        self.by_hand.pop(path, None)
 
     def referrers(self, path: str) -> list[Include]:
         """Serving's ``-r`` / ``-c`` / ``pip install -r`` / ``COPY`` lines naming ``path``."""
@@ -568,51 +734,64 @@ class _Planner:
 
     def edits(self) -> list[FileEdit]:
         out: list[FileEdit] = []
-        for path in sorted(self.plan.files()):
+        # the copies first: one that cannot be made (an unreadable file, every change
+        # flagged) takes its repoints with it, so nothing points at a missing file
+        copies: dict[str, FileEdit] = {}
+        for path in sorted(self.split_names):
+            result = self.edit(path)
+            if result is not None:
+                self.plan.flags.extend(result.flags)
+            if result is None or not result.changes:
+                self.unsplit(path)
+                continue
+            copies[path] = self.split_edit(path, self.split_names[path], result)
+        for path in sorted(self.plan.files() - set(copies) - set(self.split_names)):
             result = self.edit(path)
             if result is None:
                 continue
-            copy = self.split_names.get(path)
-            if copy is not None:
-                out.append(self.split_edit(path, copy, result))
-            elif result.changes and result.text != self.texts[path]:
-                out.append(FileEdit(path, self.texts[path], result.text, _in_order(result.changes)))
+            if result.changes and (self.outline or result.text != self.texts[path]):
+                before = self.texts.get(path, "")
+                out.append(FileEdit(path, before, result.text, _in_order(result.changes)))
             self.plan.flags.extend(result.flags)
-        return out
+        out.extend(copies.values())
+        return sorted(out, key=lambda e: e.path)
 
     def edit(self, path: str) -> EditResult | None:
         requirement_ops = self.plan.requirements.get(path, [])
         toml_ops = self.plan.toml.get(path, [])
         docker_ops = self.plan.docker.get(path, [])
-        items = [(op.name or op.old, op.line, op.rules) for op in requirement_ops]
-        items += [(op.name, op.line, op.rules) for op in toml_ops]
-        items += [(op.name or op.old, op.line, op.rules) for op in docker_ops]
+        command_ops = self.plan.commands.get(path, [])
         problem = ""
         reason = "unparseable"
         if path in self.broken:
             problem = f"{path} could not be read by depaudit ({self.broken[path]}): left untouched"
-        elif path not in self.texts:
+        elif path not in self.texts and not self.outline:
             reason = "unreadable"
             problem = f"{path}: its text is not available (binary, not UTF-8 or unreadable): left untouched"
         if problem:
-            for item, line, rules in items:
-                self.plan.flag(reason, item, path, line, problem, rules)
+            self.plan.flag_file(reason, path, problem, self.pop_ops(path))
             return None
+        if self.outline:
+            return _outlined(path, requirement_ops, toml_ops, docker_ops, command_ops)
         text = self.texts[path]
         fmt = file_format(path)
         if fmt == "requirements":
             return edit_requirements(text, path, requirement_ops)
         if fmt in ("pyproject", "pipfile"):
             return edit_toml(text, path, toml_ops, pipfile=fmt == "pipfile")
-        return edit_dockerfile(text, path, docker_ops)
+        if fmt == "dockerfile":
+            return edit_dockerfile(text, path, docker_ops)
+        return edit_commands(text, path, command_ops)
 
     def split_edit(self, path: str, copy: str, result: EditResult) -> FileEdit:
-        newline = "\r\n" if "\r\n" in self.texts[path] else "\n"
+        text = self.texts.get(path, "")
+        newline = "\r\n" if "\r\n" in text else "\n"
         header = (
             f"# serving's copy of {posixpath.basename(path)} (written by depaudit split): "
             f"{path} stays as training installs it{newline}"
         )
         rules = tuple(sorted({r for c in result.changes for r in c.rules}))
+        users = ", ".join(sorted(set(self.elsewhere[path])))
         changes = [
             Change(
                 "split",
@@ -622,28 +801,29 @@ class _Planner:
                 path,
                 copy,
                 rules,
-                f"{path} is installed by "
-                + ", ".join(sorted(set(self.elsewhere[path])))
-                + " too: serving gets its own copy, the original is not edited",
+                f"{path} is installed by {users} too: {self.serving.name} gets its own "
+                "copy, the original is not edited",
             ),
             *(
                 Change(c.action, c.item, copy, c.line, c.before, c.after, c.rules, c.note)
                 for c in _in_order(result.changes)
             ),
         ]
-        for assignment in self.serving.files:
-            if assignment.path == path:
-                self.plan.flag(
-                    "location",
-                    path,
-                    path,
-                    0,
-                    f"{path} is still placed in {self.serving.name} ({assignment.reason}): "
-                    f"depaudit keeps reporting it until it is not (move it, or set the "
-                    "environments in .depaudit.toml)",
-                    rules,
-                )
-                break
+        by_hand = self.by_hand.get(path, [])
+        if by_hand or not self.repoints.get(copy):
+            placement = next((a.reason for a in self.serving.files if a.path == path), "")
+            how = "; ".join(by_hand) or (
+                f"nothing {self.serving.name} runs names {path} (it is "
+                f"{self.serving.name}'s by its place: {placement or 'an include'}): make "
+                f"what installs it for {self.serving.name} install {copy}"
+            )
+            self.plan.flag_file(
+                "installer",
+                path,
+                f"{path} is copied to {copy}, but {how}; until then {self.serving.name} "
+                "still installs what the copy changes",
+                [(c.item, c.line, c.rules) for c in result.changes],
+            )
         return FileEdit(copy, None, header + result.text, tuple(changes))
 
     def lock_flags(self, edits: Sequence[FileEdit]) -> None:
@@ -707,17 +887,84 @@ class _Planner:
             project=self.pair.project,
             edits=tuple(edits),
             listed=tuple(self.listed()),
-            flagged=tuple(_unique(self.plan.flags)),
+            flagged=tuple(group_flags(self.plan.flags)),
         )
 
 
-def _unique(flags: Iterable[Flag]) -> list[Flag]:
-    seen: set[Flag] = set()
-    out: list[Flag] = []
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _outlined(
+    path: str,
+    requirement_ops: Sequence[RequirementOp],
+    toml_ops: Sequence[TomlOp],
+    docker_ops: Sequence[DockerOp],
+    command_ops: Sequence[CommandOp],
+) -> EditResult:
+    """The changes the operations of ``path`` make, without its text (an outline: what
+    a reader of stored facts can tell; the exact lines need the file)."""
+    changes: list[Change] = []
+
+    def package(kind: str, name: str, line: int, spec: str, rules: tuple[str, ...]) -> None:
+        action = {"add": "declare"}.get(kind, kind)
+        after = "" if kind == "remove" else f"{name}{spec}"
+        changes.append(Change(action, name, path, line, "", after, rules))  # type: ignore[arg-type]
+
+    for rop in requirement_ops:
+        if rop.kind == "repoint":
+            changes.append(
+                Change("include", rop.name or rop.new, path, rop.line, rop.old, rop.new, rop.rules)
+            )
+        else:
+            package(rop.kind, rop.name, rop.line, rop.spec, rop.rules)
+    for top in toml_ops:
+        package(top.kind, top.name, top.line, top.spec, top.rules)
+    for dop in docker_ops:
+        if dop.kind == "repoint":
+            changes.append(Change("include", dop.new, path, dop.line, dop.old, dop.new, dop.rules))
+        elif dop.kind == "runtime":
+            changes.append(Change("base_image", dop.name, path, dop.line, "", "", dop.rules))
+        else:
+            package(dop.kind, dop.name, dop.line, dop.spec, dop.rules)
+    for cop in command_ops:
+        changes.append(
+            Change("include", cop.copy or cop.new, path, cop.line, cop.old, cop.new, cop.rules)
+        )
+    return EditResult("", changes)
+
+
+_ITEM = "\x00"  # where a flag's package was named in its message (never in real text)
+
+
+def group_flags(flags: Iterable[Flag]) -> list[Flag]:
+    """Each flag once, and one flag for flags of one file and reason whose messages say
+    the same thing of different packages (the message then lists them)."""
+    groups: dict[tuple[str, str, str], list[Flag]] = {}
     for flag in flags:
-        if flag not in seen:
-            seen.add(flag)
-            out.append(flag)
+        template = flag.message
+        if flag.item and "," not in flag.item:
+            template = re.sub(rf"(?<![\w.-]){re.escape(flag.item)}(?![\w-])", _ITEM, template)
+        group = groups.setdefault((flag.reason, flag.file, template), [])
+        if flag not in group:
+            group.append(flag)
+    out: list[Flag] = []
+    for (reason, file, template), group in groups.items():
+        if len(group) == 1 or _ITEM not in template:
+            out.extend(group)
+            continue
+        names = sorted({f.item for f in group})
+        lines = {f.line for f in group}
+        out.append(
+            Flag(
+                reason,  # type: ignore[arg-type]
+                ", ".join(names),
+                file,
+                lines.pop() if len(lines) == 1 else 0,
+                template.replace(_ITEM, ", ".join(names)),
+                tuple(sorted({r for f in group for r in f.rules})),
+            )
+        )
     return sorted(out, key=lambda f: (f.file, f.line, f.item, f.reason))
 
 
@@ -760,3 +1007,23 @@ def plan_split(
     takes an existing name; without it, the keys of ``texts`` are the known paths).
     """
     return _Planner(environments, pair, findings, texts, tree_paths).run()
+
+
+def outline_split(
+    environments: Sequence[EnvironmentSnapshot],
+    pair: Pair,
+    findings: Sequence[Finding],
+    *,
+    tree_paths: Collection[str] | None = None,
+) -> Proposal:
+    """What :func:`plan_split` would change for ``pair``, from facts and findings alone
+    (what a store keeps): every change with its file, line and new value, the split
+    copies and what needs a human; no file text, so no diff and no read-back check.
+    A reader of the store (the dashboard) shows this; ``depaudit split`` makes the edit."""
+    proposal = _Planner(environments, pair, findings, {}, tree_paths, outline=True).run()
+    return replace(
+        proposal,
+        edits=tuple(
+            FileEdit(e.path, None if e.is_new else "", "", e.changes) for e in proposal.edits
+        ),
+    )
