@@ -52,6 +52,7 @@ from depaudit.split import (
     FileEdit,
     FindingChange,
     Flag,
+    PairEffect,
     Proposal,
     files_to_read,
     plan_split,
@@ -430,6 +431,14 @@ def with_effect(
         effect=Effect(
             removed=_difference(before.findings, after.findings, pair),
             added=_difference(after.findings, before.findings, pair),
+            other_pairs=tuple(
+                effect
+                for other in sorted(
+                    {(p.training, p.serving) for p in (*before.pairs, *after.pairs)}
+                    - {(pair.training, pair.serving)}
+                )
+                if (effect := _pair_effect(before, after, Pair(*other))).removed or effect.added
+            ),
         ),
         flagged=tuple(flags),
     )
@@ -495,6 +504,15 @@ def _still_placed(proposal: Proposal, after: TreeAudit, pair: Pair) -> list[Flag
             )
         )
     return out
+
+
+def _pair_effect(before: TreeAudit, after: TreeAudit, pair: Pair) -> PairEffect:
+    return PairEffect(
+        pair.training,
+        pair.serving,
+        _difference(before.findings, after.findings, pair),
+        _difference(after.findings, before.findings, pair),
+    )
 
 
 def _identity(f: Finding) -> tuple[str, str, str, str]:

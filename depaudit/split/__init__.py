@@ -24,6 +24,7 @@ from depaudit.split.model import (
     FindingChange,
     Flag,
     Listed,
+    PairEffect,
     Proposal,
 )
 from depaudit.split.planner import file_format, files_to_read, outline_split, plan_split
@@ -36,6 +37,7 @@ __all__ = [
     "FindingChange",
     "Flag",
     "Listed",
+    "PairEffect",
     "Proposal",
     "file_diff",
     "file_format",

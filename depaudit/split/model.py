@@ -103,9 +103,21 @@ class FindingChange:
 
 
 @dataclass(frozen=True, slots=True)
+class PairEffect:
+    """What the edit does to another pair (one with the same serving environment: its
+    findings about the edited packages change too)."""
+
+    training: str
+    serving: str
+    removed: tuple[FindingChange, ...] = ()
+    added: tuple[FindingChange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Effect:
     removed: tuple[FindingChange, ...] = ()
     added: tuple[FindingChange, ...] = ()
+    other_pairs: tuple[PairEffect, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +163,7 @@ class Proposal:
             else {
                 "removed": [asdict(f) for f in self.effect.removed],
                 "added": [asdict(f) for f in self.effect.added],
+                "other_pairs": [asdict(p) for p in self.effect.other_pairs],
             },
             "notes": list(self.notes),
         }
@@ -184,6 +197,15 @@ class Proposal:
             else Effect(
                 removed=tuple(FindingChange(**f) for f in effect.get("removed", [])),
                 added=tuple(FindingChange(**f) for f in effect.get("added", [])),
+                other_pairs=tuple(
+                    PairEffect(
+                        training=p["training"],
+                        serving=p["serving"],
+                        removed=tuple(FindingChange(**f) for f in p.get("removed", [])),
+                        added=tuple(FindingChange(**f) for f in p.get("added", [])),
+                    )
+                    for p in effect.get("other_pairs", [])
+                ),
             ),
             notes=tuple(data.get("notes", ())),
         )
