@@ -44,10 +44,7 @@ def requirement_targets(command: str) -> list[str]:
     for line in command.splitlines():
         if not _PIP.search(line):
             continue
-        try:
-            words = shlex.split(line, comments=False, posix=True)
-        except ValueError:
-            words = line.split()
+        words = _words(line)
         for index, word in enumerate(words):
             word = word.strip("\"',[]")
             if word in _FLAGS and index + 1 < len(words):
@@ -57,6 +54,20 @@ def requirement_targets(command: str) -> list[str]:
             elif word.startswith("-r") and len(word) > 2 and not word.startswith("--"):
                 out.append(word[2:])
     return [t for t in out if t and not t.startswith("-")]
+
+
+def _words(line: str) -> list[str]:
+    """Shell words of ``line``; a quoted word holding a command (``sh -c "pip …"``, a
+    JSON list's item) is split into its own words."""
+    try:
+        words = shlex.split(line, comments=False, posix=True)
+    except ValueError:
+        words = line.split()
+    out: list[str] = []
+    for word in words:
+        inner = word.strip("\"',[]")
+        out.extend(inner.split() if " " in inner and _PIP.search(inner) else [word])
+    return out
 
 
 def names_path(target: str, spec: str, path: str) -> bool:

@@ -1039,8 +1039,10 @@ def outline_split(
 ) -> Proposal:
     """What :func:`plan_split` would change for ``pair``, from facts and findings alone
     (what a store keeps): every change with its file, line and new value, the split
-    copies and what needs a human; no file text, so no diff and no read-back check.
-    A reader of the store (the dashboard) shows this; ``depaudit split`` makes the edit."""
+    copies and what needs a human; no file text, so no diff and no read-back check —
+    what only the text tells (a pin in a file with ``--hash`` lines, a line that does not
+    read as its fact) is proposed here and flagged by the full proposal. A reader of the
+    store (the dashboard) shows this; ``depaudit split`` makes the edit."""
     proposal = _Planner(environments, pair, findings, {}, tree_paths, outline=True).run()
     return replace(
         proposal,

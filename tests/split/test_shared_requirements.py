@@ -305,3 +305,402 @@ HASHED_LAYOUT = {
         "        optuna.create_study()\n", ""
     ),
 }
+
+
+# ---------------------------------------------------------------- the proposals
+
+# `depaudit split REPO --training training` on DOCKERFILE_LAYOUT, exactly: the copy keeps
+# every comment, the extras, the comment after uvicorn and pandas' marker; scikit-learn
+# is pinned to what the training image really installs; the API's Dockerfile installs
+# the copy; requirements.txt is not edited (training and the notebooks keep it).
+DOCKERFILE_PROPOSAL = """\
+# depaudit split: training x app (project .)
+# edits (9 in 2 files):
+#   app/Dockerfile:3: install requirements-app.txt instead of requirements.txt
+#   app/Dockerfile:4: install requirements-app.txt instead of requirements.txt
+#   requirements-app.txt: new serving copy of requirements.txt (DA101, DA102); requirements.txt is installed by notebooks, training too: app gets its own copy, the original is not edited
+#   requirements-app.txt (from requirements.txt:5): pin scikit-learn==1.3.2 -> scikit-learn==1.4.0 (DA102)
+#   requirements-app.txt (from requirements.txt:10): remove mlflow==2.9.2 (DA101)
+#   requirements-app.txt (from requirements.txt:11): remove optuna==3.5.0 (DA101)
+#   requirements-app.txt (from requirements.txt:14): remove jupyterlab==4.0.9 (DA101)
+#   requirements-app.txt (from requirements.txt:15): remove matplotlib==3.8.2 (DA101)
+#   requirements-app.txt (from requirements.txt:18): remove pytest==7.4.3 (DA101)
+# effect: removes 11 findings (DA101 x5, DA102 x1, DA205 x5), adds 6 (DA104 x1, DA105 x5)
+# effect on notebooks x app too: removes 11 findings (DA101 x5, DA104 x1, DA205 x5), adds 6 (DA102 x1, DA105 x5)
+diff --git a/app/Dockerfile b/app/Dockerfile
+--- a/app/Dockerfile
++++ b/app/Dockerfile
+@@ -1,7 +1,7 @@
+ FROM python:3.11-slim
+ WORKDIR /srv
+-COPY requirements.txt .
+-RUN pip install --no-cache-dir -r requirements.txt
++COPY requirements-app.txt .
++RUN pip install --no-cache-dir -r requirements-app.txt
+ COPY app/ app/
+ COPY model.joblib .
+ EXPOSE 8080
+diff --git a/requirements-app.txt b/requirements-app.txt
+new file mode 100644
+--- /dev/null
++++ b/requirements-app.txt
+@@ -0,0 +1,14 @@
++# app's copy of requirements.txt (written by depaudit split): requirements.txt stays as notebooks, training install it
++# Default
++fastapi==0.110.0
++uvicorn[standard]==0.29.0  # the ASGI server
++numpy==1.26.4
++scikit-learn==1.4.0
++pandas==2.1.4 ; python_version >= "3.9"
++joblib==1.3.2
++
++# Experiments
++
++# Notebook
++
++# Testing
+"""
+
+CLUSTER_ENV_PROPOSAL = """\
+# depaudit split: notebooks x deploy (project .)
+# edits (4 in 1 file):
+#   requirements-deploy.txt: new serving copy of requirements.txt (DA101); requirements.txt is installed by notebooks too: deploy gets its own copy, the original is not edited
+#   requirements-deploy.txt (from requirements.txt:8): remove jupyterlab==4.0.9 (DA101)
+#   requirements-deploy.txt (from requirements.txt:9): remove matplotlib==3.8.2 (DA101)
+#   requirements-deploy.txt (from requirements.txt:12): remove pytest==7.4.3 (DA101)
+# effect: removes 6 findings (DA101 x3, DA205 x3), adds 3 (DA105 x3)
+# needs a human:
+#   [installer] requirements.txt is copied to requirements-deploy.txt, but deploy/cluster_env.yaml:6 installs it from a URL (https://raw.githubusercontent.com/example/churn/main/requirements.txt): point that at requirements-deploy.txt once the copy is pushed; until then deploy still installs what the copy changes (3 packages: jupyterlab, matplotlib, pytest)
+diff --git a/requirements-deploy.txt b/requirements-deploy.txt
+new file mode 100644
+--- /dev/null
++++ b/requirements-deploy.txt
+@@ -0,0 +1,10 @@
++# deploy's copy of requirements.txt (written by depaudit split): requirements.txt stays as notebooks installs it
++# Default
++numpy==1.26.4
++pandas==2.1.4
++ray[serve]==2.9.0
++fastapi==0.108.0
++
++# Notebook
++
++# Testing
+"""
+
+SPEC_PROPOSAL = """\
+# depaudit split: training x serving (project .)
+# edits (3 in 2 files):
+#   requirements-serving.txt: new serving copy of requirements.txt (DA101); requirements.txt is installed by training too: serving gets its own copy, the original is not edited
+#   requirements-serving.txt (from requirements.txt:4): remove optuna==3.5.0 (DA101)
+#   serving/sky.yaml:7: install requirements-serving.txt instead of requirements.txt
+# effect: removes 2 findings (DA101 x1, DA205 x1), adds 1 (DA105 x1)
+diff --git a/requirements-serving.txt b/requirements-serving.txt
+new file mode 100644
+--- /dev/null
++++ b/requirements-serving.txt
+@@ -0,0 +1,4 @@
++# serving's copy of requirements.txt (written by depaudit split): requirements.txt stays as training installs it
++numpy==1.26.4
++fastapi==0.110.0
++uvicorn==0.29.0
+diff --git a/serving/sky.yaml b/serving/sky.yaml
+--- a/serving/sky.yaml
++++ b/serving/sky.yaml
+@@ -4,6 +4,6 @@
+ workdir: .
+ setup: |
+   echo "Begin setup."
+-  pip install -r requirements.txt
++  pip install -r requirements-serving.txt
+ run: |
+   uvicorn serving.app:app --host 0.0.0.0 --port 8080
+"""
+
+
+# ---------------------------------------------------------------- the tests
+
+
+def test_dockerfile_layout_proposal_is_exactly_the_copy_and_the_repointed_image(
+    tmp_path: Path,
+) -> None:
+    repo = make(tmp_path, DOCKERFILE_LAYOUT)
+    assert split_text(repo, "--training", "training") == DOCKERFILE_PROPOSAL
+
+
+def test_dockerfile_layout_effect_is_exact_and_happens(tmp_path: Path) -> None:
+    repo = make(tmp_path, DOCKERFILE_LAYOUT)
+    shared = (repo / "requirements.txt").read_bytes()
+    applied = apply_split(repo, "--training", "training")
+    assert_only_intended_changes(applied)
+    effect = applied.proposal["effect"]
+    leftovers = {"jupyterlab", "matplotlib", "mlflow", "optuna", "pytest"}
+    assert {(f["rule"], f["item"]) for f in effect["removed"]} == {
+        *(("DA101", name) for name in leftovers),
+        *(("DA205", name) for name in leftovers),  # declared for serving, never imported
+        ("DA102", "scikit-learn"),
+    }
+    assert {(f["rule"], f["item"]) for f in effect["added"]} == {
+        *(("DA105", name) for name in leftovers),  # now training's alone
+        ("DA104", "scikit-learn"),  # 1.4.0 on both sides
+    }
+    # the notebooks train on the shared file's scikit-learn 1.3.2: serving now matches the
+    # training job, so that pair drifts, and the proposal says so
+    (notebooks,) = effect["other_pairs"]
+    assert (notebooks["training"], notebooks["serving"]) == ("notebooks", "app")
+    assert {(f["rule"], f["item"]) for f in notebooks["added"]} == {
+        ("DA102", "scikit-learn"),
+        *(("DA105", name) for name in leftovers),
+    }
+    after = check_json(repo)
+    assert of_pair(after, ("training", "app"), PACKAGE_RULES) == set()
+    assert of_pair(after, ("notebooks", "app"), PACKAGE_RULES) == {"DA102 scikit-learn"}
+    assert (repo / "requirements.txt").read_bytes() == shared
+    assert applied.proposal["flagged"] == []
+
+
+def test_cluster_env_layout_says_once_what_installs_the_shared_file(tmp_path: Path) -> None:
+    repo = make(tmp_path, CLUSTER_ENV_LAYOUT)
+    text = split_text(repo)
+    assert text == CLUSTER_ENV_PROPOSAL
+    # one note for the file, not one per package
+    assert [line for line in text.splitlines() if line.startswith("#   [")] == [
+        "#   [installer] requirements.txt is copied to requirements-deploy.txt, but "
+        "deploy/cluster_env.yaml:6 installs it from a URL "
+        "(https://raw.githubusercontent.com/example/churn/main/requirements.txt): point that "
+        "at requirements-deploy.txt once the copy is pushed; until then deploy still installs "
+        "what the copy changes (3 packages: jupyterlab, matplotlib, pytest)"
+    ]
+    spec = (repo / "deploy/cluster_env.yaml").read_bytes()
+    applied = apply_split(repo)
+    assert_only_intended_changes(applied)
+    assert applied.remaining() == set()
+    assert (repo / "deploy/cluster_env.yaml").read_bytes() == spec  # a URL is never edited
+
+
+def test_spec_layout_points_the_setup_command_at_the_copy(tmp_path: Path) -> None:
+    repo = make(tmp_path, SPEC_LAYOUT)
+    assert split_text(repo) == SPEC_PROPOSAL
+    applied = apply_split(repo)
+    assert_only_intended_changes(applied)
+    assert applied.remaining() == set()
+    assert "pip install -r requirements-serving.txt" in (repo / "serving/sky.yaml").read_text()
+
+
+def test_hashes_go_with_their_package_and_a_pin_without_hashes_is_flagged(tmp_path: Path) -> None:
+    repo = make(tmp_path, HASHED_LAYOUT)
+    applied = apply_split(repo)
+    assert_only_intended_changes(applied)
+    copy = (repo / "requirements-app.txt").read_text()
+    shared = (repo / "requirements.txt").read_text()
+    # the copy is the shared file minus mlflow's and pytest's blocks (their hash lines
+    # and pip-compile's "# via" annotations go with them), under one header line
+    blocks = [block for block in shared.split("\n") if block]
+    mlflow = blocks.index("mlflow==2.9.2 \\")
+    pytest_at = blocks.index("pytest==7.4.3 \\")
+    expected = blocks[:mlflow] + blocks[mlflow + 4 : pytest_at] + blocks[pytest_at + 3 :]
+    assert copy.splitlines() == [
+        "# app's copy of requirements.txt (written by depaudit split): requirements.txt "
+        "stays as training installs it",
+        *expected,
+    ]
+    assert "mlflow" not in copy and "pytest" not in copy and copy.count("--hash") == 6
+    assert applied.remaining() == {("DA102", "scikit-learn")}
+    assert applied.flagged("hashes") == {"scikit-learn"}
+    assert applied.flagged("generated") == {"requirements-app.txt"}
+
+
+# ---------------------------------------------------------------- bad inputs
+
+
+def test_an_unparseable_shared_file_is_named_once_and_nothing_is_edited(tmp_path: Path) -> None:
+    files = dict(DOCKERFILE_LAYOUT)
+    # a merge left unresolved: pip cannot read it, and neither does depaudit
+    files["requirements.txt"] = SHARED_REQUIREMENTS.replace(
+        "    numpy==1.26.4\n",
+        "    <<<<<<< HEAD\n    numpy==1.26.4\n    =======\n    numpy==1.25.2\n    >>>>>>> numpy\n",
+    )
+    repo = make(tmp_path, files)
+    before = tree_bytes(repo)
+    code, out, err = run_cli("split", str(repo), "--training", "training", "--write")
+    assert code == 0, err
+    assert tree_bytes(repo) == before  # no copy, no repointed Dockerfile
+    notes = [line for line in out.splitlines() if line.startswith("#   [")]
+    assert notes == [
+        "#   [unparseable] requirements.txt could not be read by depaudit (line 4: invalid "
+        "requirement '<<<<<<< HEAD': Expected package name at the start of dependency "
+        "specifier): left untouched (6 packages: jupyterlab, matplotlib, mlflow, optuna, "
+        "pytest, scikit-learn)"
+    ]
+    assert "nothing to write" in err
+
+
+def test_a_copy_whose_name_is_taken_is_not_written(tmp_path: Path) -> None:
+    files = {**DOCKERFILE_LAYOUT, "requirements-app.txt": "# someone's notes\nrequests\n"}
+    repo = make(tmp_path, files)
+    data = json.loads(split_text(repo, "--training", "training", "--format", "json"))
+    assert data["edits"] == []
+    (shared,) = data["flagged"]
+    assert (shared["reason"], shared["file"]) == ("shared", "requirements.txt")
+    assert "the name of its serving copy is taken" in shared["message"]
+
+
+@pytest.mark.parametrize("layout", [DOCKERFILE_LAYOUT, SPEC_LAYOUT])
+def test_nothing_is_half_written_when_a_file_cannot_be_written(
+    tmp_path: Path, layout: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from depaudit.app import split as app_split
+
+    repo = make(tmp_path, layout)
+    before = tree_bytes(repo)
+    options = ("--training", "training") if layout is DOCKERFILE_LAYOUT else ()
+    real = app_split._temp_copy
+    calls: list[Path] = []
+
+    def failing(target: Path, data: bytes) -> Path:
+        calls.append(target)
+        if len(calls) == 2:  # the second of the two files
+            raise OSError(28, "No space left on device")
+        return real(target, data)
+
+    monkeypatch.setattr(app_split, "_temp_copy", failing)
+    code, _, err = run_cli("split", str(repo), *options, "--write")
+    assert code == 2
+    assert "nothing was changed" in err and "No space left on device" in err
+    assert tree_bytes(repo) == before  # and no temporary file is left behind
+    assert len(calls) == 2
+
+
+def test_a_target_with_uncommitted_changes_is_refused(tmp_path: Path) -> None:
+    repo = make(tmp_path, DOCKERFILE_LAYOUT)
+    dockerfile = repo / "app/Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "# work in progress\n")
+    before = tree_bytes(repo)
+    code, _, err = run_cli("split", str(repo), "--training", "training", "--write")
+    assert code == 2
+    assert "app/Dockerfile has uncommitted changes" in err
+    assert tree_bytes(repo) == before
+
+
+# Made-With-ML's package layout: `madewithml/` holds predict.py (its own serving
+# environment by name) and config.py, which imports mlflow; the Ray Serve deployment
+# imports the package. depaudit's view of `deploy` does not hold config.py, so no finding
+# of the pair says serving needs mlflow — and `churn` looks like an undeclared package.
+PACKAGE_LAYOUT = {
+    **CLUSTER_ENV_LAYOUT,
+    "requirements.txt": """
+        # Default
+        numpy==1.26.4
+        pandas==2.1.4
+        ray[serve]==2.9.0
+        fastapi==0.108.0
+        mlflow==2.9.2
+
+        # Notebook
+        jupyterlab==4.0.9
+        matplotlib==3.8.2
+    """,
+    "churn/__init__.py": "",
+    "churn/config.py": """
+        import mlflow
+
+        MODEL_REGISTRY = "/tmp/mlflow"
+        mlflow.set_tracking_uri(MODEL_REGISTRY)
+    """,
+    "churn/predict.py": """
+        from churn.config import MODEL_REGISTRY
+
+
+        def predict(rows: list[dict]) -> list[str]:
+            return [MODEL_REGISTRY for _ in rows]
+    """,
+    "churn/train.py": """
+        import mlflow
+
+        from churn.config import MODEL_REGISTRY
+
+        mlflow.log_param("registry", MODEL_REGISTRY)
+    """,
+    "deploy/services/serve_model.py": """
+        from fastapi import FastAPI
+        from ray import serve
+
+        from churn.predict import predict
+
+        app = FastAPI()
+
+
+        @serve.deployment
+        @serve.ingress(app)
+        class Model:
+            @app.post("/predict")
+            def score(self, rows: list[dict]) -> list[str]:
+                return predict(rows)
+
+
+        entrypoint = Model.bind()
+    """,
+}
+
+
+def test_a_package_serving_reaches_through_the_repos_own_imports_is_kept(tmp_path: Path) -> None:
+    repo = make(tmp_path, PACKAGE_LAYOUT)
+    applied = apply_split(repo, "--serving", "deploy")
+    assert_only_intended_changes(applied)
+    # mlflow is a DA101 leftover by the curated list, but serve_model -> churn.predict ->
+    # churn.config imports it at start: removing it would break the service
+    assert applied.remaining() == {("DA101", "mlflow")}
+    (imported,) = [f for f in applied.proposal["flagged"] if f["reason"] == "imported"]
+    assert (imported["item"], imported["file"], imported["line"]) == (
+        "mlflow",
+        "churn/config.py",
+        1,
+    )
+    assert "mlflow==2.9.2" in (repo / "requirements-deploy.txt").read_text()
+    # `churn` is the repository's own package, never a package to declare from an index
+    (own,) = [f for f in applied.proposal["flagged"] if f["reason"] == "first_party"]
+    assert own["file"] == "deploy/services/serve_model.py"
+    assert not any(c["action"] == "declare" for c in applied.changes())
+
+
+@pytest.mark.parametrize(
+    ("layout", "options"),
+    [
+        (DOCKERFILE_LAYOUT, {"training": "training"}),
+        (CLUSTER_ENV_LAYOUT, {}),
+        (SPEC_LAYOUT, {}),
+        (HASHED_LAYOUT, {}),
+        (PACKAGE_LAYOUT, {"training": "notebooks"}),
+    ],
+)
+def test_the_outline_from_stored_facts_names_the_same_changes(
+    tmp_path: Path, layout: dict[str, str], options: dict[str, str]
+) -> None:
+    """What a reader of the store (the dashboard) shows: the edits, files, lines and flags
+    of the proposal made from the files, without their texts."""
+    from collectors.git import open_tree
+    from depaudit.app.audit import audit_tree
+    from depaudit.app.split import choose_pair, propose
+    from depaudit.split import outline_split
+
+    repo = make(tmp_path, layout)
+    real = propose(repo, **options).proposal
+    audit = audit_tree(open_tree(repo).tree)
+    outline = outline_split(audit.environments, choose_pair(audit, **options), audit.findings)
+
+    def named(proposal: object) -> set[tuple[str, str, str, int]]:
+        return {
+            (c.action, c.item, c.file, c.line if c.action != "include" else 0)
+            for c in proposal.changes  # type: ignore[attr-defined]
+        }
+
+    # what only the text tells (a pin needs hashes) the outline proposes and the real
+    # proposal flags instead
+    assert named(real) <= named(outline)
+    flagged = {item for f in real.flagged for item in f.item.split(", ")}
+    assert {item for _, item, _, _ in named(outline) - named(real)} <= flagged
+    assert [(e.path, e.is_new) for e in outline.edits] == [(e.path, e.is_new) for e in real.edits]
+    assert all(e.after == "" for e in outline.edits)  # no text: nothing to diff
+    assert {(f.reason, f.file, f.item) for f in outline.flagged} <= {
+        (f.reason, f.file, f.item) for f in real.flagged
+    }
