@@ -209,11 +209,13 @@ def propose(
     training: str | None = None,
     serving: str | None = None,
     config: AuditConfig | None = None,
+    rev: str | None = None,
 ) -> SplitResult:
-    """The checked proposal for one pair of the tree at ``path`` (its working tree, or
-    HEAD for a bare repository)."""
+    """The checked proposal for one pair of the tree at ``path`` (its working tree, HEAD
+    for a bare repository, or commit ``rev`` from git objects: a proposal to read, not to
+    write)."""
     try:
-        opened = open_tree(path)
+        opened = open_tree(path, rev)
         tree = _ListedTree(opened.tree)
     except RepositoryError as exc:
         raise SplitError(str(exc)) from None

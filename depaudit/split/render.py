@@ -121,8 +121,9 @@ def _effect(
 ) -> str:
     removed = Counter(f.rule for f in removed_changes)
     added = Counter(f.rule for f in added_changes)
+    count = sum(removed.values())
     return (
-        f"removes {sum(removed.values())} findings"
+        f"removes {count} finding{'' if count == 1 else 's'}"
         + (f" ({_counts(removed)})" if removed else "")
         + (f", adds {sum(added.values())} ({_counts(added)})" if added else ", adds none")
     )
