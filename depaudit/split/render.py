@@ -70,7 +70,7 @@ def _change_line(change: Change, sources: dict[str, str]) -> str:
     if change.action == "remove":
         what = f"remove {change.before or change.item}"
     elif change.action == "pin":
-        what = f"pin {change.before} -> {change.after}"
+        what = f"pin {change.before} -> {change.after}" if change.before else f"pin {change.after}"
     elif change.action == "declare":
         what = f"declare {change.after}"
     elif change.action == "base_image":
