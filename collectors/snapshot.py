@@ -249,6 +249,7 @@ def snapshot_tree(
                 env_facts[env.name].extend(f for f in result.facts if not getattr(f, "scope", ""))
             else:
                 env_facts[env.name].extend(_with_includes(result.facts, by_path, facts_of))
+        env_facts[env.name] = _one_error_per_cycle(env_facts[env.name])
     # compose / k8s files outside any environment folder can still place their services
     for path in plan.unassigned:
         result = facts_of(path)
@@ -330,7 +331,7 @@ def _with_includes(
         chain = reading or (fact.file,)
         if target in chain:
             cycle = " -> ".join((*chain[chain.index(target) :], target))
-            out.append(ParseError(fact.file, f"include cycle: {cycle}; not read again", fact.line))
+            out.append(ParseError(fact.file, f"{_CYCLE}{cycle}; not read again", fact.line))
             continue
         if depth >= MAX_INCLUDE_DEPTH:
             out.append(
@@ -352,6 +353,24 @@ def _as_constraint(fact: Fact) -> Fact:
     if isinstance(fact, Package) and not fact.group:
         return dataclasses.replace(fact, group="constraints")
     return fact
+
+
+_CYCLE = "include cycle: "
+
+
+def _one_error_per_cycle(facts: list[Fact]) -> list[Fact]:
+    """A cycle of two files both read by the environment is met once from each: one
+    error says it (keyed by the files in the cycle)."""
+    seen: set[frozenset[str]] = set()
+    out: list[Fact] = []
+    for fact in facts:
+        if isinstance(fact, ParseError) and fact.message.startswith(_CYCLE):
+            members = frozenset(fact.message[len(_CYCLE) :].split(";")[0].split(" -> "))
+            if members in seen:
+                continue
+            seen.add(members)
+        out.append(fact)
+    return out
 
 
 def _resolve_include(fact: Include, by_path: dict[str, TreeEntry]) -> str | None:
