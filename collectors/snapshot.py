@@ -23,6 +23,7 @@ from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, pa
 from depaudit.conventions import role_of_name
 from depaudit.environments import find_environments, is_test_path, is_vendored_path
 from depaudit.model import (
+    Entrypoint,
     EnvironmentSnapshot,
     EnvironmentSpec,
     Fact,
@@ -232,8 +233,12 @@ def snapshot_tree(
             parsed[path] = parse_entry(tree, by_path[path], cache, included=included)
         return parsed[path]
 
+    not_theirs = _dockerfiles_of_one_side(plan.environments, facts_of)
     env_facts: dict[str, list[Fact]] = {e.name: [] for e in plan.environments}
-    env_files: dict[str, list[FileAssignment]] = {e.name: list(e.files) for e in plan.environments}
+    env_files: dict[str, list[FileAssignment]] = {
+        e.name: [a for a in e.files if (a.path, e.name) not in not_theirs]
+        for e in plan.environments
+    }
     env_of_path: dict[str, list[str]] = {}
     for env in plan.environments:
         for a in env.files:
@@ -242,6 +247,8 @@ def snapshot_tree(
     scoped_files: set[str] = set()
     for env in plan.environments:
         for a in env.files:
+            if (a.path, env.name) in not_theirs:
+                continue
             result = facts_of(a.path)
             if any(isinstance(f, Scope) for f in result.facts):
                 scoped_files.add(a.path)
@@ -356,6 +363,42 @@ def _as_constraint(fact: Fact) -> Fact:
 
 
 _CYCLE = "include cycle: "
+
+
+def _dockerfiles_of_one_side(
+    envs: Sequence[EnvironmentSpec], facts_of: Callable[[str], SourceResult]
+) -> set[tuple[str, str]]:
+    """(path, environment) pairs to leave out: a Dockerfile shared by both sides of a
+    project (it sits in the project folder) whose CMD / ENTRYPOINT runs a module only
+    one side's own files hold (``uvicorn app:app`` beside ``app.py``) builds that side's
+    image; the other side does not install what it installs."""
+    sharers: dict[str, list[EnvironmentSpec]] = {}
+    for env in envs:
+        for a in env.files:
+            if a.reason.startswith("shared") and source_for(a.path) is DOCKERFILE:
+                sharers.setdefault(a.path, []).append(env)
+    out: set[tuple[str, str]] = set()
+    for path, holders in sharers.items():
+        if len({e.role for e in holders}) < 2:
+            continue
+        modules = {
+            f.module.replace(".", "/")
+            for f in facts_of(path).facts
+            if isinstance(f, Entrypoint) and f.module
+        }
+        folder = posixpath.dirname(path)
+        owners = [
+            e
+            for e in holders
+            if any(
+                not a.reason.startswith("shared")
+                and posixpath.splitext(a.path)[0] in {posixpath.join(folder, m) for m in modules}
+                for a in e.files
+            )
+        ]
+        if owners and len({e.role for e in owners}) == 1:
+            out.update((path, e.name) for e in holders if e not in owners)
+    return out
 
 
 def _one_error_per_cycle(facts: list[Fact]) -> list[Fact]:
