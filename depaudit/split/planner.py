@@ -680,7 +680,7 @@ class _Planner:
             "shared",
             path,
             f"{path} is used by {users} too ({why}): not edited; give {self.serving.name} "
-            "its own file without what this proposal would change",
+            "its own dependency file to make these changes in",
             ops,
         )
 
