@@ -700,3 +700,62 @@ def test_the_outline_from_stored_facts_names_the_same_changes(
     assert {(f.reason, f.file, f.item) for f in outline.flagged} <= {
         (f.reason, f.file, f.item) for f in real.flagged
     }
+
+
+# The API's own requirements file includes the shared one (`-r ../requirements.txt`), as
+# ml-system-in-actions' services do with a common base.
+INCLUDE_LAYOUT = {
+    "requirements.txt": """
+        numpy==1.26.4
+        scikit-learn==1.3.2
+        optuna==3.5.0
+    """,
+    "training/train.py": """
+        import optuna
+        from sklearn.linear_model import LogisticRegression
+
+        optuna.create_study()
+        LogisticRegression()
+    """,
+    "api/requirements.txt": """
+        -r ../requirements.txt
+        fastapi==0.110.0
+        uvicorn==0.29.0
+    """,
+    "api/Dockerfile": """
+        FROM python:3.11-slim
+        WORKDIR /srv
+        COPY requirements.txt /srv/requirements.txt
+        COPY api/requirements.txt /srv/api/requirements.txt
+        RUN pip install --no-cache-dir -r /srv/api/requirements.txt
+        COPY api/ /srv/api/
+        CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0"]
+    """,
+    "api/main.py": """
+        import numpy as np
+        from fastapi import FastAPI
+        from sklearn.linear_model import LogisticRegression
+
+        app = FastAPI()
+        model = LogisticRegression()
+
+
+        @app.get("/score")
+        def score() -> float:
+            return float(np.zeros(1)[0])
+    """,
+}
+
+
+def test_an_include_of_the_shared_file_is_pointed_at_the_copy(tmp_path: Path) -> None:
+    repo = make(tmp_path, INCLUDE_LAYOUT)
+    applied = apply_split(repo)
+    assert_only_intended_changes(applied)
+    assert applied.remaining() == set()
+    assert (repo / "api/requirements.txt").read_text().splitlines()[
+        0
+    ] == "-r ../requirements-api.txt"
+    assert (repo / "requirements-api.txt").read_text().splitlines()[1:] == [
+        "numpy==1.26.4",
+        "scikit-learn==1.3.2",
+    ]
