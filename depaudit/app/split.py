@@ -279,7 +279,14 @@ def dropped(proposal: Proposal, failed: dict[str, str], reason: FlagReason) -> P
     for group in split_groups(proposal).values():
         if group & gone:
             gone |= group
-    flags = list(proposal.flagged)
+    # what was said about a copy that is not made no longer holds (its flags name it)
+    copies = {e.path: _split_source(e) for e in proposal.edits if e.is_new and e.path in gone}
+    flags = [
+        f
+        for f in proposal.flagged
+        if f.file not in copies
+        and not (f.reason in ("installer", "unpinned") and f.file in copies.values())
+    ]
     kept: list[FileEdit] = []
     for edit in proposal.edits:
         if edit.path not in gone:
@@ -294,7 +301,7 @@ def dropped(proposal: Proposal, failed: dict[str, str], reason: FlagReason) -> P
             Flag(
                 reason,
                 ", ".join(items),
-                edit.path,
+                copies.get(edit.path) or edit.path,  # a copy not made: the file it copied
                 lines[0] if len(lines) == 1 else 0,
                 why + (f" ({len(items)} packages: {', '.join(items)})" if len(items) > 1 else ""),
                 tuple(sorted({r for c in edit.changes for r in c.rules})),
@@ -408,10 +415,10 @@ def with_effect(
             return replace(proposal, effect=Effect())
         edited = _EditedTree(tree, {e.path: _encoded(e, originals) for e in proposal.edits})
         after = audit_tree(edited, config=config, cache=cache)
-        misplaced = _misplaced_copies(proposal, after, pair)
-        if not misplaced:
+        misplaced, useless = _misplaced_copies(proposal, after, pair)
+        if not misplaced and not useless:
             break
-        proposal = dropped(proposal, misplaced, "environments")
+        proposal = dropped(dropped(proposal, misplaced, "environments"), useless, "shared")
     flags = list(proposal.flagged) + _still_placed(proposal, after, pair)
     shape = [(e.name, e.role) for e in before.environments]
     new_shape = [(e.name, e.role) for e in after.environments]
@@ -457,11 +464,17 @@ def _split_source(edit: FileEdit) -> str:
     return next((c.item for c in edit.changes if c.action == "split"), "")
 
 
-def _misplaced_copies(proposal: Proposal, after: TreeAudit, pair: Pair) -> dict[str, str]:
-    """Serving copies the edited tree's audit does not read as serving's alone -> why."""
+def _misplaced_copies(
+    proposal: Proposal, after: TreeAudit, pair: Pair
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Serving copies that would not replace the file they copy -> why: those the edited
+    tree's audit does not read as serving's alone (misplaced), and those nothing was
+    pointed at while the original stays serving's (useless)."""
     envs = {e.name: e for e in after.environments}
     serving = envs.get(pair.serving)
+    groups = split_groups(proposal)
     out: dict[str, str] = {}
+    useless: dict[str, str] = {}
     for edit in proposal.edits:
         if not edit.is_new:
             continue
@@ -480,7 +493,18 @@ def _misplaced_copies(proposal: Proposal, after: TreeAudit, pair: Pair) -> dict[
                 f"too: give {pair.serving} its own copy of {source} by hand, or name the "
                 "environments in .depaudit.toml"
             )
-    return out
+            continue
+        repointed = groups.get(edit.path, set()) - {edit.path}
+        if not repointed and _reads(serving, source):
+            # nothing was pointed at the copy and the original stays serving's: the copy
+            # would change neither what serving installs nor what depaudit reports
+            reason = next((a.reason for a in serving.files if a.path == source), "an include")
+            useless[edit.path] = (
+                f"{source}: not split, it stays {pair.serving}'s whatever its copy ({reason}) "
+                f"and nothing that installs it for {pair.serving} could be pointed at a copy: "
+                f"give {pair.serving} its own dependency file to make these changes in"
+            )
+    return out, useless
 
 
 def _still_placed(proposal: Proposal, after: TreeAudit, pair: Pair) -> list[Flag]:

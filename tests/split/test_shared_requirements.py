@@ -759,3 +759,73 @@ def test_an_include_of_the_shared_file_is_pointed_at_the_copy(tmp_path: Path) ->
         "numpy==1.26.4",
         "scikit-learn==1.3.2",
     ]
+
+
+# MLOps-Basics' week folders: one Lambda image (its handler is shared code) serves the
+# model and carries the training code too; it installs `requirements_inference.txt`,
+# which is serving's by its name.
+NAMED_LAYOUT = {
+    "week_8/requirements_inference.txt": """
+        torch==2.1.0
+        fastapi==0.110.0
+        dvc==3.48.0
+    """,
+    "week_8/requirements.txt": """
+        torch==2.1.0
+        dvc==3.48.0
+    """,
+    "week_8/Dockerfile": """
+        FROM public.ecr.aws/lambda/python:3.11
+        COPY requirements_inference.txt requirements_inference.txt
+        RUN pip install -r requirements_inference.txt --no-cache-dir
+        COPY ./ ./
+        CMD ["handler.handle"]
+    """,
+    "week_8/handler.py": """
+        from inference import predict
+
+
+        def handle(event, context):
+            return predict(event["x"])
+    """,
+    "week_8/inference.py": """
+        import torch
+
+
+        def predict(x: float) -> float:
+            return float(torch.tensor([x]).sum())
+    """,
+    "week_8/app.py": """
+        from fastapi import FastAPI
+
+        from inference import predict
+
+        app = FastAPI()
+
+
+        @app.get("/predict")
+        def score(x: float) -> float:
+            return predict(x)
+    """,
+    "week_8/train.py": """
+        import torch
+
+        torch.save(torch.nn.Linear(2, 1).state_dict(), "model.pt")
+    """,
+}
+
+
+def test_a_copy_that_would_change_nothing_is_not_proposed(tmp_path: Path) -> None:
+    repo = make(tmp_path, NAMED_LAYOUT)
+    before = tree_bytes(repo)
+    code, out, err = run_cli("split", str(repo), "--write", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    # the image training uses too installs the file, and the file is serving's by its
+    # name: a copy would be installed by nothing and reported by nobody
+    assert data["edits"] == []
+    assert [(f["reason"], f["file"], f["item"]) for f in data["flagged"]] == [
+        ("shared", "week_8/requirements_inference.txt", "dvc")
+    ]
+    assert "not split, it stays app's whatever its copy" in data["flagged"][0]["message"]
+    assert tree_bytes(repo) == before
