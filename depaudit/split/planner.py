@@ -579,6 +579,25 @@ class _Planner:
         include chains).
         """
         shared = {p for p in self.plan.files() if self.elsewhere.get(p)}
+        for path in sorted(shared):
+            kinds = {op.kind for op in self.plan.requirements.get(path, [])}
+            kinds |= {op.kind for op in self.plan.toml.get(path, [])}
+            if kinds == {"add"} and not self.plan.docker.get(path):
+                # a shared file is split to take leftovers or drift out of serving, not to
+                # declare what serving imports (training would not need the copy's lines)
+                users = sorted(set(self.elsewhere[path]))
+                self.plan.flags = [
+                    f for f in self.plan.flags if not (f.reason == "unpinned" and f.file == path)
+                ]
+                self.plan.flag_file(
+                    "no_target",
+                    path,
+                    f"{self.serving.name} declares its packages only in {path}, which "
+                    f"{', '.join(users)} install{'s' if len(users) == 1 else ''} too: "
+                    "declare what it imports in a file of its own",
+                    self.pop_ops(path),
+                )
+                shared.discard(path)
         for path in sorted(p for p in shared if file_format(p) != "requirements"):
             self.drop_shared(path, "only requirements files can be split")
             shared.discard(path)

@@ -182,3 +182,16 @@ def test_group_flags_lists_the_packages_of_one_message() -> None:
         ("numpy, scipy", "numpy, scipy is installed by serving's base image (api/Dockerfile:1)"),
         ("torch", "torch: another story"),
     ]
+
+
+def test_a_shared_file_is_not_split_only_to_declare_an_import() -> None:
+    undeclared = Finding(
+        "drift", "code", "requests", "low", "DA204", "no dependency file declares it",
+        training_env="notebooks", serving_env="deploy", serving="requests",
+        file="deploy/services/serve_model.py", line=2,
+    )  # fmt: skip
+    proposal = plan_split(environments(), PAIR, [undeclared], {"requirements.txt": REQUIREMENTS})
+    assert proposal.edits == ()
+    assert [(f.reason, f.file, f.item) for f in proposal.flagged] == [
+        ("no_target", "requirements.txt", "requests")
+    ]
