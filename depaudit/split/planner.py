@@ -234,6 +234,7 @@ class _Planner:
         self.outline = outline
         self.environments = environments
         self._code_imports: dict[str, tuple[str, int, str]] | None = None
+        self._graph: ImportGraph | None = None
 
     # ---------------------------------------------------------------- decisions
 
@@ -249,6 +250,16 @@ class _Planner:
                 out.setdefault(dist, f)
         return out
 
+    def repo_graph(self) -> ImportGraph:
+        """The imports between the repository's modules, every environment's (serving's
+        first: a module both sides hold resolves to serving's copy)."""
+        if self._graph is None:
+            modules = [*self.serving.of_type(CodeModule)]
+            for env in self.environments:
+                modules.extend(env.of_type(CodeModule))
+            self._graph = ImportGraph(modules)
+        return self._graph
+
     def code_imports(self) -> dict[str, tuple[str, int, str]]:
         """Distributions imported by code serving runs (name -> file, line, import),
         following the repository's own imports through the modules of every
@@ -259,10 +270,7 @@ class _Planner:
             return self._code_imports
         own = {a.path for a in self.serving.files if not a.reason.startswith("shared code")}
         roots = [m for m in self.serving.of_type(CodeModule) if m.file in own]
-        modules = [*self.serving.of_type(CodeModule)]
-        for env in self.environments:
-            modules.extend(env.of_type(CodeModule))
-        graph = ImportGraph(modules)
+        graph = self.repo_graph()
         names = builtin().import_names
         out: dict[str, tuple[str, int, str]] = {}
         for module in sorted(graph.reachable(m.module for m in roots)):
@@ -451,22 +459,38 @@ class _Planner:
                 rules,
             )
 
-    def first_party(self, module: str) -> str:
-        """A repository file of the top-level package or module ``module`` imports, or ""
-        (the repository's own code: installed from the repository, never from an index)."""
+    def first_party(self, module: str, importer_file: str) -> str:
+        """A repository file of the module ``module`` names, imported from
+        ``importer_file``, or "" (the repository's own code is installed from the
+        repository, never from an index), resolved as depaudit resolves every import."""
+        graph = self.repo_graph()
+        importer = next((m.module for m in graph.modules.values() if m.file == importer_file), None)
+        target = graph.resolve(module.strip(), importer)
+        if target is not None:
+            return graph.modules[target].file
         top = module.strip().split(".")[0]
-        if not top:
-            return ""
-        for path in sorted(self.known_paths):
-            parts = path.split("/")
-            if path.endswith(".py") and (top in parts[:-1] or parts[-1] == f"{top}.py"):
-                return path
+        if top and top in graph.top_levels:
+            return min(m.file for name, m in graph.modules.items() if name.split(".")[0] == top)
         return ""
 
     def declarations_to_add(self) -> None:
+        nowhere: list[tuple[str, int, tuple[str, ...]]] = []
+        self.declare(nowhere)
+        if nowhere:
+            self.plan.flag_file(
+                "no_target",
+                "",
+                f"{self.serving.name} imports packages it does not declare, and has no "
+                "dependency file split can edit: declare them where it installs its packages",
+                nowhere,
+            )
+
+    def declare(self, nowhere: list[tuple[str, int, tuple[str, ...]]]) -> None:
+        """Plan the declarations of what serving imports; ``nowhere`` gets those with no
+        file to go to."""
         for f in sorted(self.by_rule(DECLARE_RULE), key=lambda f: f.item):
             name = canonicalize_name(f.item)
-            own = self.first_party(f.serving or f.item)
+            own = self.first_party(f.serving or f.item, f.file)
             if own:
                 self.plan.flag(
                     "first_party",
@@ -482,16 +506,7 @@ class _Planner:
             spec = self.training_spec(name)
             target = self.declaration_target()
             if target is None:
-                self.plan.flag(
-                    "no_target",
-                    name,
-                    f.file,
-                    f.line,
-                    f"serving imports {f.serving or name} ({f.file}:{f.line}) but has no "
-                    f"dependency file split can edit: declare {name}{spec} where serving "
-                    "installs its packages",
-                    (f.rule,),
-                )
+                nowhere.append((f"{name}{spec}", f.line, (f.rule,)))
                 continue
             rules = (f.rule,)
             if not spec:
