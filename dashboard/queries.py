@@ -26,6 +26,7 @@ import streamlit as st
 
 from dashboard import frames
 from depaudit.dburl import normalize_db_url
+from depaudit.entrypoints import build_analysis
 from depaudit.model import EnvironmentSnapshot, Package, Pair, Runtime
 from depaudit.reports.base import ReportRow
 from depaudit.split import Proposal, outline_split
@@ -385,4 +386,7 @@ def split_outline(
     known = {a.path for e in envs for a in e.files} | set(
         state_at(url, marker, repo, sha)["unassigned"]
     )
-    return outline_split(envs, pair, found, tree_paths=known)
+    by_name = {e.name: e for e in envs}
+    code = build_analysis(by_name[training], by_name[serving])
+    starts = None if code.fallback else [s.module for s in code.starts]
+    return outline_split(envs, pair, found, tree_paths=known, starts=starts)

@@ -35,6 +35,7 @@ from collectors.sources import source_for
 from collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.app.audit import AuditCache, audit_tree
 from depaudit.config import AuditConfig
+from depaudit.entrypoints import build_analysis
 from depaudit.model import (
     EnvironmentSnapshot,
     Fact,
@@ -227,7 +228,12 @@ def propose(
     entries = tree.entries()
     texts, raw = _read_texts(tree, entries, files_to_read(audit.environments, pair))
     proposal = plan_split(
-        audit.environments, pair, audit.findings, texts, tree_paths=[e.path for e in entries]
+        audit.environments,
+        pair,
+        audit.findings,
+        texts,
+        tree_paths=[e.path for e in entries],
+        starts=serving_starts(audit.environments, pair),
     )
     proposal = checked(proposal, raw)
     proposal = with_effect(proposal, tree, audit, pair, cache, raw, config)
@@ -240,6 +246,14 @@ def propose(
         originals={e.path: raw[e.path] for e in proposal.edits if e.path in raw},
         notice=opened.notice,
     )
+
+
+def serving_starts(environments: Sequence[EnvironmentSnapshot], pair: Pair) -> list[str] | None:
+    """The serving modules where execution starts, as the rules find them (its Dockerfile
+    CMD, a compose / Kubernetes command, an app object), or None when none is found."""
+    by_name = {e.name: e for e in environments}
+    analysis = build_analysis(by_name[pair.training], by_name[pair.serving])
+    return None if analysis.fallback else [s.module for s in analysis.starts]
 
 
 def checked(proposal: Proposal, originals: dict[str, bytes]) -> Proposal:

@@ -194,6 +194,7 @@ class _Planner:
         texts: Mapping[str, str],
         tree_paths: Collection[str] | None,
         outline: bool = False,
+        starts: Collection[str] | None = None,
     ) -> None:
         by_name = {e.name: e for e in environments}
         if pair.serving not in by_name or pair.training not in by_name:
@@ -235,6 +236,7 @@ class _Planner:
         self.environments = environments
         self._code_imports: dict[str, tuple[str, int, str]] | None = None
         self._graph: ImportGraph | None = None
+        self.starts = starts  # serving's modules where execution starts (None: unknown)
 
     # ---------------------------------------------------------------- decisions
 
@@ -268,12 +270,15 @@ class _Planner:
         pair says so). Imports with a fallback (``except ImportError``) are not needed."""
         if self._code_imports is not None:
             return self._code_imports
-        own = {a.path for a in self.serving.files if not a.reason.startswith("shared code")}
-        roots = [m for m in self.serving.of_type(CodeModule) if m.file in own]
         graph = self.repo_graph()
+        if self.starts is not None:
+            roots = list(self.starts)
+        else:  # where serving starts is not known: every module of its own may
+            own = {a.path for a in self.serving.files if not a.reason.startswith("shared code")}
+            roots = [m.module for m in self.serving.of_type(CodeModule) if m.file in own]
         names = builtin().import_names
         out: dict[str, tuple[str, int, str]] = {}
-        for module in sorted(graph.reachable(m.module for m in roots)):
+        for module in sorted(graph.reachable(roots)):
             mod = graph.modules[module]
             for ref in mod.imports:
                 if ref.optional or graph.is_local(ref.name, module):
@@ -1052,6 +1057,7 @@ def plan_split(
     texts: Mapping[str, str],
     *,
     tree_paths: Collection[str] | None = None,
+    starts: Collection[str] | None = None,
 ) -> Proposal:
     """The proposal for ``pair``: pure, from stored data.
 
@@ -1059,9 +1065,12 @@ def plan_split(
     edited), ``findings`` the tree's findings (those of ``pair`` are used), ``texts``
     the text of each file to edit (:func:`files_to_read` names them; a missing one is
     flagged ``unreadable``), ``tree_paths`` every path of the tree (a new file never
-    takes an existing name; without it, the keys of ``texts`` are the known paths).
+    takes an existing name; without it, the keys of ``texts`` are the known paths),
+    ``starts`` the serving modules where execution starts (:mod:`depaudit.entrypoints`;
+    a package what they reach imports is never removed — without them, what any of
+    serving's own modules reaches).
     """
-    return _Planner(environments, pair, findings, texts, tree_paths).run()
+    return _Planner(environments, pair, findings, texts, tree_paths, starts=starts).run()
 
 
 def outline_split(
@@ -1070,6 +1079,7 @@ def outline_split(
     findings: Sequence[Finding],
     *,
     tree_paths: Collection[str] | None = None,
+    starts: Collection[str] | None = None,
 ) -> Proposal:
     """What :func:`plan_split` would change for ``pair``, from facts and findings alone
     (what a store keeps): every change with its file, line and new value, the split
@@ -1077,7 +1087,9 @@ def outline_split(
     what only the text tells (a pin in a file with ``--hash`` lines, a line that does not
     read as its fact) is proposed here and flagged by the full proposal. A reader of the
     store (the dashboard) shows this; ``depaudit split`` makes the edit."""
-    proposal = _Planner(environments, pair, findings, {}, tree_paths, outline=True).run()
+    proposal = _Planner(
+        environments, pair, findings, {}, tree_paths, outline=True, starts=starts
+    ).run()
     return replace(
         proposal,
         edits=tuple(

@@ -195,3 +195,20 @@ def test_a_shared_file_is_not_split_only_to_declare_an_import() -> None:
     assert [(f.reason, f.file, f.item) for f in proposal.flagged] == [
         ("no_target", "requirements.txt", "requests")
     ]
+
+
+def test_where_serving_starts_decides_what_it_needs() -> None:
+    """With the modules where the service starts known, only what they reach counts: a
+    serving module nothing runs (a batch script beside the API) needs nothing."""
+    health = CodeModule("deploy.services.health", "deploy/services/health.py")
+    args = (
+        environments(health),
+        PAIR,
+        [leftover("mlflow", 2)],
+        {"requirements.txt": REQUIREMENTS},
+    )
+    started_elsewhere = plan_split(*args, starts=["deploy.services.health"])
+    assert ("remove", "mlflow") in [(c.action, c.item) for c in started_elsewhere.changes]
+    started_here = plan_split(*args, starts=["deploy.services.serve_model"])
+    assert [f.item for f in started_here.flagged if f.reason == "imported"] == ["mlflow"]
+    assert started_here.edits == ()  # nothing left to change: mlflow is the only leftover
