@@ -228,6 +228,51 @@ def _scan(block: str) -> list[_Command]:
     return [c for c in commands if c.words]
 
 
+def programs(words: list[str]) -> list[str]:
+    """The programs a shell command's words run: its first word after ``sudo`` / ``env``
+    and ``NAME=value``, and the module of ``python -m MODULE``."""
+    while words and (words[0] in _PREFIX_WORDS or _ASSIGNMENT.match(words[0])):
+        words = words[1:]
+    if not words:
+        return []
+    first = posixpath.basename(words[0])
+    out = [first]
+    if first.startswith("python") and "-m" in words[1:-1]:
+        out.append(words[words.index("-m", 1) + 1].split(".")[0])
+    return out
+
+
+def programs_run(text: str) -> list[tuple[int, str]]:
+    """(line, program) of every command the ``RUN``, ``CMD`` and ``ENTRYPOINT`` lines of a
+    Dockerfile run: a package whose program a later step runs (``RUN dvc pull``) is
+    needed to build or start the image."""
+    lines = text.splitlines(keepends=True)
+    out: list[tuple[int, str]] = []
+    for start, end in instruction_spans(lines):
+        block = "".join(lines[start:end])
+        keyword = block.split(None, 1)[0].upper() if block.strip() else ""
+        if keyword not in ("RUN", "CMD", "ENTRYPOINT"):
+            continue
+        body = block.strip()[len(keyword) :].strip()
+        if body.startswith("["):  # exec form: a JSON list
+            words = [w.strip(" \"'") for w in body.strip("[] \n").split(",")]
+            out.extend((start + 1, p) for p in programs([w for w in words if w]))
+            continue
+        try:
+            commands = [[w.value for w in c.words] for c in _scan(block)]
+            if commands and keyword == "RUN":
+                commands[0] = commands[0][1:]
+                while commands[0] and commands[0][0].startswith("--"):
+                    commands[0] = commands[0][1:]
+            elif commands:
+                commands[0] = commands[0][1:]
+        except _Unsupported:
+            commands = [c.split() for c in re.split(r"&&|\|\||;|\|", body)]
+        for words in commands:
+            out.extend((start + 1, p) for p in programs(words))
+    return out
+
+
 def _quote_end(text: str, start: int) -> int:
     quote = text[start]
     i = start + 1

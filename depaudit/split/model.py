@@ -22,6 +22,7 @@ FlagReason = Literal[
     "transitive",  # serving gets the package only through another one: left alone
     "image",  # serving's version comes from its base image
     "imported",  # serving code imports the package: removing it would break the service
+    "command",  # serving's Dockerfile or start command runs the package's program
     "shared",  # a file training installs too, that this proposal cannot split
     "location",  # a split file stays in serving by depaudit's placement (root, config)
     "unparseable",  # depaudit could not read the file: left untouched

@@ -39,6 +39,7 @@ from depaudit.code_graph import ImportGraph, distribution_candidates
 from depaudit.knowledge import builtin
 from depaudit.model import (
     CodeModule,
+    Entrypoint,
     EnvironmentSnapshot,
     Finding,
     Include,
@@ -48,7 +49,7 @@ from depaudit.model import (
 )
 from depaudit.secrets import scrub
 from depaudit.split.command_edit import CommandOp, edit_commands
-from depaudit.split.dockerfile_edit import DockerOp, edit_dockerfile
+from depaudit.split.dockerfile_edit import DockerOp, edit_dockerfile, programs, programs_run
 from depaudit.split.installers import CommandInstaller, command_installers, spec_files
 from depaudit.split.model import Change, FileEdit, Flag, Listed, Proposal
 from depaudit.split.requirements_edit import (
@@ -150,6 +151,9 @@ class _Plan:
     commands: dict[str, list[CommandOp]] = field(default_factory=lambda: defaultdict(list))
     flags: list[Flag] = field(default_factory=list)
     lock_names: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    pending: dict[tuple[str, str], list[tuple[str, int, tuple[str, ...], str, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
     def flag(
         self, reason: str, item: str, file: str, line: int, message: str, rules: Iterable[str]
@@ -180,6 +184,40 @@ class _Plan:
                 rules,
             )
         )
+
+    def note(
+        self,
+        reason: str,
+        item: str,
+        file: str,
+        line: int,
+        rules: Iterable[str],
+        message: str,
+        detail: str,
+    ) -> None:
+        """A per-package flag that is grouped with the others of its file and reason:
+        alone it says ``message``; with others, :func:`_grouped_message` lists each
+        ``detail``."""
+        self.pending[(reason, file)].append((item, line, tuple(rules), message, detail))
+
+    def flush_notes(self) -> None:
+        for (reason, file), entries in sorted(self.pending.items()):
+            if len(entries) == 1:
+                item, line, rules, message, _ = entries[0]
+                self.flag(reason, item, file, line, message, rules)
+                continue
+            lines = {line for _, line, _, _, _ in entries}
+            self.flags.append(
+                Flag(
+                    reason,  # type: ignore[arg-type]
+                    ", ".join(sorted({item for item, _, _, _, _ in entries})),
+                    file,
+                    lines.pop() if len(lines) == 1 else 0,
+                    _grouped_message(reason, file, [d for *_, d in entries]),
+                    tuple(sorted({r for _, _, rules, _, _ in entries for r in rules})),
+                )
+            )
+        self.pending.clear()
 
     def files(self) -> set[str]:
         return set(self.requirements) | set(self.toml) | set(self.docker) | set(self.commands)
@@ -251,6 +289,27 @@ class _Planner:
             for dist in distribution_candidates(f.serving or f.item, names):
                 out.setdefault(dist, f)
         return out
+
+    def programs_run(self) -> dict[str, tuple[str, int, str]]:
+        """Packages whose program serving's Dockerfiles or start commands run (name ->
+        file, line, program): ``RUN dvc pull`` needs dvc installed, whatever imports."""
+        names = builtin().import_names
+        found: list[tuple[str, int, str]] = []
+        for path, text in sorted(self.texts.items()):
+            if file_format(path) == "dockerfile" and self.serving_reads(path):
+                found += [(path, line, program) for line, program in programs_run(text)]
+        for entry in self.serving.of_type(Entrypoint):
+            found += [(entry.file, entry.line, p) for p in programs(entry.command.split())]
+        out: dict[str, tuple[str, int, str]] = {}
+        for file, line, program in found:
+            for dist in {canonicalize_name(program)} | distribution_candidates(program, names):
+                out.setdefault(dist, (file, line, program))
+        return out
+
+    def serving_reads(self, path: str) -> bool:
+        return any(a.path == path for a in self.serving.files) or any(
+            getattr(f, "file", "") == path for f in self.serving.facts
+        )
 
     def repo_graph(self) -> ImportGraph:
         """The imports between the repository's modules, every environment's (serving's
@@ -386,28 +445,44 @@ class _Planner:
         for name, rules in sorted(names.items()):
             importer = imported.get(name)
             if importer is not None:
-                self.plan.flag(
+                self.plan.note(
                     "imported",
                     name,
                     importer.file,
                     importer.line,
+                    rules,
                     f"{name} kept: serving code imports it at {importer.file}:{importer.line} "
                     f"({importer.rule}); remove that import first, or the service fails at start",
+                    f"{name} (line {importer.line}, {importer.rule})",
+                )
+                continue
+            run = self.programs_run().get(name)
+            if run is not None:
+                file, line, program = run
+                self.plan.note(
+                    "command",
+                    name,
+                    file,
+                    line,
                     rules,
+                    f"{name} kept: {file}:{line} runs {program}; remove that step first, or "
+                    "serving's image fails to build or start",
+                    f"{name} ({program} at line {line})",
                 )
                 continue
             site = self.code_imports().get(name)
             if site is not None:
                 file, line, module = site
-                self.plan.flag(
+                self.plan.note(
                     "imported",
                     name,
                     file,
                     line,
+                    rules,
                     f"{name} kept: {file}:{line} imports {module}, and serving's code reaches "
                     f"that module through the repository's own imports; remove that import "
                     "first, or the service fails at start",
-                    rules,
+                    f"{name} (line {line}, reached through the repository's own imports)",
                 )
                 continue
             for fact in self.declarations.get(name, []):
@@ -418,14 +493,15 @@ class _Planner:
 
     def image_flag(self, fact: Package, what: str, rules: tuple[str, ...]) -> None:
         name = canonicalize_name(fact.name)
-        self.plan.flag(
+        self.plan.note(
             "image",
             name,
             fact.file,
             fact.line,
+            rules,
             f"{name} is installed by serving's base image ({fact.file}:{fact.line}): choose "
             f"an image that does not, or {what} by hand",
-            rules,
+            f"{name}: {what}",
         )
 
     def alignments(self, removed: set[str]) -> None:
@@ -453,15 +529,16 @@ class _Planner:
                 self.image_flag(image[0], f"pin serving to training's {spec}", tuple(rules))
                 continue
             where = facts[0].file if facts else ""
-            self.plan.flag(
+            self.plan.note(
                 "transitive",
                 name,
                 where,
                 facts[0].line if facts else 0,
+                rules,
                 f"{name} reaches serving only as a dependency of another package"
                 + (f" ({where})" if where else "")
                 + f": left alone; align the package that brings it, or declare {name}{spec}",
-                rules,
+                f"{name}{spec}",
             )
 
     def first_party(self, module: str, importer_file: str) -> str:
@@ -887,7 +964,7 @@ class _Planner:
         changed = {c.item for e in edits for c in e.changes}
         for lock in sorted(locks):
             names = sorted(self.plan.lock_names.get(lock, set()) | (changed & self.locked(lock)))
-            if not names and posixpath.dirname(lock) not in edited_dirs:
+            if posixpath.dirname(lock) not in edited_dirs:  # nothing to relock for
                 continue
             command = _LOCK_COMMANDS.get(posixpath.basename(lock).lower(), "its lock command")
             folder = posixpath.dirname(lock) or "."
@@ -938,6 +1015,7 @@ class _Planner:
         self.alignments(removed)
         self.declarations_to_add()
         self.image_edits()
+        self.plan.flush_notes()
         self.split_shared()
         edits = self.edits()
         self.lock_flags(edits)
@@ -949,6 +1027,33 @@ class _Planner:
             listed=tuple(self.listed()),
             flagged=tuple(group_flags(self.plan.flags)),
         )
+
+
+def _grouped_message(reason: str, file: str, details: Sequence[str]) -> str:
+    """One message for the per-package flags of one file and reason."""
+    listed = "; ".join(details)
+    if reason == "imported":
+        return (
+            f"kept, serving code imports them in {file}: {listed}; remove those imports "
+            "first, or the service fails at start"
+        )
+    if reason == "command":
+        return (
+            f"kept, {file} runs their programs: {listed}; remove those steps first, or "
+            "serving's image fails to build or start"
+        )
+    if reason == "image":
+        return (
+            f"installed by serving's base image ({file}): choose an image that does not, or "
+            f"by hand: {listed}"
+        )
+    if reason == "transitive":
+        return (
+            "reach serving only as dependencies of other packages"
+            + (f" ({file})" if file else "")
+            + f": left alone; align the packages that bring them, or declare {', '.join(details)}"
+        )
+    return f"{file}: {listed}"
 
 
 def _plural(count: int, noun: str) -> str:

@@ -159,3 +159,23 @@ def test_repoint_follows_the_workdir_to_the_file_it_copied() -> None:
         (3, "requirements.txt", "requirements-api.txt"),
         (5, "/srv/requirements.txt", "/srv/requirements-api.txt"),
     ]
+
+
+def test_programs_run_by_the_image() -> None:
+    from depaudit.split.dockerfile_edit import programs_run
+
+    text = (
+        "FROM python:3.11-slim\n"
+        'RUN pip install "dvc[gdrive]" && \\\n'
+        "    DVC_NO_ANALYTICS=1 sudo dvc pull model.dvc\n"
+        "RUN python -m mlflow.models --help; echo $(date)\n"
+        'CMD ["uvicorn", "app:app"]\n'
+    )
+    assert programs_run(text) == [
+        (2, "pip"),
+        (2, "dvc"),
+        (4, "python"),
+        (4, "mlflow"),
+        (4, "echo"),
+        (5, "uvicorn"),
+    ]

@@ -212,3 +212,27 @@ def test_where_serving_starts_decides_what_it_needs() -> None:
     started_here = plan_split(*args, starts=["deploy.services.serve_model"])
     assert [f.item for f in started_here.flagged if f.reason == "imported"] == ["mlflow"]
     assert started_here.edits == ()  # nothing left to change: mlflow is the only leftover
+
+
+def test_a_package_whose_program_the_image_runs_is_kept() -> None:
+    """An API image that downloads its model with the MLflow CLI at build time (as
+    MLOps-Basics' images pull theirs with dvc): removing the package breaks the build."""
+    dockerfile = (
+        "FROM python:3.11-slim\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\n"
+        "RUN mlflow artifacts download -u models:/churn/1 -d /model\n"
+    )
+    facts = (Include("requirements.txt", "deploy/Dockerfile", 3, "requirements"),)
+    proposal = plan_split(
+        environments(*facts),
+        PAIR,
+        [leftover("jupyterlab", 3), leftover("mlflow", 2)],
+        {"requirements.txt": REQUIREMENTS, "deploy/Dockerfile": dockerfile},
+        starts=["deploy.services.health"],  # no code of the service imports mlflow
+    )
+    assert [(f.reason, f.item, f.file, f.line) for f in proposal.flagged] == [
+        ("command", "mlflow", "deploy/Dockerfile", 4)
+    ]
+    changes = [(c.action, c.item) for c in proposal.changes]
+    assert ("remove", "jupyterlab") in changes and ("remove", "mlflow") not in changes
