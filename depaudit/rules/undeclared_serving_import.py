@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from depaudit.code_graph import distribution_candidates, format_chain
 from depaudit.entrypoints import analyse
@@ -36,9 +36,13 @@ class UndeclaredServingImport:
             mod, ref = sites[0]
             if training_import(ref, kn) is not None:
                 continue  # DA202 says "remove it"; do not also say "declare it"
-            if any(distribution_candidates(r.name, kn.import_names) & declared for _, r in sites):
+            # judged per import: google.protobuf may be declared while google.cloud.storage is not;
+            # a bare namespace (``import google``) is nobody's package to declare
+            sites = [(m, r) for m, r in sites if _undeclared(r.name, kn.import_names, declared)]
+            if not sites:
                 continue
-            dist = kn.distribution_for_import(top)
+            mod, ref = sites[0]
+            dist = kn.distribution_for_import(ref.name)
             if dist in allow or top in allow:
                 continue
             where = ", ".join(f"{m.file}:{r.line}" for m, r in sites[:10])
@@ -53,6 +57,11 @@ class UndeclaredServingImport:
                 line=ref.line,
                 evidence=format_chain(code.reach[mod.module]) + f" imports {ref.name}",
             )
+
+
+def _undeclared(name: str, import_names: Mapping[str, tuple[str, ...]], declared: set[str]) -> bool:
+    candidates = distribution_candidates(name, import_names)
+    return bool(candidates) and not candidates & declared
 
 
 RULE = UndeclaredServingImport()
