@@ -15,7 +15,8 @@ A dotted import name resolves in this order:
    distributions share (``google``, ``azure``, ``opentelemetry``), a distribution named after
    the import path by the namespace's convention counts as listed: the map's hyphenated key
    ``google-cloud-vision`` matches ``google.cloud.vision`` (keys compare PEP 503-canonicalised,
-   so ``google.cloud.bigquery_storage`` matches ``google-cloud-bigquery-storage``).
+   so ``google.cloud.bigquery_storage`` matches ``google-cloud-bigquery-storage``, and a
+   versioned API module ``google.cloud.pubsub_v1`` matches ``google-cloud-pubsub``).
 3. **the fallback**, when nothing is listed -- the distribution named after the import:
    the top-level name canonicalised (``numpy`` -> numpy; the map leaves these ten thousand
    "same name" projects out for that reason), or, inside a namespace, the path down to one
@@ -30,6 +31,7 @@ compare installed and declared *distributions*, so they need no import names (se
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -39,6 +41,9 @@ from packaging.utils import canonicalize_name
 
 DATA_FILE = "data/import_names.tsv"
 NAMESPACE = "*"
+# Versioned API modules ship in the distribution of the unversioned name: google.cloud.pubsub_v1
+# in google-cloud-pubsub, google.cloud.aiplatform_v1beta1 in google-cloud-aiplatform.
+_API_VERSION = re.compile(r"-v\d+(p\d+)?((alpha|beta)\d*)?$")
 
 Source = Literal["override", "map", "fallback"]
 # dotted prefix -> distribution name(s), as the knowledge base and repository configs give them
@@ -135,7 +140,10 @@ class ImportNameMap:
                 namespace_depth = namespace_depth or k
                 continue
             if in_namespace and k >= 2:
-                named = self.conventional.get(canonicalize_name(prefix))
+                key = canonicalize_name(prefix)
+                named = self.conventional.get(key) or self.conventional.get(
+                    _API_VERSION.sub("", key)
+                )
                 if named:
                     return Match(prefix, named, "map")
         if namespace_depth:
@@ -148,7 +156,9 @@ class ImportNameMap:
             prefix = ".".join(parts[: namespace_depth + 1])
         else:
             prefix = parts[0]
-        return Match(prefix, (canonicalize_name(prefix),), "fallback")
+        # a private module (``_foo``) is named after its project without the underscore
+        own_name = canonicalize_name(prefix.lstrip("_"))
+        return Match(prefix, (own_name,) if own_name else (), "fallback")
 
     # ------------------------------------------------------------------ reverse
 

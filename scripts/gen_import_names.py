@@ -144,7 +144,7 @@ def wheel_roots(path: Path) -> WheelRoots:
         packages: set[tuple[str, ...]] = set()  # folders with a regular __init__
         for name in archive.namelist():
             parts = _module_path(name)
-            if parts is None:
+            if parts is None or any("__mypyc" in p for p in parts):  # mypyc build helpers
                 continue
             if parts[-1] == "__init__":
                 package = parts[:-1]
