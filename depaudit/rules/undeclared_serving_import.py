@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from depaudit.code_graph import distribution_candidates, format_chain
 from depaudit.entrypoints import analyse
-from depaudit.model import Finding, Package
+from depaudit.knowledge import Knowledge
+from depaudit.model import CodeModule, Finding, ImportRef, Package
 from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
 from depaudit.rules.training_library_in_serving_code import training_import
@@ -33,34 +34,34 @@ class UndeclaredServingImport:
         allow = set(ctx.allow(self.info.id))
         reached = code.reached_serving()
         for top, sites in sorted(code.graph.external_imports(reached).items()):
-            mod, ref = sites[0]
-            if training_import(ref, kn) is not None:
-                continue  # DA202 says "remove it"; do not also say "declare it"
-            # judged per import: google.protobuf may be declared while google.cloud.storage is not;
-            # a bare namespace (``import google``) is nobody's package to declare
-            sites = [(m, r) for m, r in sites if _undeclared(r.name, kn.import_names, declared)]
-            if not sites:
-                continue
-            mod, ref = sites[0]
-            dist = kn.distribution_for_import(ref.name)
-            if dist in allow or top in allow:
-                continue
-            where = ", ".join(f"{m.file}:{r.line}" for m, r in sites[:10])
-            yield finding(
-                self.info,
-                "drift",
-                dist,
-                f"serving code imports {top} at {where}, but no serving dependency file "
-                f"declares {dist}{code.note()}.",
-                serving=ref.name,
-                file=mod.file,
-                line=ref.line,
-                evidence=format_chain(code.reach[mod.module]) + f" imports {ref.name}",
-            )
+            # judged per import, since one namespace (google) holds many distributions: DA202
+            # already says "remove" a training import, do not also say "declare it"; a bare
+            # namespace (``import google``) is nobody's package to declare
+            by_dist: dict[str, list[tuple[CodeModule, ImportRef]]] = {}
+            for mod, ref in sites:
+                if training_import(ref, kn) is None and _undeclared(ref.name, kn, declared):
+                    by_dist.setdefault(kn.distribution_for_import(ref.name), []).append((mod, ref))
+            for dist, undeclared in sorted(by_dist.items()):
+                mod, ref = undeclared[0]
+                shown = kn.import_match(ref.name).prefix  # google.auth, not google
+                if dist in allow or top in allow or shown in allow:
+                    continue
+                where = ", ".join(f"{m.file}:{r.line}" for m, r in undeclared[:10])
+                yield finding(
+                    self.info,
+                    "drift",
+                    dist,
+                    f"serving code imports {shown} at {where}, but no serving dependency file "
+                    f"declares {dist}{code.note()}.",
+                    serving=ref.name,
+                    file=mod.file,
+                    line=ref.line,
+                    evidence=format_chain(code.reach[mod.module]) + f" imports {ref.name}",
+                )
 
 
-def _undeclared(name: str, import_names: Mapping[str, tuple[str, ...]], declared: set[str]) -> bool:
-    candidates = distribution_candidates(name, import_names)
+def _undeclared(name: str, kn: Knowledge, declared: set[str]) -> bool:
+    candidates = distribution_candidates(name, kn.import_names)
     return bool(candidates) and not candidates & declared
 
 
