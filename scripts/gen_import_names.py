@@ -312,6 +312,7 @@ def merge(
     rank = popular.downloads
 
     def ordered(dists: Iterable[str]) -> list[str]:
+        # most downloaded first: scikit-learn before the placeholder project "sklearn"
         return sorted(set(dists), key=lambda d: (-rank.get(d, 0), d))
 
     # 1. top-level names per popular project (a wheel replaces the databases for its project)
@@ -349,7 +350,8 @@ def merge(
             exact[module] = set(dists)
     for root, dists in roots.items():
         exact.setdefault(root, set()).update(dists)
-    for key in [k for k, dists in exact.items() if _generic(k, dists)]:
+    for key in [k for k in exact if k.split(".", 1)[0] in GENERIC_FOLDERS]:
+        # only the project of that very name (utils) provides a generic folder name
         if "." in key or not (keep := {d for d in exact[key] if d == canonicalize(key)}):
             del exact[key]
         else:

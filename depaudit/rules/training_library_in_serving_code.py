@@ -24,12 +24,11 @@ def training_import(ref: ImportRef, knowledge: Knowledge) -> tuple[str, Entry] |
         return entry.name, entry
     if ref.name.split(".", 1)[0] in STDLIB_MODULES:
         return None
-    match = knowledge.import_match(ref.name)  # google.cloud.bigquery, not the namespace google
-    for dist in match.distributions:
-        pkg = knowledge.package(dist)
-        if pkg is not None:
-            return match.prefix, pkg
-    return None
+    # google.cloud.bigquery, not the namespace google; judged by the most downloaded provider
+    # (mlflow, not the pytest that also ships a ``py`` module)
+    match = knowledge.import_match(ref.name)
+    pkg = knowledge.package(match.distributions[0]) if match.distributions else None
+    return (match.prefix, pkg) if pkg is not None else None
 
 
 class TrainingLibraryInServingCode:

@@ -117,7 +117,7 @@ def pyimport2pkg_wheel(directory: Path) -> Path:
             "numpy": 2000, "protobuf": 1000, "google-auth": 900, "google-cloud-storage": 800,
             "azure-core": 700, "azure-storage-blob": 600, "PyYAML": 500, "opencv-python": 400,
             "opencv-python-headless": 300, "google-cloud-vision": 100, "python-ldap": 50,
-            "lakefs": 10, "nvidia-cudnn-cu12": 5,
+            "lakefs": 10, "nvidia-cudnn-cu12": 5, "common": 3,
         }  # fmt: skip
         conn.executemany("INSERT INTO packages VALUES (?, ?, '')", downloads.items())
         mappings = [
@@ -127,6 +127,7 @@ def pyimport2pkg_wheel(directory: Path) -> Path:
             ("cv2", "opencv-python"), ("cv2", "opencv-python-headless"),
             ("python_ldap", "python-ldap"), ("lakefs", "lakefs"), ("tests", "lakefs"),
             ("README.rst", "lakefs"), ("nvidia", "nvidia-cudnn-cu12"), ("cffi", "not-popular"),
+            ("common", "lakefs"), ("common", "common"),
         ]  # fmt: skip
         conn.executemany("INSERT INTO mappings VALUES (?, ?)", mappings)
         conn.executemany(
@@ -221,8 +222,9 @@ def test_generate_merges_databases_wheels_and_the_namespace_convention(
         "nvidia": ("nvidia-cudnn-cu12",),  # not shown to be a namespace: kept as is
         "yaml": ("pyyaml",),
     }
-    # numpy and lakefs provide numpy and lakefs: left to the fallback; "tests" is no package
-    assert mapping.identities == 2
+    # numpy, lakefs and common provide their own names: left to the fallback; "tests" is no
+    # package, and the generic "common" is only the common project's, not lakefs'
+    assert mapping.identities == 3
     lines = text.splitlines()
     assert "# command: CMD" in lines
     assert any(line.startswith("#   pyimport2pkg 9.1.0 data/mapping.db sha256:") for line in lines)
