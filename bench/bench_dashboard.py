@@ -23,21 +23,23 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from depaudit.model import (  # noqa: E402
+    CommitInfo,
     ConfigEntry,
     EnvironmentSnapshot,
     FileAssignment,
     Finding,
     Package,
     Runtime,
+    TreeAudit,
 )
 from depaudit.store.engine import open_engine  # noqa: E402
-from depaudit.store.writer import RepoWriter, StateData  # noqa: E402
+from depaudit.store.writer import RepoWriter  # noqa: E402
 
 PAGES = ["overview", "leftovers", "drift", "shared", "history", "environment", "rules"]
 STATES = 60
 
 
-def state(i: int) -> StateData:
+def state(i: int) -> TreeAudit:
     packages = [f"lib{j}" for j in range(40)]
     training = EnvironmentSnapshot(
         "training",
@@ -124,7 +126,7 @@ def state(i: int) -> StateData:
         )
         for k in range(i % 7)
     ]
-    return StateData.build([training, serving], findings, config_origin="conventions")
+    return TreeAudit((training, serving), tuple(findings), config_origin="conventions")
 
 
 def build_store(url: str, commits: int) -> None:
@@ -137,16 +139,15 @@ def build_store(url: str, commits: int) -> None:
             # a new state every ~166 commits, like real environment-file changes
             index = (n * STATES) // commits
             sha = f"{n:040x}"
-            writer.add_commit(
-                sha=sha,
-                parents=[f"{n - 1:040x}"] if n else [],
-                author_name=f"dev{n % 13}",
-                author_email=f"dev{n % 13}@example.com",
-                committed_at=(start + timedelta(hours=6 * n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                summary=f"change {n}",
-                signature=f"sig{index}",
-                state_hash=hashes[index],
+            info = CommitInfo(
+                sha,
+                (f"{n - 1:040x}",) if n else (),
+                f"dev{n % 13}",
+                f"dev{n % 13}@example.com",
+                (start + timedelta(hours=6 * n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                f"change {n}",
             )
+            writer.add_commit(info, signature=f"sig{index}", state_hash=hashes[index])
         writer.finish(branch="main", shallow=False, since=None, seconds=0.0)
     engine.dispose()
 

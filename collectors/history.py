@@ -23,6 +23,7 @@ from typing import Any
 
 from collectors.sources.base import MAX_FILE_BYTES
 from collectors.tree import TreeEntry, TreeReadError
+from depaudit.model import CommitInfo
 
 NULL_SHA = "0" * 40
 MODE_SUBMODULE = "160000"
@@ -37,16 +38,6 @@ _BULK_SIZE_QUERY = 64  # above this many unknown sizes, one `cat-file --batch-ch
 
 class GitHistoryError(Exception):
     """A repository or revision that cannot be walked; the message is one line for the user."""
-
-
-@dataclass(frozen=True, slots=True)
-class CommitInfo:
-    sha: str
-    parents: tuple[str, ...]
-    author_name: str
-    author_email: str
-    committed_at: str  # ISO 8601 UTC, "2026-03-01T12:00:00Z"
-    summary: str
 
 
 def iso_utc(timestamp: int) -> str:

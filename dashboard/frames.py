@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
+from depaudit.catalog import rule_title
 from depaudit.model import (
     SEVERITIES,
     SEVERITY_RANK,
@@ -48,46 +49,6 @@ EXTRA_FINDING_COLUMNS: tuple[str, ...] = (
 FINDING_COLUMNS: tuple[str, ...] = CSV_COLUMNS + EXTRA_FINDING_COLUMNS
 COUNT_COLUMNS: tuple[str, ...] = tuple(f"{s}_{v}" for s in STATUSES for v in SEVERITIES)
 COMMIT_COLUMNS: tuple[str, ...] = ("sha", "short", "committed_at", "author", "summary", "seq")
-
-# Titles for rule ids (docs/rules.md headings). Rule modules carry the authoritative
-# ``RuleInfo.title``; this table covers ids whose modules are not importable here.
-RULE_TITLES: dict[str, str] = {
-    "DA101": "Training-only package in serving",
-    "DA102": "Pinned versions differ",
-    "DA103": "Specifiers with no common version",
-    "DA104": "Package shared by training and serving",
-    "DA105": "Package on one side only",
-    "DA201": "Serving code reaches a training module",
-    "DA202": "Serving code imports a training-only library",
-    "DA203": "Training call in serving code",
-    "DA204": "Serving import not declared as a serving dependency",
-    "DA205": "Serving dependency never imported",
-    "DA206": "Identical code copy in training and serving",
-    "DA207": "Diverged copies of inference code",
-    "DA301": "Training credential in serving config",
-    "DA302": "Training-specific config key in serving",
-    "DA303": "Config value differs",
-    "DA304": "Config key shared",
-    "DA401": "Warehouse / internal network target in serving",
-    "DA402": "Experiment tracker host in serving",
-    "DA403": "Training data bucket in serving",
-    "DA404": "Other network target",
-    "DA501": "Python version differs",
-    "DA502": "OS differs",
-    "DA503": "Base image differs",
-    "DA504": "CUDA devel toolchain in serving",
-    "DA505": "GPU requested in serving",
-    "DA506": "Oversized CPU / memory in serving",
-    "DA507": "Runtime shared",
-    "DA601": "Build / GPU toolchain system package in serving",
-    "DA602": "System packages on both sides",
-    "DA701": "Live: installed version differs",
-    "DA702": "Live: training package installed",
-    "DA703": "Live: missing dependency",
-    "DA704": "Live: conflicting requirement",
-    "DA900": "File could not be read or parsed",
-    "DA901": "Invalid .depaudit.toml",
-}
 
 
 def rule_url(rule: str, base: str | None = None) -> str:
@@ -180,14 +141,12 @@ def findings_frame(
     *,
     commits: pd.DataFrame | None = None,
     as_of: datetime | None = None,
-    rule_titles: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row per finding: the CSV contract columns, then :data:`EXTRA_FINDING_COLUMNS`.
 
     ``commits`` (a :func:`commits_frame`) gives the introducing commit's date and author;
     ``days_open`` counts from that date to ``as_of`` (default: now).
     """
-    titles = {**RULE_TITLES, **(rule_titles or {})}
     by_sha: dict[str, tuple[Any, str]] = {}
     if commits is not None and not commits.empty:
         by_sha = dict(
@@ -213,7 +172,7 @@ def findings_frame(
             {
                 **fields,
                 "pair": f"{f.training_env} → {f.serving_env}",
-                "rule_title": titles.get(f.rule, f.rule),
+                "rule_title": rule_title(f.rule),
                 "rule_url": rule_url(f.rule),
                 "introduced_at": introduced_at,
                 "introduced_by": introduced_by,
@@ -578,16 +537,3 @@ def split_unified_diff(diff: str) -> tuple[str, str]:
 
 def is_unified_diff(evidence: str) -> bool:
     return evidence.startswith("---") or "\n@@" in evidence or evidence.startswith("@@")
-
-
-_RULE_HEADING = re.compile(r"^#{2,3}\s+(DA\d{3})\b.*$", re.MULTILINE)
-
-
-def rules_doc_sections(text: str) -> dict[str, str]:
-    """docs/rules.md split at its ``## DA101 ...`` headings: rule id -> section body."""
-    sections: dict[str, str] = {}
-    matches = list(_RULE_HEADING.finditer(text))
-    for i, match in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        sections.setdefault(match.group(1), text[match.end() : end].strip())
-    return sections

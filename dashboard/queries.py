@@ -7,9 +7,9 @@ frames on the next rerun; the ttl bounds memory when nobody writes. The store UR
 only from the command line / environment (:func:`store_url`), never from a widget or the
 page URL, and it is opened read-only (SQLite ``mode=ro``).
 
-Reads go through :class:`depaudit.store.reader.StoreReader`; the two queries it does not
-offer (the store fingerprint / running collectors, and one finding key's values across
-commits) are written here with SQLAlchemy Core on the store's tables.
+Every read goes through :class:`depaudit.store.reader.StoreReader` (import-linter checks
+that the dashboard imports no SQL and no store table); rule titles and their docs come
+from :mod:`depaudit.catalog`.
 """
 
 from __future__ import annotations
@@ -17,22 +17,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Integer, cast, func, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import frames
-from depaudit.model import EnvironmentSnapshot, Finding, Package, Runtime
+from depaudit.dburl import normalize_db_url
+from depaudit.model import EnvironmentSnapshot, Package, Runtime
 from depaudit.reports.base import ReportRow
-from depaudit.store import schema as s
-from depaudit.store.engine import StoreError, sqlite_path
-from depaudit.store.reader import StoreReader, UnknownCommit, UnknownRepo
+from depaudit.store.engine import StoreError, display_url, sqlite_path
+from depaudit.store.reader import StoreReader, StoreStatus
 
 ENV_DB = "DEPAUDIT_DASHBOARD_DB"
 # Short: a running collector's commits show up within this many seconds even if the
@@ -54,22 +51,7 @@ def store_url(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--db", default=None)
     known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    value = known.db or os.environ.get(ENV_DB) or os.environ.get("DEPAUDIT_DB")
-    if not value:
-        from depaudit.dburl import default_db_url
-
-        return default_db_url()
-    return value if "://" in value else f"sqlite:///{os.path.abspath(os.path.expanduser(value))}"
-
-
-def display_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "(invalid URL)"
+    return normalize_db_url(known.db or os.environ.get(ENV_DB))
 
 
 @st.cache_resource(show_spinner=False)
@@ -88,58 +70,22 @@ def reader(url: str) -> StoreReader:
         return _reader(url)
     except StoreError as exc:
         raise StoreUnavailable(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise StoreUnavailable(
-            f"cannot read the store {display_url(url)}: {str(exc).splitlines()[0]}"
-        ) from None
-
-
-@dataclass(frozen=True, slots=True)
-class StoreStatus:
-    marker: str
-    repo_count: int
-    collecting: tuple[str, ...]  # repos a collector is writing right now
 
 
 @st.cache_data(ttl=MARKER_TTL_S, show_spinner=False)
 def store_status(url: str) -> StoreStatus:
     """Fingerprint of the store and the repos being collected; raises StoreUnavailable."""
-    engine = reader(url).engine
-    c, r, lk = s.commits.c, s.repos.c, s.locks.c
     try:
-        with engine.connect() as conn:
-            n, newest, reachable = conn.execute(
-                select(func.count(), func.max(c.id), func.sum(cast(c.reachable, Integer)))
-            ).one()
-            repo_count, last = conn.execute(
-                select(func.count(), func.max(r.last_collected_at))
-            ).one()
-            heads = ",".join(
-                str(h) for h in conn.execute(select(r.head_sha).order_by(r.id)).scalars()
-            )
-            now = int(time.time())
-            collecting = tuple(
-                conn.execute(
-                    select(lk.repo_name)
-                    .where(lk.heartbeat_at >= now - LIVE_LOCK_S)
-                    .order_by(lk.repo_name)
-                ).scalars()
-            )
-    except SQLAlchemyError as exc:
-        raise StoreUnavailable(
-            f"cannot read the store {display_url(url)}: {str(exc).splitlines()[0]}"
-        ) from None
-    marker = f"{n}:{newest}:{reachable}:{last}:{heads}"
-    return StoreStatus(marker=marker, repo_count=int(repo_count or 0), collecting=collecting)
+        return reader(url).status(live_lock_seconds=LIVE_LOCK_S)
+    except StoreError as exc:
+        raise StoreUnavailable(f"cannot read the store {display_url(url)}: {exc}") from None
 
 
 def _guard(call: Any, *args: Any) -> Any:
     try:
         return call(*args)
-    except (UnknownRepo, UnknownCommit) as exc:
+    except StoreError as exc:  # an unknown repo or commit, or a database error: one line
         raise StoreUnavailable(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise StoreUnavailable(f"the store could not be read: {str(exc).splitlines()[0]}") from None
 
 
 # ------------------------------------------------------------------ repositories
@@ -248,7 +194,7 @@ def findings(url: str, marker: str, repo: str, sha: str) -> pd.DataFrame:
         match = history[history["sha"] == sha]
         if not match.empty and not pd.isna(match.iloc[0]["committed_at"]):
             as_of = match.iloc[0]["committed_at"].to_pydatetime()
-    return frames.findings_frame(rows, commits=history, as_of=as_of, rule_titles=rule_titles())
+    return frames.findings_frame(rows, commits=history, as_of=as_of)
 
 
 @st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
@@ -257,36 +203,13 @@ def item_history(url: str, marker: str, repo: str, key: str) -> pd.DataFrame:
 
     Matched on (environment pair, kind, item), not on the rule: a package that drifts
     (DA102) was shared (DA104) before, and the chart shows both sides' versions over the
-    whole history, not only while the drift lasted. The reader has no such query.
+    whole history, not only while the drift lasted.
     """
     history = commits(url, marker, repo)
     if history.empty:
         return frames.item_history(history, [], key=key)
-    parts = key.split("|")
-    if len(parts) != 6:
-        return frames.item_history(history, [], key=key)
-    training_env, serving_env, _rule, kind, item, _status = parts
-    f = s.findings.c
-    state_ids = sorted({int(x) for x in history["state_id"]})
-    values: dict[int, tuple[str, str]] = {}
-    try:
-        with reader(url).engine.connect() as conn:
-            for i in range(0, len(state_ids), 500):
-                chunk = state_ids[i : i + 500]
-                query = select(f.state_id, f.training, f.serving).where(
-                    f.training_env == training_env,
-                    f.serving_env == serving_env,
-                    f.kind == kind,
-                    f.item == item,
-                    f.state_id.in_(chunk),
-                )
-                for sid, training, serving in conn.execute(query):
-                    known = values.get(int(sid))
-                    # several rules may name the item; keep the row that has both sides
-                    if known is None or (training and serving and not all(known)):
-                        values[int(sid)] = (training, serving)
-    except SQLAlchemyError as exc:
-        raise StoreUnavailable(f"the store could not be read: {str(exc).splitlines()[0]}") from None
+    state_ids = [int(x) for x in history["state_id"]]
+    values = _guard(reader(url).item_values, repo, key, state_ids)
     occurrences = [
         {"sha": sha, "key": key, "training": values[int(sid)][0], "serving": values[int(sid)][1]}
         for sha, sid in zip(history["sha"], history["state_id"], strict=True)
@@ -343,40 +266,19 @@ class LiveSnapshot:
     os: str
     packages: pd.DataFrame  # LIVE_PACKAGE_COLUMNS
     findings: pd.DataFrame  # frames.findings_frame columns
-    findings_computed: bool  # True when the store held no findings and they were computed here
+    findings_recorded: bool  # False for a row an older `depaudit live` wrote without findings
 
 
 @st.cache_data(ttl=MARKER_TTL_S, show_spinner=False)
 def _live_marker(url: str) -> str:
-    """Fingerprint of the live table: ``depaudit live`` adds no commit, so the store marker
-    alone would keep a new observation off the page until the ttl ran out."""
-    engine = reader(url).engine
-    ls = s.live_snapshots.c
-    try:
-        with engine.connect() as conn:
-            if not engine.dialect.has_table(conn, s.live_snapshots.name):
-                return "none"  # a store older than `depaudit live` (read-only: no migration)
-            count, newest = conn.execute(select(func.count(), func.max(ls.id))).one()
-    except SQLAlchemyError as exc:
-        raise StoreUnavailable(f"the store could not be read: {str(exc).splitlines()[0]}") from None
-    return f"{count}:{newest}"
+    """``depaudit live`` adds no commit, so the store marker alone would keep a new
+    observation off the page until the ttl ran out."""
+    return str(_guard(reader(url).live_marker))
 
 
 def live_snapshots(url: str, marker: str, repo: str) -> list[LiveSnapshot]:
     """The live observations of ``repo``, newest first (empty when none were recorded)."""
     return _live_snapshots(url, marker, _live_marker(url), repo)
-
-
-def _stored_findings(raw: str | None) -> list[Finding] | None:
-    """The stored findings, or None when the row holds none (NULL / empty / unreadable)."""
-    import json
-
-    if not raw:
-        return None
-    try:
-        return [Finding.from_dict(f) for f in json.loads(raw)]
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return None
 
 
 def _live_packages(env: EnvironmentSnapshot) -> pd.DataFrame:
@@ -398,102 +300,27 @@ def _runtime(env: EnvironmentSnapshot, item: str) -> str:
     return next((r.value for r in env.of_type(Runtime) if r.item == item), "")
 
 
-def _compute_live_findings(
-    url: str, marker: str, repo: str, env_name: str, observed: EnvironmentSnapshot
-) -> list[Finding]:
-    """compare_live against the declared environment at the head commit (built-in knowledge:
-    the dashboard does not read the repository's config from its clone)."""
-    from depaudit.knowledge import builtin
-    from depaudit.live_compare import compare_live
-
-    head = _guard(reader(url).head, repo)
-    if head is None:
-        return []
-    envs = [e for e in environments_at(url, marker, repo, head.sha) if not e.observed]
-    declared = next((e for e in envs if e.name == env_name), None)
-    if declared is None:
-        return []
-    training = [e for e in envs if e.role == "training"]
-    return compare_live(declared, observed, builtin(), training=training)
-
-
 @st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
 def _live_snapshots(url: str, marker: str, live_marker: str, repo: str) -> list[LiveSnapshot]:
-    import json
-
     if live_marker == "none":
         return []
-    ls, e, r = s.live_snapshots.c, s.environments.c, s.repos.c
-    query = (
-        select(ls.env_name, ls.observed_at, ls.commit_sha, ls.source, ls.findings, e.data)
-        .join(s.environments, e.id == ls.environment_id)
-        .join(s.repos, r.id == ls.repo_id)
-        .where(r.name == repo)
-        .order_by(ls.observed_at.desc(), ls.id.desc())
-    )
-    try:
-        with reader(url).engine.connect() as conn:
-            rows = list(conn.execute(query))
-    except SQLAlchemyError as exc:
-        raise StoreUnavailable(f"the store could not be read: {str(exc).splitlines()[0]}") from None
     result = []
-    for row in rows:
-        try:
-            observed = EnvironmentSnapshot.from_dict(json.loads(row.data))
-        except (ValueError, TypeError, KeyError):
-            continue  # an unreadable observation must not hide the others
-        findings = _stored_findings(row.findings)
-        computed = findings is None
-        if findings is None:
-            findings = _compute_live_findings(url, marker, repo, row.env_name, observed)
-        report_rows = [ReportRow(f, repo=repo, commit=row.commit_sha) for f in findings]
+    for record in _guard(reader(url).live_records, repo):
+        recorded = record.findings is not None
+        report_rows = [
+            ReportRow(f, repo=repo, commit=record.commit_sha) for f in record.findings or ()
+        ]
         result.append(
             LiveSnapshot(
-                env_name=row.env_name,
-                observed_at=frames.parse_time(row.observed_at or ""),
-                commit_sha=row.commit_sha or "",
-                source=row.source or "",
-                python=_runtime(observed, "python"),
-                os=_runtime(observed, "os"),
-                packages=_live_packages(observed),
-                findings=frames.sort_by_severity(
-                    frames.findings_frame(report_rows, rule_titles=rule_titles())
-                ),
-                findings_computed=computed,
+                env_name=record.env_name,
+                observed_at=frames.parse_time(record.observed_at),
+                commit_sha=record.commit_sha,
+                source=record.source,
+                python=_runtime(record.observed, "python"),
+                os=_runtime(record.observed, "os"),
+                packages=_live_packages(record.observed),
+                findings=frames.sort_by_severity(frames.findings_frame(report_rows)),
+                findings_recorded=recorded,
             )
         )
     return result
-
-
-@st.cache_data(show_spinner=False)
-def rule_titles() -> dict[str, str]:
-    """Rule titles from the rule modules that exist (their ``RuleInfo``), else the built-in table."""
-    import importlib
-    import pkgutil
-
-    import depaudit.rules
-
-    titles: dict[str, str] = {}
-    for module_info in pkgutil.iter_modules(depaudit.rules.__path__):
-        try:
-            module = importlib.import_module(f"depaudit.rules.{module_info.name}")
-        except Exception:
-            continue  # a rule module being written right now must not break the dashboard
-        for value in vars(module).values():
-            info = getattr(value, "info", None)
-            rule_id, title = getattr(info, "id", None), getattr(info, "title", None)
-            if isinstance(rule_id, str) and isinstance(title, str):
-                titles[rule_id] = title
-    return titles
-
-
-@st.cache_data(ttl=DATA_TTL_S, show_spinner=False)
-def rules_doc() -> str:
-    """The project's docs/rules.md (a fixed path next to the package), or "" when not installed."""
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
-    try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""

@@ -1,14 +1,17 @@
-"""Comparing environments: run every rule on every training × serving pair.
+"""Comparing environments: run the rules on each compared pair, and live environments.
 
-Pure: snapshots and settings in, findings out. Observed (live) snapshots are compared by
-the live rules, not here. Ignoring rules and severity overrides from the repository's
-``[rules]`` table are applied here, centrally, so no rule has to know about them.
+Pure: snapshots, pairs and settings in, findings out. Each environment gets one
+:class:`~depaudit.rules.view.EnvironmentView` and each pair one
+:class:`~depaudit.rules.view.PairView`, shared by all rules. Ignoring rules and severity
+overrides from the repository's ``[rules]`` table are applied here, centrally, so no rule
+has to know about them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from depaudit.catalog import PARSE_ERROR_RULE
 from depaudit.config import RulesConfig
 from depaudit.knowledge import Knowledge
 from depaudit.model import (
@@ -16,14 +19,14 @@ from depaudit.model import (
     EnvironmentSnapshot,
     Finding,
     Kind,
+    Pair,
     ParseError,
     Severity,
     sort_findings,
 )
-from depaudit.rules import all_rules
-from depaudit.rules.base import Rule, RuleContext
-
-PARSE_ERROR_RULE = "DA900"
+from depaudit.rules import LIVE_RULES, RULES
+from depaudit.rules.base import LiveContext, Rule
+from depaudit.rules.view import EnvironmentView, PairView
 
 _DEPENDENCY_FILES = frozenset(
     {
@@ -43,50 +46,102 @@ _DEPENDENCY_FILES = frozenset(
 _RUNTIME_FILES = frozenset({".python-version", "runtime.txt", ".tool-versions"})
 
 
-def compare_all(
+def compare_pairs(
     environments: Sequence[EnvironmentSnapshot],
+    pairs: Sequence[Pair],
     *,
     rules: RulesConfig,
     knowledge: Knowledge,
 ) -> list[Finding]:
-    """Findings of every training × serving pair of declared environments, sorted."""
-    declared = [env for env in environments if not env.observed]
-    training = [env for env in declared if env.role == "training"]
-    serving = [env for env in declared if env.role == "serving"]
+    """Findings of every pair (environments named by the pairs), sorted."""
+    views = {env.name: EnvironmentView(env, knowledge) for env in environments if not env.observed}
     findings: list[Finding] = []
-    for t in training:
-        for s in serving:
-            findings.extend(diff_environments(t, s, rules=rules, knowledge=knowledge))
-    if len(training) * len(serving) <= 1:
-        return findings  # one pair: diff_environments already sorted it
+    for pair in pairs:
+        training, serving = views.get(pair.training), views.get(pair.serving)
+        if training is None or serving is None:
+            continue
+        findings.extend(
+            _settle(
+                _run(PairView(pair, training, serving, knowledge, _allow(rules)), RULES, rules),
+                pair,
+                rules,
+                training.snapshot,
+                serving.snapshot,
+            )
+        )
     return sort_findings(findings)
 
 
-def diff_environments(
+def every_pair(environments: Sequence[EnvironmentSnapshot]) -> tuple[Pair, ...]:
+    """Every training x serving pair of declared environments (no project information)."""
+    declared = [env for env in environments if not env.observed]
+    return tuple(
+        Pair(t.name, s.name, reason="every training x serving pair")
+        for t in declared
+        if t.role == "training"
+        for s in declared
+        if s.role == "serving"
+    )
+
+
+def compare_live(
+    declared: EnvironmentSnapshot,
+    observed: EnvironmentSnapshot,
+    knowledge: Knowledge,
+    *,
+    training: Sequence[EnvironmentSnapshot] = (),
+    rules: RulesConfig | None = None,
+) -> list[Finding]:
+    """Findings of the live environment ``observed`` against the declared ``declared``.
+
+    - declared serving x observed serving: the live rules DA701-DA704 (what is installed
+      against what the files say, and whether the installed tree is whole);
+    - each training environment x observed serving: the ordinary rules, so a training-only
+      package really installed in production is a DA101 leftover with the live version,
+      and the interpreter's real Python / OS drift is DA501 / DA502.
+    """
+    settings = rules if rules is not None else RulesConfig()
+    allow = _allow(settings)
+    observed_view = EnvironmentView(observed, knowledge)
+    ctx = LiveContext(EnvironmentView(declared, knowledge), observed_view, knowledge, allow)
+    live_pair = Pair(declared.name, observed.name, reason="live observation of this environment")
+    ignored = _ignored(settings)
+    found = [f for rule in LIVE_RULES if rule.info.id not in ignored for f in rule.check(ctx)]
+    findings = _settle(found, live_pair, settings, declared, observed)
+    for env in training:
+        if env.role != "training" or env.observed:
+            continue
+        pair = Pair(env.name, observed.name, reason="training against the live environment")
+        view = PairView(pair, EnvironmentView(env, knowledge), observed_view, knowledge, allow)
+        findings.extend(_settle(_run(view, RULES, settings), pair, settings, env, observed))
+    return sort_findings(findings)
+
+
+def _allow(rules: RulesConfig) -> dict[str, tuple[str, ...]]:
+    return {k.upper(): tuple(v) for k, v in rules.allow.items()}
+
+
+def _ignored(rules: RulesConfig) -> set[str]:
+    return {r.upper() for r in rules.ignore}
+
+
+def _run(view: PairView, rule_set: Iterable[Rule], rules: RulesConfig) -> list[Finding]:
+    ignored = _ignored(rules)
+    return [f for rule in rule_set if rule.info.id not in ignored for f in rule.check(view)]
+
+
+def _settle(
+    found: list[Finding],
+    pair: Pair,
+    rules: RulesConfig,
     training: EnvironmentSnapshot,
     serving: EnvironmentSnapshot,
-    *,
-    rules: RulesConfig,
-    knowledge: Knowledge,
-    rule_set: Sequence[Rule] | None = None,
 ) -> list[Finding]:
-    """Findings of one pair, with the repo's ignore / severity / allow settings applied."""
-    ctx = RuleContext(
-        training=training,
-        serving=serving,
-        knowledge=knowledge,
-        allow_lists={k.upper(): tuple(v) for k, v in rules.allow.items()},
-    )
-    ignored = {r.upper() for r in rules.ignore}
-    found: list[Finding] = []
-    for rule in all_rules() if rule_set is None else rule_set:
-        if rule.info.id in ignored:
-            continue
-        found.extend(rule.check(ctx))
-    found.extend(parse_error_findings(training, serving))
+    """The pair's findings with its parse errors, environment names and severity overrides."""
+    ignored = _ignored(rules)
     overrides = {k.upper(): v for k, v in rules.severity.items() if v in SEVERITIES}
     out = []
-    for f in found:
+    for f in [*found, *parse_error_findings(training, serving)]:
         if f.rule in ignored:
             continue
         # built directly: dataclasses.replace costs more than the rules on long histories
@@ -98,8 +153,8 @@ def diff_environments(
                 severity=overrides.get(f.rule, f.severity),  # type: ignore[arg-type]
                 rule=f.rule,
                 message=f.message,
-                training_env=training.name,
-                serving_env=serving.name,
+                training_env=pair.training,
+                serving_env=pair.serving,
                 training=f.training,
                 serving=f.serving,
                 file=f.file,
@@ -107,7 +162,7 @@ def diff_environments(
                 evidence=f.evidence,
             )
         )
-    return sort_findings(out)
+    return out
 
 
 def parse_error_findings(*snapshots: EnvironmentSnapshot) -> list[Finding]:
@@ -156,5 +211,6 @@ def kind_of_file(path: str) -> Kind:
 
 def max_severity(findings: Iterable[Finding]) -> Severity | None:
     """The highest severity among ``findings`` (None when empty)."""
-    ranked = [f.severity for f in findings]
-    return next((s for s in SEVERITIES if s in ranked), None)
+    ranked = [f for f in findings]
+    severities = {f.severity for f in ranked}
+    return next((s for s in SEVERITIES if s in severities), None)

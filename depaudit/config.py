@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from depaudit.catalog import RULE_IDS
 from depaudit.model import ROLES, SEVERITIES, Role
 
 CONFIG_FILE = ".depaudit.toml"
@@ -140,7 +141,10 @@ def _rules(raw: Any, path: str, where: str) -> RulesConfig:
     allow: dict[str, tuple[str, ...]] = {}
     for key, value in table.items():
         if key == "ignore":
-            ignore = tuple(s.upper() for s in _strings(value, path, f"{where}.ignore"))
+            ignore = tuple(
+                _rule_id(s, path, f"{where}.ignore")
+                for s in _strings(value, path, f"{where}.ignore")
+            )
         elif key == "severity":
             for rule_id, sev in _table(value, path, f"{where}.severity").items():
                 if sev not in SEVERITIES:
@@ -152,7 +156,9 @@ def _rules(raw: Any, path: str, where: str) -> RulesConfig:
         elif _looks_like_rule_id(key):
             sub = _table(value, path, f"{where}.{key}")
             _reject_unknown(sub, _RULE_TABLE_KEYS, path, f"{where}.{key}.")
-            allow[key.upper()] = _strings(sub.get("allow", []), path, f"{where}.{key}.allow")
+            allow[_rule_id(key, path, where)] = _strings(
+                sub.get("allow", []), path, f"{where}.{key}.allow"
+            )
         else:
             raise ConfigError(
                 path,
@@ -220,9 +226,15 @@ def _looks_like_rule_id(key: str) -> bool:
 
 
 def _rule_id(key: str, path: str, where: str) -> str:
+    """A rule id the catalog knows (any case): a typo would silently change nothing."""
     if not _looks_like_rule_id(key):
         raise ConfigError(
             path, f"unknown rule id '{where}.{_shown(key)}' (rule ids look like DA101)"
+        )
+    if key.upper() not in RULE_IDS:
+        raise ConfigError(
+            path,
+            f"unknown rule id {_shown(key)!r} in {where} (see depaudit/docs/rules.md for the ids)",
         )
     return key.upper()
 

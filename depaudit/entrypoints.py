@@ -15,9 +15,9 @@ order of authority:
    (``fallback=True``) and the code rules say so in their messages, since "reachable"
    then only means "present".
 
-:func:`analyse` builds one import graph over serving and training code (serving first:
-a module name both define resolves to serving's copy) and the reach of the serving
-starts over it; the code rules share it through a small identity cache.
+:func:`build_analysis` builds one import graph over serving and training code (serving
+first: a module name both define resolves to serving's copy) and the reach of the serving
+starts over it; the pair view builds it once and every code rule of the pair shares it.
 """
 
 from __future__ import annotations
@@ -164,7 +164,8 @@ def code_modules(snapshot: EnvironmentSnapshot) -> dict[str, CodeModule]:
     return out
 
 
-def _build(training: EnvironmentSnapshot, serving: EnvironmentSnapshot) -> CodeAnalysis:
+def build_analysis(training: EnvironmentSnapshot, serving: EnvironmentSnapshot) -> CodeAnalysis:
+    """The code analysis of a training x serving pair (the pair view builds it once)."""
     serving_modules = code_modules(serving)
     training_modules = code_modules(training)
     ordered: Iterable[CodeModule] = (*serving_modules.values(), *training_modules.values())
@@ -172,20 +173,3 @@ def _build(training: EnvironmentSnapshot, serving: EnvironmentSnapshot) -> CodeA
     starts, fallback = find_starts(serving, serving_modules)
     reach = graph.reachable(s.module for s in starts)
     return CodeAnalysis(graph, serving_modules, training_modules, starts, fallback, reach)
-
-
-# Every code rule of a pair asks for the same analysis: keep the last few, keyed by the
-# identity of the snapshots (hashing whole snapshots would cost more than it saves).
-_CACHE: list[tuple[EnvironmentSnapshot, EnvironmentSnapshot, CodeAnalysis]] = []
-_CACHE_SIZE = 4
-
-
-def analyse(training: EnvironmentSnapshot, serving: EnvironmentSnapshot) -> CodeAnalysis:
-    """The shared code analysis of a training x serving pair (cached by identity)."""
-    for t, s, result in _CACHE:
-        if t is training and s is serving:
-            return result
-    result = _build(training, serving)
-    _CACHE.append((training, serving, result))
-    del _CACHE[:-_CACHE_SIZE]
-    return result

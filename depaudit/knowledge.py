@@ -2,7 +2,7 @@
 
 The built-in knowledge lives in ``depaudit/data/knowledge.toml`` (one table per entry with
 its ``reason``, ``category`` and ``severity``). An audited repository extends or overrides
-it through the ``[knowledge]`` table of its ``.depaudit.toml``; see docs/rules.md.
+it through the ``[knowledge]`` table of its ``.depaudit.toml``; see depaudit/docs/rules.md.
 This module is pure: loading the packaged data file is the only read it does.
 """
 

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Role = Literal["training", "serving"]
@@ -428,6 +428,26 @@ class Finding:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+@dataclass(frozen=True, slots=True)
+class FindingKey:
+    """The parts of :attr:`Finding.key`, read back (the item may itself contain ``|``)."""
+
+    training_env: str
+    serving_env: str
+    rule: str
+    kind: str
+    item: str
+    status: str
+
+    @classmethod
+    def parse(cls, key: str) -> FindingKey | None:
+        head = key.split("|", 4)
+        if len(head) != 5 or "|" not in head[4]:
+            return None
+        item, status = head[4].rsplit("|", 1)
+        return cls(head[0], head[1], head[2], head[3], item, status)
+
+
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Deterministic order: status, severity (high first), kind, item, rule."""
     status_rank = {s: i for i, s in enumerate(STATUSES)}
@@ -447,11 +467,83 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     )
 
 
+# ------------------------------------------------------------- pairs and audits
+
+
 @dataclass(frozen=True, slots=True)
-class AuditResult:
-    """The audit of one tree (a commit or the working tree)."""
+class Pair:
+    """A training and a serving environment that are compared, and why they were paired."""
+
+    training: str  # environment names
+    serving: str
+    project: str = ""  # the project both belong to ("" when the tree has no projects)
+    reason: str = ""  # shown wherever pairs are shown: "same folder fraud/", "config", ...
+
+
+@dataclass(frozen=True)  # not slots: content_hash is cached on the instance
+class TreeAudit:
+    """The audit of one tree (a commit or the working tree): what ``check`` prints and what
+    ``collect`` stores as a commit's state. Built by :func:`depaudit.app.audit.audit_tree`
+    only, so the gate, the baseline and the stored history agree on every commit."""
 
     environments: tuple[EnvironmentSnapshot, ...] = ()
     findings: tuple[Finding, ...] = ()
-    config_origin: str = ""  # ".depaudit.toml", "pyproject.toml", "conventions"
-    unassigned: tuple[str, ...] = field(default=())  # environment-looking files placed nowhere
+    pairs: tuple[Pair, ...] = ()
+    config_origin: str = ""  # ".depaudit.toml", "pyproject.toml", "conventions", a --config path
+    config_errors: tuple[ParseError, ...] = ()  # an invalid config: conventions were used
+    unassigned: tuple[str, ...] = ()  # environment-looking files placed in no environment
+
+    @property
+    def environment_hashes(self) -> tuple[str, ...]:
+        return tuple(environment_hash(e) for e in self.environments)
+
+    @functools.cached_property
+    def content_hash(self) -> str:
+        """Identity of the state: equal audits are stored once."""
+        return content_hash(
+            {
+                "environments": list(self.environment_hashes),
+                "findings": [finding_fields(f) for f in self.findings],
+                "pairs": [dataclasses.astuple(p) for p in self.pairs],
+                "config_origin": self.config_origin,
+                "config_errors": [[e.file, e.message] for e in self.config_errors],
+                "unassigned": list(self.unassigned),
+            }
+        )
+
+
+_ENV_HASHES: dict[EnvironmentSnapshot, str] = {}
+
+
+def environment_hash(env: EnvironmentSnapshot) -> str:
+    """Content hash of an environment, memoised: consecutive states usually share most of
+    their environments, and hashing a frozen snapshot is far cheaper than serialising it."""
+    known = _ENV_HASHES.get(env)
+    if known is None:
+        if len(_ENV_HASHES) > 4096:
+            _ENV_HASHES.clear()
+        known = _ENV_HASHES[env] = env.content_hash()
+    return known
+
+
+_FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
+
+
+def finding_fields(finding: Finding) -> dict[str, Any]:
+    """``Finding.to_dict()`` without ``dataclasses.asdict``'s deep copy (all fields are scalars)."""
+    return {name: getattr(finding, name) for name in _FINDING_FIELDS}
+
+
+# ------------------------------------------------------------------------ commits
+
+
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    """A commit as the history walk reads it."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    committed_at: str  # ISO 8601 UTC, "2026-03-01T12:00:00Z"
+    summary: str

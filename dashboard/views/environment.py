@@ -137,12 +137,12 @@ if store is not None and repo is not None:
                 "**Live findings** (installed but not declared, declared but not installed, "
                 "version outside the specifier, broken dependency)"
             )
-            if obs.findings_computed:
+            if not obs.findings_recorded:
                 st.caption(
-                    "No findings were stored with this observation; they were computed "
-                    "against the declared environment at the head commit."
+                    "No findings were stored with this observation (an older depaudit "
+                    "live wrote it): run `depaudit live` again to record them."
                 )
-            if obs.findings.empty:
+            elif obs.findings.empty:
                 st.caption("The live environment matches what the repository declares.")
             else:
                 widgets.findings_table(

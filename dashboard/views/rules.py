@@ -1,16 +1,14 @@
-"""Rules: every rule id with its title, and its docs/rules.md section when installed."""
+"""Rules: every rule id with its title and the section of the rules documentation."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import frames, queries
+from depaudit.catalog import RULE_INFOS, rules_doc_sections
 
 st.title("Rules")
-titles = {**frames.RULE_TITLES, **queries.rule_titles()}
-sections = frames.rules_doc_sections(queries.rules_doc())
-for rule_id in sorted(titles):
-    st.subheader(f"{rule_id} {titles[rule_id]}", anchor=rule_id.lower())
-    body = sections.get(rule_id)
-    if body:
-        st.markdown(body)
+sections = rules_doc_sections()
+for info in RULE_INFOS:
+    st.subheader(f"{info.id} {info.title}", anchor=info.id.lower())
+    st.caption(f"{info.kind} · default severity {info.severity}")
+    st.markdown(sections.get(info.id) or info.summary)

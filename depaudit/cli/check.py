@@ -8,19 +8,20 @@ from typing import Annotated
 
 import typer
 
-from depaudit.cli.app import EXIT_FINDINGS, EXIT_OK, app, fail
-from depaudit.model import SEVERITY_RANK, Finding
-
-FORMATS = ("table", "csv", "json", "markdown", "sarif")
-FAIL_ON = ("high", "medium", "low", "never")
-
-
-def failing(findings: list[Finding], fail_on: str) -> list[Finding]:
-    """Findings at or above the ``--fail-on`` severity; ``shared`` is never a failure."""
-    if fail_on == "never":
-        return []
-    floor = SEVERITY_RANK[fail_on]
-    return [f for f in findings if f.status != "shared" and SEVERITY_RANK[f.severity] >= floor]
+from depaudit.cli.app import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    FAIL_ON,
+    FORMATS,
+    app,
+    fail,
+    failing,
+    log,
+    read_config_file,
+    render,
+    write_output,
+)
+from depaudit.model import TreeAudit
 
 
 @app.command()
@@ -63,35 +64,25 @@ def check(
         fail(f"{path}: no such directory")
     if not path.is_dir():
         fail(f"{path}: not a directory")
+    audit_config = read_config_file(config)[0] if config is not None else None
 
-    from collectors.snapshot import snapshot_tree
+    from collectors.git_revision import GitRevisionError, GitRevisionTree
     from collectors.tree import Tree, WorkingTree
-    from depaudit.compare import compare_all
-    from depaudit.config import ConfigError, parse_config
-    from depaudit.knowledge import builtin
-    from depaudit.reports import ReportRow, report_for
+    from depaudit.app.audit import audit_tree
+    from depaudit.app.baseline import BaselineError, baseline_keys, new_findings
+    from depaudit.reports import ReportRow
 
-    audit_config = None
-    if config is not None:
+    # the baseline is the user's input: a bad one fails before any report is printed
+    known: frozenset[str] | None = None
+    if baseline is not None:
         try:
-            text = config.read_text("utf-8")
-            audit_config = parse_config(
-                text, str(config), from_pyproject=config.name == "pyproject.toml"
-            )
-        except OSError as exc:
-            fail(f"{config}: cannot read config file: {exc.strerror}")
-        except UnicodeDecodeError:
-            fail(f"{config}: config file is not UTF-8 text")
-        except ConfigError as exc:
+            known, described = baseline_keys(baseline, repo=path, config=audit_config)
+        except BaselineError as exc:
             fail(str(exc))
-        if audit_config is None:
-            fail(f"{config}: no [tool.depaudit] table")
 
     tree: Tree
     commit = ""
     if rev is not None:
-        from collectors.git_revision import GitRevisionError, GitRevisionTree
-
         try:
             git_tree = GitRevisionTree(path, rev)
         except GitRevisionError as exc:
@@ -100,55 +91,42 @@ def check(
     else:
         tree = WorkingTree(path)
 
-    snap = snapshot_tree(tree, config=audit_config)
-    for err in snap.config_errors:
+    audit = audit_tree(tree, config=audit_config)
+    # The audit is the same as collect stores (a DA901 finding, conventions used), but a
+    # gate must not pass or fail on guesses: the repository's config is input to fix first.
+    for err in audit.config_errors:
         fail(f"{err.file}: {err.message}")
-    knowledge = builtin().with_overrides(snap.config.knowledge)
-    findings = compare_all(snap.environments, rules=snap.config.rules, knowledge=knowledge)
-
     if not quiet:
-        print_assignment(snap)
+        print_assignment(audit)
     repo_name = path.resolve().name
-    rows = [ReportRow(f, repo=repo_name, commit=commit) for f in findings]
-    if format == "table":
-        from depaudit.reports.table_report import TableReport
-
-        text = TableReport().render(rows, color=output is None and sys.stdout.isatty())
-    else:
-        text = report_for(format).render(rows)
-    if output is not None:
-        output.write_text(text, "utf-8")
-    else:
-        sys.stdout.write(text)
-    gated = findings
-    if baseline is not None:
-        from depaudit.baseline import BaselineError, baseline_keys, new_findings
-
-        try:
-            keys, described = baseline_keys(baseline, repo=path, config=audit_config)
-        except BaselineError as exc:
-            fail(str(exc))
-        gated = new_findings(findings, keys)
-        print(
-            f"baseline {described}: {len(gated)} of {len(findings)} findings are new",
-            file=sys.stderr,
-        )
+    rows = [ReportRow(f, repo=repo_name, commit=commit) for f in audit.findings]
+    text = render(rows, format, to_terminal=output is None and sys.stdout.isatty())
+    write_output(text, output)
+    gated = list(audit.findings)
+    if known is not None:
+        gated = new_findings(gated, known)
+        log(f"baseline {described}: {len(gated)} of {len(audit.findings)} findings are new")
     raise typer.Exit(EXIT_FINDINGS if failing(gated, fail_on) else EXIT_OK)
 
 
-def print_assignment(snap: object) -> None:
-    """Which file went to which environment and why, on stderr (reports stay clean)."""
-    from collectors.snapshot import TreeSnapshot
-
-    assert isinstance(snap, TreeSnapshot)
+def print_assignment(audit: TreeAudit) -> None:
+    """Which file went to which environment and why, and which pairs were compared, on
+    stderr (reports stay clean)."""
     err = sys.stderr
-    print(f"environments ({snap.config_origin}):", file=err)
-    if not snap.environments:
+    print(f"environments ({audit.config_origin}):", file=err)
+    if not audit.environments:
         print("  none found: no file or folder names a training or serving environment;", file=err)
         print("  add a .depaudit.toml (see README) to say which files belong where", file=err)
-    for env in snap.environments:
+    for env in audit.environments:
         print(f"  {env.name} [{env.role}, {env.origin}]", file=err)
         for a in env.files:
             print(f"    {a.path}  <- {a.reason}", file=err)
-    if snap.unassigned:
-        print("  not in any environment: " + ", ".join(snap.unassigned[:20]), file=err)
+    if audit.unassigned:
+        print("  not in any environment: " + ", ".join(audit.unassigned[:20]), file=err)
+    if audit.pairs:
+        print("pairs compared:", file=err)
+        for pair in audit.pairs:
+            project = f" [{pair.project}]" if pair.project else ""
+            print(f"  {pair.training} x {pair.serving}{project}  <- {pair.reason}", file=err)
+    elif audit.environments:
+        print("pairs compared: none (a training and a serving environment are needed)", file=err)

@@ -1,45 +1,19 @@
-"""``depaudit collect PATH...``: walk each repository's history into the store.
+"""``depaudit collect PATH... | --repos FILE``: walk each repository's history into the store.
 
-The wiring of DESIGN.md §7: the history walker gives each commit an environment
-signature; a signature seen before (the parent's, or A -> B -> A) reuses that state with
-no parsing and no rule work; a new one is snapshotted (each blob parsed once through the
-blob cache), compared, and stored. Only the commits after the stored head are walked.
+Parses the options and calls :func:`depaudit.app.collect.collect_repository` per path
+(or :mod:`depaudit.app.scheduler` for ``--repos`` / ``--jobs``), with a progress bar on
+a terminal and one summary line per repository.
 """
 
 from __future__ import annotations
 
-import hashlib
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from depaudit.cli.app import app, fail, log, normalize_db_url
-
-if TYPE_CHECKING:
-    from collectors.history import GitRepository
-    from collectors.snapshot import BlobCache
-    from depaudit.config import AuditConfig
-    from depaudit.store.writer import RepoWriter, StateData
-
-# Bump when what a state contains changes meaning (rules, snapshot format): a later collect
-# then recomputes states instead of reusing ones from an older depaudit.
-STATE_FORMAT = "1"
-
-
-@dataclass(slots=True)
-class CollectOptions:
-    branch: str | None
-    since: str | None
-    config: AuditConfig | None
-    config_salt: str
-    all_commits: bool
-    batch_size: int
-    lock_timeout: float
-    progress: bool
+from depaudit.cli.app import app, fail, log, normalize_db_url, read_config_file
 
 
 @app.command()
@@ -67,6 +41,13 @@ def collect(
         bool,
         typer.Option("--all-commits", help="Walk every commit, not only the first-parent line."),
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace a stored history of the same name that shares no commit (or branch).",
+        ),
+    ] = False,
     batch_size: Annotated[int, typer.Option(help="Commits per store transaction.")] = 200,
     lock_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for another collector of the same repo.")
@@ -84,8 +65,8 @@ def collect(
 ) -> None:
     """Collect the git history of each repository: environments and findings per commit."""
     if repos is not None or jobs != 1:
+        from depaudit.app.scheduler import scheduled_collect
         from depaudit.cli.app import DEFAULT_DB_PATH
-        from depaudit.scheduler import scheduled_collect
 
         code = scheduled_collect(
             repos_file=repos,
@@ -107,12 +88,22 @@ def collect(
         fail("give one or more repository PATHs, or --repos FILE")
     if name is not None and len(paths) > 1:
         fail("--name names one repository; give one PATH with it")
+    names: dict[str, Path] = {}
+    for path in paths:
+        stored_as = name or path.resolve().name
+        if stored_as in names:
+            fail(
+                f"{names[stored_as]} and {path} would both be stored as {stored_as!r}; "
+                "collect them one at a time with --name"
+            )
+        names[stored_as] = path
     if batch_size < 1:
         fail("--batch-size must be at least 1")
     if lock_timeout < 0:
         fail("--lock-timeout must be 0 or more")
-    audit_config, salt = _read_config(config)
+    audit_config, salt = read_config_file(config) if config is not None else (None, "")
 
+    from depaudit.app.collect import CollectError, CollectOptions, collect_repository
     from depaudit.store.engine import StoreError, open_engine
     from depaudit.store.schema import SchemaError, migrate
 
@@ -130,196 +121,28 @@ def collect(
         config=audit_config,
         config_salt=salt,
         all_commits=all_commits,
+        replace=replace,
         batch_size=batch_size,
         lock_timeout=lock_timeout,
-        progress=sys.stderr.isatty(),
     )
+    progress = _ProgressBar if sys.stderr.isatty() else None
     try:
         for path in paths:
-            collect_repository(engine, path, name or path.resolve().name, options)
+            try:
+                summary = collect_repository(
+                    engine, path, name or path.resolve().name, options, progress=progress
+                )
+            except CollectError as exc:
+                fail(str(exc))
+            log(summary.line())
     finally:
         engine.dispose()
 
 
-def _read_config(config: Path | None) -> tuple[AuditConfig | None, str]:
-    if config is None:
-        return None, ""
-    from depaudit.config import ConfigError, parse_config
+class _ProgressBar:
+    """A rich progress bar on stderr (only used when stderr is a terminal)."""
 
-    try:
-        data = config.read_bytes()
-        parsed = parse_config(
-            data.decode("utf-8"), str(config), from_pyproject=config.name == "pyproject.toml"
-        )
-    except OSError as exc:
-        fail(f"{config}: cannot read config file: {exc.strerror}")
-    except UnicodeDecodeError:
-        fail(f"{config}: config file is not UTF-8 text")
-    except ConfigError as exc:
-        fail(str(exc))
-    if parsed is None:
-        fail(f"{config}: no [tool.depaudit] table")
-    # a different --config must not reuse states computed under another one
-    return parsed, hashlib.sha256(data).hexdigest()
-
-
-def collect_repository(engine: Any, path: Path, name: str, options: CollectOptions) -> None:
-    """Collect one repository; errors are one line and exit 2."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from collectors.history import GitHistoryError, GitRepository
-    from collectors.snapshot import BlobCache
-    from depaudit.store.engine import StoreError
-    from depaudit.store.writer import RepoWriter
-
-    started = time.monotonic()
-    try:
-        repo = GitRepository(path)
-    except GitHistoryError as exc:
-        fail(str(exc))
-    try:
-        branch_name = options.branch or repo.default_branch()
-        try:
-            head = repo.resolve(options.branch or "HEAD")
-            since_sha = repo.resolve(options.since) if options.since else None
-        except GitHistoryError as exc:
-            if repo.is_empty():
-                fail(f"{path}: empty repository (no commits yet); nothing to collect")
-            fail(str(exc))
-        shallow = repo.is_shallow
-        writer = RepoWriter(
-            engine,
-            name,
-            path=str(path.resolve()),
-            branch=branch_name,
-            batch_size=options.batch_size,
-            lock_timeout=options.lock_timeout,
-        )
-        try:
-            with writer:
-                base = _resume_point(repo, writer, head, since_sha)
-                cache = BlobCache()
-                if base != head:
-                    _walk(repo, writer, head, base, options, cache)
-                writer.finish(
-                    branch=branch_name,
-                    shallow=shallow,
-                    since=since_sha,
-                    seconds=time.monotonic() - started,
-                )
-        except StoreError as exc:
-            fail(str(exc))
-        except GitHistoryError as exc:
-            fail(f"{path}: {exc}")
-        except SQLAlchemyError as exc:
-            # a full disk, a store made read-only, a dropped connection: one line, and
-            # the batches already committed stay (the next run resumes after them)
-            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
-            fail(f"{name}: the store could not be written: {reason}")
-        st = writer.stats
-        extra = f", {st.unreachable} rewritten away" if st.unreachable else ""
-        log(
-            f"{name}: {st.commits} commits, {st.states_new} new states, "
-            f"{st.findings_new} findings new, {st.findings_resolved} resolved{extra}"
-            f"{' (shallow clone: history starts at the shallow boundary)' if shallow else ''} "
-            f"in {time.monotonic() - started:.2f} s"
-        )
-    finally:
-        repo.close()
-
-
-def _resume_point(
-    repo: GitRepository, writer: RepoWriter, head: str, since_sha: str | None
-) -> str | None:
-    """Where the walk starts: the stored head, or after a rewrite the newest stored
-    commit still in the branch's history (the rest is marked unreachable)."""
-    stored = writer.head_sha
-    if stored is None:
-        return since_sha
-    if stored == head or (repo.has_commit(stored) and repo.is_ancestor(stored, head)):
-        return stored
-    ancestors = repo.ancestors(head)
-    kept = [sha for _seq, sha in writer.reachable_shas() if sha in ancestors]
-    new_base = kept[-1] if kept else None
-    writer.rewind(new_base)
-    return new_base if new_base is not None else since_sha
-
-
-def _walk(
-    repo: GitRepository,
-    writer: RepoWriter,
-    head: str,
-    base: str | None,
-    options: CollectOptions,
-    cache: BlobCache,
-) -> None:
-    salt = f"{STATE_FORMAT}|{options.config_salt}"
-    steps = repo.walk(head, base=base, first_parent=not options.all_commits)
-    progress = _Progress(repo, head, base, options) if options.progress else None
-    try:
-        for step in steps:
-            signature = hashlib.sha256(f"{step.signature}|{salt}".encode()).hexdigest()
-            state_hash = writer.state_for_signature(signature)
-            if state_hash is None:
-                state = build_state(step.tree(), options.config, cache)
-                state_hash = writer.add_state(state)
-            info = step.info
-            writer.add_commit(
-                sha=info.sha,
-                parents=info.parents,
-                author_name=info.author_name,
-                author_email=info.author_email,
-                committed_at=info.committed_at,
-                summary=info.summary,
-                signature=signature,
-                state_hash=state_hash,
-            )
-            if progress is not None:
-                progress.advance()
-    finally:
-        if progress is not None:
-            progress.stop()
-
-
-def build_state(tree: Any, config: AuditConfig | None, cache: BlobCache) -> StateData:
-    """Snapshot, compare and package one tree. Never raises on bad input."""
-    from collectors.snapshot import snapshot_tree
-    from depaudit.compare import compare_all
-    from depaudit.knowledge import builtin
-    from depaudit.model import Finding, sort_findings
-    from depaudit.store.writer import StateData
-
-    snap = snapshot_tree(tree, config=config, cache=cache)
-    knowledge = builtin().with_overrides(snap.config.knowledge)
-    findings = compare_all(snap.environments, rules=snap.config.rules, knowledge=knowledge)
-    for err in snap.config_errors:
-        findings.append(
-            Finding(
-                status="error",
-                kind="config",
-                item=err.file,
-                severity="low",
-                rule="DA901",
-                message=f"{err.file}: {err.message}; environments found by convention instead",
-                file=err.file,
-                line=err.line,
-            )
-        )
-    return StateData.build(
-        snap.environments,
-        sort_findings(findings),
-        config_origin=snap.config_origin,
-        config_errors=[(e.file, e.message) for e in snap.config_errors],
-        unassigned=snap.unassigned,
-    )
-
-
-class _Progress:
-    """A rich progress bar on stderr, only when stderr is a terminal."""
-
-    def __init__(
-        self, repo: GitRepository, head: str, base: str | None, options: CollectOptions
-    ) -> None:
+    def __init__(self) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -329,7 +152,6 @@ class _Progress:
             TimeRemainingColumn,
         )
 
-        total = repo.count_commits(head, base=base, first_parent=not options.all_commits)
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -338,8 +160,11 @@ class _Progress:
             console=Console(stderr=True),
             transient=True,
         )
+        self._task = self._progress.add_task("collect", total=None)
+
+    def start(self, total: int) -> None:
+        self._progress.update(self._task, total=total)
         self._progress.start()
-        self._task = self._progress.add_task(f"collect {repo.path.name}", total=total)
 
     def advance(self) -> None:
         self._progress.advance(self._task)

@@ -10,48 +10,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from depaudit.cli.app import EXIT_FINDINGS, EXIT_OK, app, fail, log, normalize_db_url
-from depaudit.model import EnvironmentSnapshot
-
-if TYPE_CHECKING:
-    from depaudit.config import AuditConfig
-
-LIVE_FORMATS = ("table", "csv", "json", "markdown", "sarif")
-FAIL_ON = ("high", "medium", "low", "never")
-
-
-def pick_environment(envs: list[EnvironmentSnapshot], wanted: str) -> EnvironmentSnapshot:
-    """``wanted`` is an environment name, or a role that exactly one environment has."""
-    declared = [e for e in envs if not e.observed]
-    by_name = [e for e in declared if e.name == wanted]
-    if by_name:
-        return by_name[0]
-    by_role = [e for e in declared if e.role == wanted]
-    if len(by_role) == 1:
-        return by_role[0]
-    names = ", ".join(f"{e.name} ({e.role})" for e in declared) or "none"
-    if len(by_role) > 1:
-        fail(f"--env {wanted}: several environments have role {wanted}; name one of: {names}")
-    fail(f"--env {wanted}: no such environment or role at the collected head (have: {names})")
-
-
-def repo_config(path: str, sha: str) -> AuditConfig | None:
-    """The repository's config at ``sha`` when its clone is still on disk, else None."""
-    if not path or not Path(path).is_dir():
-        return None
-    from collectors.git_revision import GitRevisionError, GitRevisionTree
-    from collectors.snapshot import read_config
-
-    try:
-        tree = GitRevisionTree(path, sha)
-        config, errors = read_config(tree, {e.path: e for e in tree.entries()})
-    except (GitRevisionError, OSError):
-        return None
-    return None if errors else config
+from depaudit.cli.app import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    FAIL_ON,
+    FORMATS,
+    app,
+    fail,
+    failing,
+    log,
+    normalize_db_url,
+    render,
+)
 
 
 @app.command()
@@ -90,84 +64,42 @@ def live(
         fail("give exactly one of --python PATH or --pipdeptree-json FILE")
     if os_release is not None and pipdeptree_json is None:
         fail("--os-release goes with --pipdeptree-json (with --python this machine's is read)")
-    if format not in LIVE_FORMATS:
-        fail(f"--format must be one of {', '.join(LIVE_FORMATS)} (got {format!r})")
+    if format not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)} (got {format!r})")
     if fail_on not in FAIL_ON:
         fail(f"--fail-on must be one of {', '.join(FAIL_ON)} (got {fail_on!r})")
     if timeout <= 0:
         fail("--timeout must be positive")
 
-    from collectors.live import LiveError, observe_interpreter, observe_pipdeptree_file
-    from depaudit.cli.check import failing
-    from depaudit.config import AuditConfig
-    from depaudit.knowledge import builtin
-    from depaudit.live_compare import compare_live
-    from depaudit.reports import ReportRow, report_for
-    from depaudit.store import schema
-    from depaudit.store.engine import StoreError, open_engine
-    from depaudit.store.live_snapshots import save_observation
-    from depaudit.store.reader import StoreReader
+    from depaudit.app.live import LiveError, compare_live_environment
+    from depaudit.reports import ReportRow
+    from depaudit.store.engine import open_engine
 
     try:
         engine = open_engine(normalize_db_url(db))
-        schema.migrate(engine)  # an older store gains the live_snapshots table
-        reader = StoreReader(engine)
-        info = reader.repo(repo)
-        head = reader.head(info.name)
-        if head is None:
-            fail(f"repository {repo!r} has no collected commit yet (run `depaudit collect`)")
-        environments = reader.environments_at(info.name, head.sha)
-    except (StoreError, schema.SchemaError) as exc:
-        fail(str(exc))
     except Exception as exc:  # unreachable server, not a database
         fail(f"cannot open the store: {' '.join(str(exc).split())[:200]}")
-
-    declared = pick_environment(environments, env)
-    if declared.role != "serving":
-        fail(
-            f"--env {env}: environment {declared.name} is a {declared.role} environment, not serving"
-        )
-    observed_name = f"{declared.name}@live"
     try:
-        if python is not None:
-            observed = observe_interpreter(python, name=observed_name, timeout=timeout)
-            source = str(python)
-        else:
-            assert pipdeptree_json is not None
-            observed = observe_pipdeptree_file(
-                pipdeptree_json, name=observed_name, os_release=os_release
-            )
-            source = str(pipdeptree_json)
+        result = compare_live_environment(
+            engine,
+            repo=repo,
+            env=env,
+            python=python,
+            pipdeptree_json=pipdeptree_json,
+            os_release=os_release,
+            timeout=timeout,
+        )
     except LiveError as exc:
         fail(str(exc))
-
-    config = repo_config(info.path, head.sha) or AuditConfig()
-    knowledge = builtin().with_overrides(config.knowledge)
-    training = [e for e in environments if e.role == "training" and not e.observed]
-    findings = compare_live(declared, observed, knowledge, training=training, rules=config.rules)
-    try:
-        save_observation(
-            engine,
-            repo=info.name,
-            env_name=declared.name,
-            commit_sha=head.sha,
-            source=source,
-            snapshot=observed,
-            findings=findings,
-        )
-    except StoreError as exc:
-        fail(str(exc))
+    except Exception as exc:  # a store that cannot be read
+        fail(f"cannot open the store: {' '.join(str(exc).split())[:200]}")
+    finally:
+        engine.dispose()
+    findings = result.findings
     log(
-        f"live {info.name}/{declared.name} at {head.sha[:10]}: {len(findings)} findings "
-        f"(observed {len(observed.facts)} facts from {source})"
+        f"live {result.repo}/{result.declared.name} at {result.commit_sha[:10]}: "
+        f"{len(findings)} findings (observed {len(result.observed.facts)} facts from {result.source})"
     )
-
-    rows = [ReportRow(f, repo=info.name, commit=head.sha) for f in findings]
-    if format == "table":
-        from depaudit.reports.table_report import TableReport
-
-        text = TableReport().render(rows, color=sys.stdout.isatty())
-    else:
-        text = report_for(format).render(rows)
-    sys.stdout.write(text)
+    rows = [ReportRow(f, repo=result.repo, commit=result.commit_sha) for f in findings]
+    sys.stdout.write(render(rows, format, to_terminal=sys.stdout.isatty()))
     raise typer.Exit(EXIT_FINDINGS if failing(findings, fail_on) else EXIT_OK)

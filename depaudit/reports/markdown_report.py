@@ -1,9 +1,11 @@
 """Markdown report: a summary a reviewer pastes into a pull request or an audit note.
 
 The layout is fixed so that two reports diff well: a count table (status × severity),
-then the training leftovers and the drift, each finding with its rule id linked to its
-section of docs/rules.md, where it is (``file:line``) and the short sha of the commit
-that introduced it. Shared / one-sided findings are only counted: they are the good
+then the training leftovers and the drift, each finding with its rule id, where it is
+(``file:line``) and the short sha of the commit that introduced it, and at the end the
+title and summary of every rule the report names — so the report explains itself when
+it is pasted into a pull request of another repository (a relative link to a docs file
+would point into *that* repository). Shared / one-sided findings are only counted: they are the good
 news, and listing them would bury the leftovers. Values are already masked by the
 collectors; this module only escapes them for Markdown.
 """
@@ -12,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from depaudit.catalog import RULE_IDS, rule_info
 from depaudit.model import SEVERITIES, SEVERITY_RANK, STATUSES
 from depaudit.reports.base import ReportRow
-from depaudit.rules.base import docs_anchor
 
 SHORT_SHA = 10
 # Tables listed in full, in this order; other statuses appear in the counts only.
@@ -42,7 +44,10 @@ def where(row: ReportRow) -> str:
 
 
 def rule_link(rule_id: str, *, docs_base: str = "") -> str:
-    return f"[{cell(rule_id)}]({docs_base}{docs_anchor(rule_id)})"
+    """The rule id, linked to ``docs_base#daNNN`` when a docs URL is given."""
+    if not docs_base:
+        return cell(rule_id)
+    return f"[{cell(rule_id)}]({docs_base}#{rule_id.lower()})"
 
 
 class MarkdownReport:
@@ -51,7 +56,7 @@ class MarkdownReport:
     def render(
         self, rows: Sequence[ReportRow], *, title: str = "depaudit report", docs_base: str = ""
     ) -> str:
-        """``docs_base`` prefixes rule links (e.g. a repository URL ending in ``/blob/main/``)."""
+        """``docs_base``: a URL of the rules documentation; rule ids link to its sections."""
         out: list[str] = [f"# {cell(title)}", ""]
         scope = sorted({(r.repo, r.commit) for r in rows if r.repo or r.commit})
         if len(scope) == 1:
@@ -66,7 +71,20 @@ class MarkdownReport:
             group = [r for r in rows if r.finding.status == status]
             if group:
                 out += self._table(status, heading, group, docs_base=docs_base)
+        out += self._rules(rows)
         return "\n".join(out).rstrip("\n") + "\n"
+
+    def _rules(self, rows: Sequence[ReportRow]) -> list[str]:
+        """What each rule id of the listed findings means."""
+        listed = {status for status, _ in LISTED}
+        ids = sorted({r.finding.rule for r in rows if r.finding.status in listed})
+        known = [rule_info(i) for i in ids if i.upper() in RULE_IDS]
+        if not known:
+            return []
+        lines = ["## Rules", "", "| rule | title | what it finds |", "|---|---|---|"]
+        for info in known:
+            lines.append(f"| {cell(info.id)} | {cell(info.title)} | {cell(info.summary)} |")
+        return [*lines, ""]
 
     def _counts(self, rows: Sequence[ReportRow]) -> list[str]:
         present = [s for s in STATUSES if any(r.finding.status == s for r in rows)]

@@ -16,8 +16,8 @@ from importlib import metadata
 from typing import Any
 from urllib.parse import quote
 
+from depaudit.catalog import DOCS_URL_FRAGMENT, RULE_IDS, rule_info
 from depaudit.reports.base import ReportRow
-from depaudit.rules.base import docs_anchor
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -35,33 +35,20 @@ def tool_version() -> str:
 
 def rule_descriptor(rule_id: str) -> dict[str, Any]:
     """A SARIF reportingDescriptor for ``rule_id`` from the rule registry, if it knows it."""
-    info = _lookup(rule_id)
     descriptor: dict[str, Any] = {
         "id": rule_id,
-        "helpUri": f"{INFORMATION_URI}/blob/main/{docs_anchor(rule_id)}",
+        "helpUri": f"{INFORMATION_URI}/blob/main/{DOCS_URL_FRAGMENT}#{rule_id.lower()}",
     }
-    if info is None:
+    if rule_id.upper() not in RULE_IDS:  # an id from an older store
         descriptor["shortDescription"] = {"text": f"depaudit rule {rule_id}"}
         return descriptor
+    info = rule_info(rule_id)
     descriptor["name"] = "".join(w.capitalize() for w in str(info.title).split())
     descriptor["shortDescription"] = {"text": str(info.title)}
     descriptor["fullDescription"] = {"text": str(info.summary)}
     descriptor["defaultConfiguration"] = {"level": LEVELS.get(str(info.severity), "note")}
     descriptor["properties"] = {"kind": str(info.kind), "severity": str(info.severity)}
     return descriptor
-
-
-def _lookup(rule_id: str) -> Any:
-    # The registry may be missing (partial install) or not know an id (an old store):
-    # either way the report is still written, with less metadata.
-    try:
-        from depaudit.rules import rule_info  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    try:
-        return rule_info(rule_id)
-    except (KeyError, LookupError, ValueError):
-        return None
 
 
 def result(row: ReportRow, rule_index: int) -> dict[str, Any]:

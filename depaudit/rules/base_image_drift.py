@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
 from depaudit.rules.os_drift import normalized_os
 from depaudit.rules.runtime_facts import image_digest, image_name, preferred
+from depaudit.rules.view import PairView
 
 
 def same_image(a: str, b: str) -> bool:
@@ -24,19 +25,16 @@ def same_image(a: str, b: str) -> bool:
 
 
 class BaseImageDrift:
-    info = RuleInfo(
-        id="DA503",
-        title="Base image differs",
-        kind="runtime",
-        severity="low",
-        summary="Training and serving use different base images on the same OS.",
-    )
+    info = rule_info("DA503")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        t, s = preferred(ctx.training, "base_image"), preferred(ctx.serving, "base_image")
+    def check(self, view: PairView) -> Iterator[Finding]:
+        t, s = (
+            preferred(view.training.snapshot, "base_image"),
+            preferred(view.serving.snapshot, "base_image"),
+        )
         if t is None or s is None or same_image(t.value, s.value):
             return
-        t_os, s_os = preferred(ctx.training, "os"), preferred(ctx.serving, "os")
+        t_os, s_os = preferred(view.training.snapshot, "os"), preferred(view.serving.snapshot, "os")
         if t_os and s_os and normalized_os(t_os.value) != normalized_os(s_os.value):
             return  # DA502
         same_name = image_name(t.value) == image_name(s.value)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import EnvironmentSnapshot, Finding, SystemPackage
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import because, finding
 from depaudit.rules.runtime_facts import in_final_stage
+from depaudit.rules.view import PairView
 
 
 def final_system_packages(snapshot: EnvironmentSnapshot) -> dict[str, SystemPackage]:
@@ -19,19 +20,13 @@ def final_system_packages(snapshot: EnvironmentSnapshot) -> dict[str, SystemPack
 
 
 class BuildToolchainInServing:
-    info = RuleInfo(
-        id="DA601",
-        title="Build or GPU toolchain system package in serving",
-        kind="system_package",
-        severity="low",
-        summary="The serving image installs compilers or GPU development toolchains that only builds and training need.",
-    )
+    info = rule_info("DA601")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        allow = {a.lower() for a in ctx.allow(self.info.id)}
-        training = final_system_packages(ctx.training)
-        for name, fact in sorted(final_system_packages(ctx.serving).items()):
-            entry = ctx.knowledge.system_package(name)
+    def check(self, view: PairView) -> Iterator[Finding]:
+        allow = {a.lower() for a in view.allow(self.info.id)}
+        training = final_system_packages(view.training.snapshot)
+        for name, fact in sorted(final_system_packages(view.serving.snapshot).items()):
+            entry = view.knowledge.system_package(name)
             if entry is None or name in allow:
                 continue
             other = training.get(name)

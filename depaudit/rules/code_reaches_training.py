@@ -5,27 +5,20 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
+from depaudit.catalog import rule_info
 from depaudit.code_graph import format_chain
-from depaudit.entrypoints import analyse
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
+from depaudit.rules.view import PairView
 
 
 class CodeReachesTraining:
-    info = RuleInfo(
-        id="DA201",
-        title="Serving code imports training code",
-        kind="code",
-        severity="medium",
-        summary="An import chain from a serving entrypoint ends in a training-only module, "
-        "so the service ships and runs training code.",
-    )
+    info = rule_info("DA201")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        code = analyse(ctx.training, ctx.serving)
+    def check(self, view: PairView) -> Iterator[Finding]:
+        code = view.code
         training_only = code.training_only
-        allow = set(ctx.allow(self.info.id))
+        allow = set(view.allow(self.info.id))
         reached = [m for m in code.reach if m in training_only]
         # One finding per place where a chain *enters* training code; the training modules
         # it pulls in behind it are listed in the message rather than reported again.

@@ -14,12 +14,10 @@ equal secrets and the plain values are never needed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from depaudit.knowledge import Entry, Knowledge
+from depaudit.knowledge import Entry
 from depaudit.model import ConfigEntry, EnvironmentSnapshot
-from depaudit.rules.identity_cache import by_identity
 
 _ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _SECRET_CATEGORIES = frozenset(
@@ -57,7 +55,6 @@ class ConfigKey:
         return self.entries[0]
 
 
-@by_identity
 def config_keys(snapshot: EnvironmentSnapshot) -> dict[str, ConfigKey]:
     grouped: dict[str, list[ConfigEntry]] = {}
     for fact in snapshot.facts:
@@ -75,26 +72,3 @@ def leftover_rule(entry: Entry, secret: bool) -> str:
     if entry.severity == "high" or (secret and entry.category in _SECRET_CATEGORIES):
         return "DA301"
     return "DA302"
-
-
-@by_identity
-def config_leftovers(
-    snapshot: EnvironmentSnapshot, knowledge: Knowledge
-) -> dict[str, tuple[str, Entry]]:
-    """Normalised key -> (DA301 | DA302, entry) for the training keys of ``snapshot``."""
-    out: dict[str, tuple[str, Entry]] = {}
-    for key, cfg in config_keys(snapshot).items():
-        entry = knowledge.config_key(key)
-        if entry is not None:
-            out[key] = (leftover_rule(entry, cfg.secret), entry)
-    return out
-
-
-def reported_as_leftover(
-    key: str, leftovers: dict[str, tuple[str, Entry]], ctx_allow: Callable[[str], tuple[str, ...]]
-) -> bool:
-    """True when DA301 / DA302 report ``key``: then it is not also shared or drifted."""
-    hit = leftovers.get(key)
-    if hit is None:
-        return False
-    return key.lower() not in {a.lower() for a in ctx_allow(hit[0])}

@@ -1,6 +1,6 @@
 """What DA301 and DA302 share: serving config keys the knowledge base marks as training's.
 
-``config_keys.config_leftovers`` decides which of the two rules owns a key (a secret or a
+The environment view decides which of the two rules owns a key (a secret or a
 credential-like entry is DA301, anything else DA302); this class reports the keys of one.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import RuleInfo
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
-from depaudit.rules.config_keys import config_keys, config_leftovers
 from depaudit.rules.findings import because, finding
+from depaudit.rules.view import PairView
 
 
 class ConfigLeftoverRule:
@@ -25,14 +25,13 @@ class ConfigLeftoverRule:
         self.info = info
         self.fixed_severity = fixed_severity
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        allow = {a.lower() for a in ctx.allow(self.info.id)}
-        training = config_keys(ctx.training)
-        leftovers = config_leftovers(ctx.serving, ctx.knowledge)
-        for key, cfg in sorted(config_keys(ctx.serving).items()):
-            rule, entry = leftovers.get(key, ("", None))
-            if entry is None or rule != self.info.id or key.lower() in allow:
+    def check(self, view: PairView) -> Iterator[Finding]:
+        training = view.training.config
+        for key in sorted(view.config_leftover_keys):
+            rule, entry = view.serving.config_leftovers[key]
+            if rule != self.info.id:
                 continue
+            cfg = view.serving.config[key]
             other = training.get(key)
             category = "" if self.fixed_severity else f" ({entry.category})"
             yield finding(

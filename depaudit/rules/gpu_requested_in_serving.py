@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import EnvironmentSnapshot, Finding, Resource
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
+from depaudit.rules.view import PairView
 
 
 def largest(snapshot: EnvironmentSnapshot, name: str) -> Resource | None:
@@ -24,19 +25,13 @@ def locations(snapshot: EnvironmentSnapshot, name: str, above: float) -> str:
 
 
 class GpuRequestedInServing:
-    info = RuleInfo(
-        id="DA505",
-        title="GPU requested in serving",
-        kind="resource",
-        severity="medium",
-        summary="The serving deployment requests GPUs, which are costly and usually only needed to train.",
-    )
+    info = rule_info("DA505")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        s = largest(ctx.serving, "gpu")
-        if s is None or s.amount <= 0 or "gpu" in {a.lower() for a in ctx.allow(self.info.id)}:
+    def check(self, view: PairView) -> Iterator[Finding]:
+        s = largest(view.serving.snapshot, "gpu")
+        if s is None or s.amount <= 0 or "gpu" in {a.lower() for a in view.allow(self.info.id)}:
             return
-        t = largest(ctx.training, "gpu")
+        t = largest(view.training.snapshot, "gpu")
         yield finding(
             self.info,
             "leftover",
@@ -47,7 +42,7 @@ class GpuRequestedInServing:
             serving=s.raw,
             file=s.file,
             line=s.line,
-            evidence=locations(ctx.serving, "gpu", 0),
+            evidence=locations(view.serving.snapshot, "gpu", 0),
         )
 
 

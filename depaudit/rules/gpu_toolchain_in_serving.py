@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import because, finding
 from depaudit.rules.runtime_facts import runtime_facts
+from depaudit.rules.view import PairView
 
 DEVEL_REASON = (
     "a CUDA devel toolchain (nvcc, headers) is several GB and only needed to compile; "
@@ -16,19 +17,15 @@ DEVEL_REASON = (
 
 
 class GpuToolchainInServing:
-    info = RuleInfo(
-        id="DA504",
-        title="CUDA devel toolchain or training image in serving",
-        kind="runtime",
-        severity="medium",
-        summary="The serving image is a CUDA devel or training image (compilers, notebooks) instead of a runtime image.",
-    )
+    info = rule_info("DA504")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        allow = {a.lower() for a in ctx.allow(self.info.id)}
-        training_cuda = runtime_facts(ctx.training, "cuda")
-        training_images = runtime_facts(ctx.training, "base_image")
-        devel = [f for f in runtime_facts(ctx.serving, "cuda") if "devel" in f.detail.lower()]
+    def check(self, view: PairView) -> Iterator[Finding]:
+        allow = {a.lower() for a in view.allow(self.info.id)}
+        training_cuda = runtime_facts(view.training.snapshot, "cuda")
+        training_images = runtime_facts(view.training.snapshot, "base_image")
+        devel = [
+            f for f in runtime_facts(view.serving.snapshot, "cuda") if "devel" in f.detail.lower()
+        ]
         if devel and "cuda" not in allow:
             fact = devel[0]
             yield finding(
@@ -42,8 +39,8 @@ class GpuToolchainInServing:
                 line=fact.line,
             )
         devel_lines = {(f.file, f.line) for f in devel}
-        for fact in runtime_facts(ctx.serving, "base_image"):
-            entry = ctx.knowledge.image(fact.value)
+        for fact in runtime_facts(view.serving.snapshot, "base_image"):
+            entry = view.knowledge.image(fact.value)
             if entry is None or (fact.file, fact.line) in devel_lines:
                 continue  # the cuda finding above already points at this FROM line
             if "base_image" in allow or fact.value.lower() in allow:

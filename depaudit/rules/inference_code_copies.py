@@ -23,9 +23,10 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from depaudit.catalog import rule_info
 from depaudit.model import CodeModule, Definition, Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
+from depaudit.rules.view import PairView
 
 SAME_NAME_SIMILARITY = 0.5
 RENAMED_SIMILARITY = 0.75
@@ -223,8 +224,8 @@ def unified_diff(copy: Copy) -> str:
     return diff
 
 
-def _copies(ctx: RuleContext) -> list[Copy]:
-    return find_copies(ctx.training.of_type(CodeModule), ctx.serving.of_type(CodeModule))
+def _copies(view: PairView) -> list[Copy]:
+    return find_copies(view.training.of_type(CodeModule), view.serving.of_type(CodeModule))
 
 
 def _renamed(copy: Copy) -> str:
@@ -233,18 +234,11 @@ def _renamed(copy: Copy) -> str:
 
 
 class IdenticalInferenceCode:
-    info = RuleInfo(
-        id="DA206",
-        title="Copied code in training and serving",
-        kind="code",
-        severity="info",
-        summary="The same function or class is copied into training and serving code; it "
-        "matches today, but copies drift: it should be one shared module both import.",
-    )
+    info = rule_info("DA206")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        allow = set(ctx.allow(self.info.id))
-        for copy in _copies(ctx):
+    def check(self, view: PairView) -> Iterator[Finding]:
+        allow = set(view.allow(self.info.id))
+        for copy in _copies(view):
             if not copy.identical or copy.serving.qualname in allow:
                 continue
             kind = copy.serving.definition.kind
@@ -263,18 +257,11 @@ class IdenticalInferenceCode:
 
 
 class DivergedInferenceCode:
-    info = RuleInfo(
-        id="DA207",
-        title="Diverged copies of inference code",
-        kind="code",
-        severity="medium",
-        summary="A function or class copied into training and serving code has diverged: "
-        "serving no longer computes what the model was trained on (training/serving skew).",
-    )
+    info = rule_info("DA207")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        allow = set(ctx.allow(self.info.id))
-        for copy in _copies(ctx):
+    def check(self, view: PairView) -> Iterator[Finding]:
+        allow = set(view.allow(self.info.id))
+        for copy in _copies(view):
             if copy.identical or copy.serving.qualname in allow:
                 continue
             kind = copy.serving.definition.kind

@@ -12,27 +12,20 @@ from collections.abc import Iterator
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
+from depaudit.rules.base import LiveContext
 from depaudit.rules.findings import finding
-from depaudit.rules.live_packages import installed, is_live_pair
+from depaudit.rules.live_packages import installed
 from depaudit.rules.merged_packages import allowed
 from depaudit.rules.version_ranges import contains
 
 
 class BrokenInstalledDependency:
-    info = RuleInfo(
-        id="DA704",
-        title="Broken dependency in the installed tree",
-        kind="package",
-        severity="medium",
-        summary="An installed package's own requirement is missing or unsatisfied (pipdeptree conflict).",
-    )
+    info = rule_info("DA704")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        if not is_live_pair(ctx):
-            return
-        live = installed(ctx.serving)
+    def check(self, ctx: LiveContext) -> Iterator[Finding]:
+        live = installed(ctx.observed.snapshot)
         allow = allowed(ctx.allow(self.info.id))
         # dependency -> ["requests 2.31.0 requires idna<4,>=2.5", ...]: one finding per
         # broken dependency, however many packages need it

@@ -4,29 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
+from depaudit.rules.base import LiveContext
 from depaudit.rules.findings import finding
-from depaudit.rules.live_packages import installed, is_live_pair, marker_applies
-from depaudit.rules.merged_packages import allowed, merged_packages
+from depaudit.rules.live_packages import installed, marker_applies
+from depaudit.rules.merged_packages import allowed
 
 
 class DeclaredNotInstalled:
-    info = RuleInfo(
-        id="DA702",
-        title="Declared but not installed",
-        kind="package",
-        severity="medium",
-        summary="A declared package is missing from the live environment.",
-    )
+    info = rule_info("DA702")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        if not is_live_pair(ctx):
-            return
-        live = installed(ctx.serving)
+    def check(self, ctx: LiveContext) -> Iterator[Finding]:
+        live = installed(ctx.observed.snapshot)
         allow = allowed(ctx.allow(self.info.id))
-        for name, pkg in sorted(merged_packages(ctx.training).items()):
-            if name in live or name in allow or not marker_applies(pkg.fact.marker, ctx.serving):
+        for name, pkg in sorted(ctx.declared.packages.items()):
+            if (
+                name in live
+                or name in allow
+                or not marker_applies(pkg.fact.marker, ctx.observed.snapshot)
+            ):
                 continue
             yield finding(
                 self.info,

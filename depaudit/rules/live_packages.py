@@ -1,9 +1,7 @@
 """Shared helpers of the live rules DA701-DA704 (declared serving vs observed serving).
 
-A live rule's :class:`RuleContext` holds the *declared* serving environment as
-``training`` and the *observed* (pipdeptree) one as ``serving``. The rules only speak in
-that pairing: in an ordinary training × serving comparison, or observed serving against
-training, they find nothing (:func:`is_live_pair`).
+A live rule's :class:`~depaudit.rules.base.LiveContext` holds the *declared* serving
+environment and the *observed* (pipdeptree) one; they run only in that pairing.
 """
 
 from __future__ import annotations
@@ -13,20 +11,10 @@ from dataclasses import dataclass
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 
 from depaudit.model import EnvironmentSnapshot, Package
-from depaudit.rules.base import RuleContext
 from depaudit.rules.runtime_facts import preferred
 
 # Installers every virtualenv has; nobody declares them and they are not served.
 PACKAGING_TOOLS = frozenset({"pip", "setuptools", "wheel", "pkg-resources", "distribute"})
-
-
-def is_live_pair(ctx: RuleContext) -> bool:
-    """Declared serving (``ctx.training``) against observed serving (``ctx.serving``)."""
-    return (
-        ctx.serving.observed
-        and not ctx.training.observed
-        and ctx.training.role == ctx.serving.role == "serving"
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
+from depaudit.rules.base import LiveContext
 from depaudit.rules.findings import finding
-from depaudit.rules.live_packages import PACKAGING_TOOLS, installed, is_live_pair
-from depaudit.rules.merged_packages import allowed, merged_packages
+from depaudit.rules.live_packages import PACKAGING_TOOLS, installed
+from depaudit.rules.merged_packages import allowed
 
 
 def closure(start: set[str], graph: dict[str, tuple[str, ...]]) -> set[str]:
@@ -31,19 +32,11 @@ def closure(start: set[str], graph: dict[str, tuple[str, ...]]) -> set[str]:
 
 
 class InstalledNotDeclared:
-    info = RuleInfo(
-        id="DA701",
-        title="Installed but not declared",
-        kind="package",
-        severity="medium",
-        summary="A package is installed in the live environment but declared in no dependency file.",
-    )
+    info = rule_info("DA701")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        if not is_live_pair(ctx):
-            return
-        declared = merged_packages(ctx.training)
-        live = installed(ctx.serving)
+    def check(self, ctx: LiveContext) -> Iterator[Finding]:
+        declared = ctx.declared.packages
+        live = installed(ctx.observed.snapshot)
         graph = {name: pkg.fact.requires for name, pkg in live.items()}
         allow = allowed(ctx.allow(self.info.id))
         # an allowed package is as good as declared, and so are its dependencies

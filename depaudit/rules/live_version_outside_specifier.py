@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
+from depaudit.rules.base import LiveContext
 from depaudit.rules.findings import finding
-from depaudit.rules.live_packages import installed, is_live_pair
-from depaudit.rules.merged_packages import MergedPackage, allowed, merged_packages
+from depaudit.rules.live_packages import installed
+from depaudit.rules.merged_packages import MergedPackage, allowed
 from depaudit.rules.version_ranges import contains, same_version
 
 
@@ -22,20 +23,12 @@ def allows(pkg: MergedPackage, version: str) -> bool:
 
 
 class VersionOutsideSpecifier:
-    info = RuleInfo(
-        id="DA703",
-        title="Installed version outside the declared specifier",
-        kind="package",
-        severity="medium",
-        summary="The live environment has a version the dependency files do not allow.",
-    )
+    info = rule_info("DA703")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        if not is_live_pair(ctx):
-            return
-        live = installed(ctx.serving)
+    def check(self, ctx: LiveContext) -> Iterator[Finding]:
+        live = installed(ctx.observed.snapshot)
         allow = allowed(ctx.allow(self.info.id))
-        for name, pkg in sorted(merged_packages(ctx.training).items()):
+        for name, pkg in sorted(ctx.declared.packages.items()):
             got = live.get(name)
             if got is None or not got.version or name in allow or allows(pkg, got.version):
                 continue

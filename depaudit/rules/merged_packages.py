@@ -23,7 +23,6 @@ from packaging.utils import canonicalize_name
 
 from depaudit.knowledge import Entry, Knowledge
 from depaudit.model import EnvironmentSnapshot, Package
-from depaudit.rules.identity_cache import by_identity
 from depaudit.rules.version_ranges import parse_specifier
 
 IGNORED_GROUPS = frozenset({"dev", "test", "tests", "lint", "docs", "typing", "constraints"})
@@ -55,7 +54,6 @@ def _counts(fact: Package) -> bool:
     return fact.group.lower() not in IGNORED_GROUPS
 
 
-@by_identity
 def merged_packages(snapshot: EnvironmentSnapshot) -> dict[str, MergedPackage]:
     """Canonical name -> merged package for one environment."""
     by_name: dict[str, list[Package]] = {}

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import RuleInfo
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import because, finding
-from depaudit.rules.network_targets import classified, targets
+from depaudit.rules.view import PairView
 
 
-def network_leftovers(info: RuleInfo, ctx: RuleContext, what: str) -> Iterator[Finding]:
-    allow = {a.lower() for a in ctx.allow(info.id)}
-    training = targets(ctx.training)
-    rules = classified(ctx.serving, ctx.knowledge)
-    for item, target in sorted(targets(ctx.serving).items()):
+def network_leftovers(info: RuleInfo, view: PairView, what: str) -> Iterator[Finding]:
+    allow = {a.lower() for a in view.allow(info.id)}
+    training = view.training.targets
+    rules = view.serving.classified_targets
+    for item, target in sorted(view.serving.targets.items()):
         rule, entry = rules[item]
         if rule != info.id or entry is None or item.lower() in allow:
             continue

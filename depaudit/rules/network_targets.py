@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from depaudit.knowledge import Entry, Knowledge
 from depaudit.model import EnvironmentSnapshot, NetworkTarget
-from depaudit.rules.identity_cache import by_identity
 from depaudit.secrets import split_url
 
 WAREHOUSE_ENTRY = Entry(
@@ -51,7 +50,6 @@ def target_of(fact: NetworkTarget) -> Target:
     return Target(host.lower(), host.lower(), fact)
 
 
-@by_identity
 def targets(snapshot: EnvironmentSnapshot) -> dict[str, Target]:
     """Item -> first target naming it."""
     out: dict[str, Target] = {}
@@ -81,11 +79,3 @@ def classify(target: Target, knowledge: Knowledge) -> tuple[str, Entry | None]:
     if entry.category == "experiment-tracking":
         return "DA402", entry
     return "DA404", None
-
-
-@by_identity
-def classified(
-    snapshot: EnvironmentSnapshot, knowledge: Knowledge
-) -> dict[str, tuple[str, Entry | None]]:
-    """Item -> (rule, entry) for every target of ``snapshot`` (shared by DA401-DA404)."""
-    return {item: classify(target, knowledge) for item, target in targets(snapshot).items()}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
 from depaudit.rules.runtime_facts import preferred
+from depaudit.rules.view import PairView
 
 
 def normalized_os(value: str) -> str:
@@ -15,16 +16,10 @@ def normalized_os(value: str) -> str:
 
 
 class OsDrift:
-    info = RuleInfo(
-        id="DA502",
-        title="Operating system differs",
-        kind="runtime",
-        severity="medium",
-        summary="Training and serving images are built on different OS families or releases.",
-    )
+    info = rule_info("DA502")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        t, s = preferred(ctx.training, "os"), preferred(ctx.serving, "os")
+    def check(self, view: PairView) -> Iterator[Finding]:
+        t, s = preferred(view.training.snapshot, "os"), preferred(view.serving.snapshot, "os")
         if t is None or s is None or normalized_os(t.value) == normalized_os(s.value):
             return
         yield finding(

@@ -8,25 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding, Status
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
-from depaudit.rules.network_targets import classified, targets
+from depaudit.rules.view import PairView
 
 
 class OtherNetworkTargets:
-    info = RuleInfo(
-        id="DA404",
-        title="Other network targets",
-        kind="network",
-        severity="info",
-        summary="Network targets that are not training-specific, listed per side so access can be reviewed.",
-    )
+    info = rule_info("DA404")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        training = targets(ctx.training)
-        serving = targets(ctx.serving)
-        rules = classified(ctx.serving, ctx.knowledge)
+    def check(self, view: PairView) -> Iterator[Finding]:
+        training, serving = view.training.targets, view.serving.targets
+        rules = view.serving.classified_targets
         leftovers = {item for item, (rule, _) in rules.items() if rule != "DA404"}
         for item in sorted((training.keys() | serving.keys()) - leftovers):
             t, s = training.get(item), serving.get(item)

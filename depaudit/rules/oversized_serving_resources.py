@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
 from depaudit.rules.gpu_requested_in_serving import largest, locations
+from depaudit.rules.view import PairView
 
 
 def _gib(amount: float) -> str:
@@ -15,25 +16,19 @@ def _gib(amount: float) -> str:
 
 
 class OversizedServingResources:
-    info = RuleInfo(
-        id="DA506",
-        title="Oversized CPU or memory in serving",
-        kind="resource",
-        severity="medium",
-        summary="A serving CPU or memory request / limit exceeds the configured ceiling, as training jobs do.",
-    )
+    info = rule_info("DA506")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        allow = {a.lower() for a in ctx.allow(self.info.id)}
+    def check(self, view: PairView) -> Iterator[Finding]:
+        allow = {a.lower() for a in view.allow(self.info.id)}
         ceilings = {
-            "cpu": (ctx.knowledge.max_cpu, f"{ctx.knowledge.max_cpu:g} cores"),
-            "memory": (ctx.knowledge.max_memory, _gib(ctx.knowledge.max_memory)),
+            "cpu": (view.knowledge.max_cpu, f"{view.knowledge.max_cpu:g} cores"),
+            "memory": (view.knowledge.max_memory, _gib(view.knowledge.max_memory)),
         }
         for name, (ceiling, shown) in ceilings.items():
-            s = largest(ctx.serving, name)
+            s = largest(view.serving.snapshot, name)
             if s is None or s.amount <= ceiling or name in allow:
                 continue
-            t = largest(ctx.training, name)
+            t = largest(view.training.snapshot, name)
             yield finding(
                 self.info,
                 "leftover",
@@ -44,7 +39,7 @@ class OversizedServingResources:
                 serving=s.raw,
                 file=s.file,
                 line=s.line,
-                evidence=locations(ctx.serving, name, ceiling),
+                evidence=locations(view.serving.snapshot, name, ceiling),
             )
 
 

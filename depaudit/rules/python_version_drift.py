@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
 from depaudit.rules.runtime_facts import concrete_python, preferred
 from depaudit.rules.version_ranges import contains, have_common_version
+from depaudit.rules.view import PairView
 
 
 def python_compatible(training: str, serving: str) -> bool:
@@ -29,16 +30,13 @@ def python_compatible(training: str, serving: str) -> bool:
 
 
 class PythonVersionDrift:
-    info = RuleInfo(
-        id="DA501",
-        title="Python version differs",
-        kind="runtime",
-        severity="medium",
-        summary="Training and serving run different Python versions.",
-    )
+    info = rule_info("DA501")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        t, s = preferred(ctx.training, "python"), preferred(ctx.serving, "python")
+    def check(self, view: PairView) -> Iterator[Finding]:
+        t, s = (
+            preferred(view.training.snapshot, "python"),
+            preferred(view.serving.snapshot, "python"),
+        )
         if t is None or s is None or python_compatible(t.value, s.value):
             return
         yield finding(

@@ -4,31 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
-from depaudit.rules.config_keys import config_keys, config_leftovers, reported_as_leftover
 from depaudit.rules.findings import finding
+from depaudit.rules.view import PairView
 
 
 class SharedConfig:
-    info = RuleInfo(
-        id="DA304",
-        title="Config value shared",
-        kind="config",
-        severity="info",
-        summary="The same configuration key has the same value in training and serving.",
-    )
+    info = rule_info("DA304")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        training = config_keys(ctx.training)
-        serving = config_keys(ctx.serving)
-        leftovers = config_leftovers(ctx.serving, ctx.knowledge)
+    def check(self, view: PairView) -> Iterator[Finding]:
+        training, serving = view.training.config, view.serving.config
         for key in sorted(training.keys() & serving.keys()):
             t, s = training[key], serving[key]
             if set(t.values) != set(s.values):
                 continue
-            if reported_as_leftover(key, leftovers, ctx.allow):
-                continue  # a DA301 / DA302 leftover, not good news or mere drift
+            if key in view.config_leftover_keys:
+                continue  # a DA301 / DA302 leftover, not good news
             yield finding(
                 self.info,
                 "shared",

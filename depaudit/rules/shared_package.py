@@ -4,50 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
-from depaudit.rules.incompatible_specifiers import requirement
-from depaudit.rules.merged_packages import allowed, merged_packages, training_entry
-from depaudit.rules.version_ranges import have_common_version, same_version
+from depaudit.rules.view import PairView
 
 
 class SharedPackage:
-    info = RuleInfo(
-        id="DA104",
-        title="Package shared by training and serving",
-        kind="package",
-        severity="info",
-        summary="Both environments declare the package with the same version or compatible requirements.",
-    )
+    info = rule_info("DA104")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        training = merged_packages(ctx.training)
-        serving = merged_packages(ctx.serving)
-        allowed_leftovers = allowed(ctx.allow("DA101"))
-        for name in sorted(training.keys() & serving.keys()):
-            t, s = training[name], serving[name]
-            if training_entry(s, ctx.knowledge) and name not in allowed_leftovers:
-                continue  # a training-only package in serving is a DA101 leftover, not good news
-            if t.version and s.version:
-                if not same_version(t.version, s.version):
-                    continue  # DA102
-                how = f"the same version {s.version}"
-            elif t.specifier == s.specifier and not t.version and not s.version:
-                how = f"the same requirement {s.specifier or '(unconstrained)'}"
-            elif have_common_version(requirement(t), requirement(s)):
-                how = "compatible requirements (pin both to the same version to be sure)"
-            else:
-                continue  # DA103
+    def check(self, view: PairView) -> Iterator[Finding]:
+        for c in view.packages:
+            if not c.shared_how or c.training is None or c.serving is None:
+                continue
             yield finding(
                 self.info,
                 "shared",
-                name,
-                f"{name} is declared on both sides with {how}.",
-                training=t.shown,
-                serving=s.shown,
-                file=s.fact.file,
-                line=s.fact.line,
+                c.name,
+                f"{c.name} is declared on both sides with {c.shared_how}.",
+                training=c.training.shown,
+                serving=c.serving.shown,
+                file=c.serving.fact.file,
+                line=c.serving.fact.line,
             )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.base_image_drift import same_image
 from depaudit.rules.findings import finding
 from depaudit.rules.os_drift import normalized_os
 from depaudit.rules.python_version_drift import python_compatible
 from depaudit.rules.runtime_facts import preferred
+from depaudit.rules.view import PairView
 
 _SAME = {
     "python": python_compatible,
@@ -20,17 +21,11 @@ _SAME = {
 
 
 class SharedRuntime:
-    info = RuleInfo(
-        id="DA507",
-        title="Runtime shared",
-        kind="runtime",
-        severity="info",
-        summary="Training and serving run the same Python version, OS or base image.",
-    )
+    info = rule_info("DA507")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+    def check(self, view: PairView) -> Iterator[Finding]:
         for item, same in _SAME.items():
-            t, s = preferred(ctx.training, item), preferred(ctx.serving, item)
+            t, s = preferred(view.training.snapshot, item), preferred(view.serving.snapshot, item)
             if t is None or s is None or not same(t.value, s.value):
                 continue
             yield finding(

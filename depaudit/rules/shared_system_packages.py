@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.build_toolchain_in_serving import final_system_packages
 from depaudit.rules.findings import finding
+from depaudit.rules.view import PairView
 
 
 class SharedSystemPackages:
-    info = RuleInfo(
-        id="DA602",
-        title="System package on both sides",
-        kind="system_package",
-        severity="info",
-        summary="A system package is installed in both images; pinned versions that differ are drift.",
-    )
+    info = rule_info("DA602")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        training = final_system_packages(ctx.training)
-        serving = final_system_packages(ctx.serving)
+    def check(self, view: PairView) -> Iterator[Finding]:
+        training = final_system_packages(view.training.snapshot)
+        serving = final_system_packages(view.serving.snapshot)
         for name in sorted(training.keys() & serving.keys()):
             t, s = training[name], serving[name]
             tv, sv = t.version or "installed", s.version or "installed"

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.network_leftovers import network_leftovers
+from depaudit.rules.view import PairView
 
 
 class TrackerHostInServing:
-    info = RuleInfo(
-        id="DA402",
-        title="Experiment-tracker host in serving",
-        kind="network",
-        severity="medium",
-        summary="Serving reaches an experiment-tracking service that only training runs report to.",
-    )
+    info = rule_info("DA402")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        return network_leftovers(self.info, ctx, "the experiment tracker")
+    def check(self, view: PairView) -> Iterator[Finding]:
+        return network_leftovers(self.info, view, "the experiment tracker")
 
 
 RULE = TrackerHostInServing()

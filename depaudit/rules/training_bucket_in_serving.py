@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.network_leftovers import network_leftovers
+from depaudit.rules.view import PairView
 
 
 class TrainingBucketInServing:
-    info = RuleInfo(
-        id="DA403",
-        title="Training data bucket in serving",
-        kind="network",
-        severity="high",
-        summary="Serving reaches a storage bucket that holds raw or training data.",
-    )
+    info = rule_info("DA403")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        return network_leftovers(self.info, ctx, "the training-data bucket")
+    def check(self, view: PairView) -> Iterator[Finding]:
+        return network_leftovers(self.info, view, "the training-data bucket")
 
 
 RULE = TrainingBucketInServing()

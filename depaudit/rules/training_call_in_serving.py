@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.code_graph import format_chain, training_call_key
-from depaudit.entrypoints import analyse
 from depaudit.model import CallRef, Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import because, finding
+from depaudit.rules.view import PairView
 
 
 class TrainingCallInServing:
-    info = RuleInfo(
-        id="DA203",
-        title="Training call in serving code",
-        kind="code",
-        severity="low",
-        summary="Code reachable from a serving entrypoint calls something that trains, tunes "
-        "or tracks experiments (fit, fit_transform, backward, train_test_split, wandb.init...).",
-    )
+    info = rule_info("DA203")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        code = analyse(ctx.training, ctx.serving)
-        calls = ctx.knowledge.training_calls
-        allow = set(ctx.allow(self.info.id))
+    def check(self, view: PairView) -> Iterator[Finding]:
+        code = view.code
+        calls = view.knowledge.training_calls
+        allow = set(view.allow(self.info.id))
         sites: dict[str, list[tuple[str, str, CallRef]]] = {}
         for mod in code.reached_serving():
             for call in mod.calls:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.code_graph import STDLIB_MODULES, format_chain
-from depaudit.entrypoints import analyse
 from depaudit.knowledge import Entry, Knowledge
 from depaudit.model import Finding, ImportRef
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import because, finding
+from depaudit.rules.view import PairView
 
 
 def training_import(ref: ImportRef, knowledge: Knowledge) -> tuple[str, Entry] | None:
@@ -32,24 +32,17 @@ def training_import(ref: ImportRef, knowledge: Knowledge) -> tuple[str, Entry] |
 
 
 class TrainingLibraryInServingCode:
-    info = RuleInfo(
-        id="DA202",
-        title="Serving code imports a training library",
-        kind="code",
-        severity="medium",
-        summary="Code reachable from a serving entrypoint imports a training-only library or a "
-        "training API module (optuna, wandb, sklearn.model_selection, torch.optim...).",
-    )
+    info = rule_info("DA202")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        code = analyse(ctx.training, ctx.serving)
-        allow = set(ctx.allow(self.info.id))
+    def check(self, view: PairView) -> Iterator[Finding]:
+        code = view.code
+        allow = set(view.allow(self.info.id))
         sites: dict[str, list[tuple[str, str, ImportRef, Entry]]] = {}
         for mod in code.reached_serving():
             for ref in mod.imports:
                 if code.graph.is_local(ref.name, mod.module):
                     continue
-                hit = training_import(ref, ctx.knowledge)
+                hit = training_import(ref, view.knowledge)
                 if hit is None or hit[0] in allow:
                     continue
                 sites.setdefault(hit[0], []).append((mod.module, mod.file, ref, hit[1]))

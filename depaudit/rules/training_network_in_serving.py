@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.network_leftovers import network_leftovers
+from depaudit.rules.view import PairView
 
 
 class TrainingNetworkInServing:
-    info = RuleInfo(
-        id="DA401",
-        title="Warehouse or internal network target in serving",
-        kind="network",
-        severity="high",
-        summary="Serving reaches a data warehouse or an internal-network host that only training should reach.",
-    )
+    info = rule_info("DA401")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        return network_leftovers(self.info, ctx, "the training network target")
+    def check(self, view: PairView) -> Iterator[Finding]:
+        return network_leftovers(self.info, view, "the training network target")
 
 
 RULE = TrainingNetworkInServing()

@@ -4,41 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.model import Finding
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import because, finding
-from depaudit.rules.merged_packages import allowed, merged_packages, training_entry
+from depaudit.rules.view import PairView
 
 
 class TrainingPackageInServing:
-    info = RuleInfo(
-        id="DA101",
-        title="Training-only package in serving",
-        kind="package",
-        severity="medium",
-        summary="A package that only training, experiments or development need is installed in the serving environment.",
-    )
+    info = rule_info("DA101")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        allow = allowed(ctx.allow(self.info.id))
-        training = merged_packages(ctx.training)
-        # Only direct declarations: a transitive entry (tensorboard under tensorflow) is
-        # not something the serving files can remove.
-        for name, pkg in sorted(merged_packages(ctx.serving).items()):
-            entry = training_entry(pkg, ctx.knowledge)
-            if entry is None or not pkg.direct or name in allow:
+    def check(self, view: PairView) -> Iterator[Finding]:
+        # Only direct declarations (the pair view decides): a transitive entry
+        # (tensorboard under tensorflow) is not something the serving files can remove.
+        for c in view.packages:
+            if c.leftover is None or c.serving is None:
                 continue
-            other = training.get(name)
             yield finding(
                 self.info,
                 "leftover",
-                name,
-                f"{name} ({entry.category}) is installed in serving{because(entry.reason)}",
-                severity=entry.severity,
-                training=other.shown if other else "",
-                serving=pkg.shown,
-                file=pkg.fact.file,
-                line=pkg.fact.line,
+                c.name,
+                f"{c.name} ({c.leftover.category}) is installed in serving{because(c.leftover.reason)}",
+                severity=c.leftover.severity,
+                training=c.training.shown if c.training else "",
+                serving=c.serving.shown,
+                file=c.serving.fact.file,
+                line=c.serving.fact.line,
             )
 
 

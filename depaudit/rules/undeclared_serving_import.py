@@ -4,34 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from depaudit.catalog import rule_info
 from depaudit.code_graph import distribution_candidates, format_chain
-from depaudit.entrypoints import analyse
 from depaudit.knowledge import Knowledge
 from depaudit.model import CodeModule, Finding, ImportRef, Package
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
 from depaudit.rules.training_library_in_serving_code import training_import
+from depaudit.rules.view import PairView
 
 
 class UndeclaredServingImport:
-    info = RuleInfo(
-        id="DA204",
-        title="Serving code imports an undeclared package",
-        kind="code",
-        severity="medium",
-        summary="Code reachable from a serving entrypoint imports a third-party package that no "
-        "serving dependency file declares: it works only while something else installs it.",
-    )
+    info = rule_info("DA204")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        declared = {p.name for p in ctx.serving.of_type(Package)}
+    def check(self, view: PairView) -> Iterator[Finding]:
+        declared = {p.name for p in view.serving.of_type(Package)}
         # With no dependency file at all we cannot tell a missing file from a base image
         # that ships the packages: say nothing rather than flag every import.
         if not declared:
             return
-        code = analyse(ctx.training, ctx.serving)
-        kn = ctx.knowledge
-        allow = set(ctx.allow(self.info.id))
+        code = view.code
+        kn = view.knowledge
+        allow = set(view.allow(self.info.id))
         reached = code.reached_serving()
         for top, sites in sorted(code.graph.external_imports(reached).items()):
             # judged per import, since one namespace (google) holds many distributions: DA202

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from packaging.utils import canonicalize_name
 
+from depaudit.catalog import rule_info
 from depaudit.code_graph import distribution_candidates
-from depaudit.entrypoints import code_modules
 from depaudit.model import Entrypoint, Finding, Package
-from depaudit.rules.base import RuleContext, RuleInfo
 from depaudit.rules.findings import finding
+from depaudit.rules.view import PairView
 
 # Packages a service needs without importing them: servers started by a command, drivers
 # and plugins loaded by name (SQLAlchemy URLs, FastAPI form parsing), packaging tools.
@@ -26,29 +26,22 @@ USED_WITHOUT_IMPORT: frozenset[str] = frozenset(
 
 
 class UnusedServingDependency:
-    info = RuleInfo(
-        id="DA205",
-        title="Serving dependency no serving code imports",
-        kind="code",
-        severity="low",
-        summary="A package the serving environment declares is imported by no serving code: "
-        "a training leftover or dead weight in the image.",
-    )
+    info = rule_info("DA205")
 
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        modules = code_modules(ctx.serving)
+    def check(self, view: PairView) -> Iterator[Finding]:
+        modules = view.serving.code_modules
         if not modules:
             return  # nothing to judge imports by
-        kn = ctx.knowledge
-        allow = {canonicalize_name(a) for a in ctx.allow(self.info.id)}
+        kn = view.knowledge
+        allow = {canonicalize_name(a) for a in view.allow(self.info.id)}
         used: set[str] = set()
         for mod in modules.values():
             for ref in mod.imports:
                 used |= distribution_candidates(ref.name, kn.import_names)
-        for ep in ctx.serving.of_type(Entrypoint):
+        for ep in view.serving.of_type(Entrypoint):
             used |= {canonicalize_name(w) for w in ep.command.replace("/", " ").split()}
         seen: set[str] = set()
-        for pkg in sorted(ctx.serving.of_type(Package), key=lambda p: (p.name, p.file, p.line)):
+        for pkg in sorted(view.serving.of_type(Package), key=lambda p: (p.name, p.file, p.line)):
             name = pkg.name
             if (
                 name in seen

@@ -18,6 +18,14 @@ class StoreError(Exception):
     """A store that cannot be opened; the message is one line for the user."""
 
 
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(invalid URL)"
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file of a ``sqlite:///PATH`` URL, None for other databases or in-memory."""
     try:

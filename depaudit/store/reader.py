@@ -11,18 +11,23 @@ Errors a user can cause (an unknown repo or commit) raise :class:`UnknownRepo` /
 from __future__ import annotations
 
 import bisect
+import functools
 import json
+import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Integer, cast, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from depaudit.model import EnvironmentSnapshot, Finding
+from depaudit.model import EnvironmentSnapshot, Finding, FindingKey, Pair
 from depaudit.reports.base import ReportRow
 from depaudit.store import schema as s
-from depaudit.store.engine import StoreError, open_engine
+from depaudit.store.engine import StoreError, display_url, open_engine
+
+StoreReaderT = TypeVar("StoreReaderT")
 
 _FINDING_FIELDS = (
     "status",
@@ -43,6 +48,27 @@ _FINDING_FIELDS = (
 
 class UnknownRepo(StoreError):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatus:
+    """A cheap fingerprint of the store, and the repositories being collected right now."""
+
+    marker: str  # changes whenever a collector commits a batch
+    repo_count: int
+    collecting: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRecord:
+    """One ``depaudit live`` observation as stored."""
+
+    env_name: str  # the declared environment that was observed
+    observed_at: str  # ISO 8601 UTC
+    commit_sha: str  # the declared side's commit when it was observed
+    source: str  # interpreter path or captured pipdeptree file
+    observed: EnvironmentSnapshot
+    findings: tuple[Finding, ...] | None  # None: the row holds none (an older depaudit live)
 
 
 class UnknownCommit(StoreError):
@@ -88,6 +114,28 @@ def _finding(row: Any) -> Finding:
     return Finding(**{name: getattr(row, name) for name in _FINDING_FIELDS})
 
 
+def _read_errors_as_store_errors(cls: type[StoreReaderT]) -> type[StoreReaderT]:
+    """Every public read raises :class:`StoreError` with one line for a database error
+    (a dropped connection, a file that is not a database): callers never see SQL."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def reading(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except SQLAlchemyError as exc:
+                first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+                raise StoreError(f"the store could not be read: {first}") from None
+
+        return reading
+
+    for name, member in list(vars(cls).items()):
+        if callable(member) and not name.startswith("_"):
+            setattr(cls, name, wrap(member))
+    return cls
+
+
+@_read_errors_as_store_errors
 class StoreReader:
     """Read-only access to a store by URL (or an existing engine)."""
 
@@ -97,8 +145,13 @@ class StoreReader:
             if isinstance(url_or_engine, str)
             else url_or_engine
         )
-        with self.engine.connect() as conn:
-            version = s.current_version(conn)
+        try:
+            with self.engine.connect() as conn:
+                version = s.current_version(conn)
+        except SQLAlchemyError as exc:
+            first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            url = display_url(str(self.engine.url))
+            raise StoreError(f"cannot read the store {url}: {first}") from None
         if version == 0:
             raise StoreError("the database is not a depaudit store (run `depaudit collect` first)")
         if version > s.SCHEMA_VERSION:
@@ -108,6 +161,31 @@ class StoreReader:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # ---------------------------------------------------------------- status
+    def status(self, *, live_lock_seconds: int = 120) -> StoreStatus:
+        """The store's fingerprint (commit count, newest commit, heads, last collection)
+        and the repos whose lock heartbeat is younger than ``live_lock_seconds``."""
+        c, r, lk = s.commits.c, s.repos.c, s.locks.c
+        with self.engine.connect() as conn:
+            n, newest, reachable = conn.execute(
+                select(func.count(), func.max(c.id), func.sum(cast(c.reachable, Integer)))
+            ).one()
+            repo_count, last = conn.execute(
+                select(func.count(), func.max(r.last_collected_at))
+            ).one()
+            heads = ",".join(
+                str(h) for h in conn.execute(select(r.head_sha).order_by(r.id)).scalars()
+            )
+            since = int(time.time()) - live_lock_seconds
+            collecting = tuple(
+                conn.execute(
+                    select(lk.repo_name).where(lk.heartbeat_at >= since).order_by(lk.repo_name)
+                ).scalars()
+            )
+        return StoreStatus(
+            f"{n}:{newest}:{reachable}:{last}:{heads}", int(repo_count or 0), collecting
+        )
 
     # ---------------------------------------------------------------- repos
     def list_repos(self) -> list[RepoInfo]:
@@ -309,6 +387,16 @@ class StoreReader:
             "finding_count": int(row.finding_count),
         }
 
+    def pairs_at(self, repo: str | None, sha: str) -> list[Pair]:
+        """The training x serving pairs the commit's state compared, with their reasons."""
+        info = self.repo(repo)
+        commit = self.commit(info.name, sha)
+        with self.engine.connect() as conn:
+            raw = conn.execute(
+                select(s.states.c.pairs).where(s.states.c.id == commit.state_id)
+            ).scalar_one()
+        return [Pair(*entry) for entry in json.loads(raw or "[]")]
+
     def timeline(self, repo: str | None) -> list[dict[str, Any]]:
         """One dict per reachable commit, oldest first::
 
@@ -345,6 +433,77 @@ class StoreReader:
                     "total": sum(sum(v.values()) for v in per.values()),
                     "counts": per,
                 }
+            )
+        return out
+
+    def item_values(
+        self, repo: str | None, key: str, state_ids: Iterable[int]
+    ) -> dict[int, tuple[str, str]]:
+        """Each side's value of the item of finding ``key`` in each of ``state_ids``.
+
+        Matched on (environment pair, kind, item), not on the rule: a package that drifts
+        (DA102) was shared (DA104) before, and both sides' values are wanted over the
+        whole history. When several rules name the item, the row with both sides wins.
+        """
+        parsed = FindingKey.parse(key)
+        if parsed is None:
+            return {}
+        f = s.findings.c
+        ids = sorted(set(state_ids))
+        values: dict[int, tuple[str, str]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(ids, 500):
+                query = select(f.state_id, f.training, f.serving).where(
+                    f.training_env == parsed.training_env,
+                    f.serving_env == parsed.serving_env,
+                    f.kind == parsed.kind,
+                    f.item == parsed.item,
+                    f.state_id.in_(chunk),
+                )
+                for sid, training, serving in conn.execute(query):
+                    known = values.get(int(sid))
+                    if known is None or (training and serving and not all(known)):
+                        values[int(sid)] = (training, serving)
+        return values
+
+    def live_marker(self) -> str:
+        """Fingerprint of the live observations: ``depaudit live`` adds no commit."""
+        ls = s.live_snapshots.c
+        with self.engine.connect() as conn:
+            if not self.engine.dialect.has_table(conn, s.live_snapshots.name):
+                return "none"  # a store older than `depaudit live` (read-only: no migration)
+            count, newest = conn.execute(select(func.count(), func.max(ls.id))).one()
+        return f"{count}:{newest}"
+
+    def live_records(self, repo: str | None) -> list[LiveRecord]:
+        """The live observations of a repository, newest first; an unreadable one is skipped."""
+        info = self.repo(repo)
+        ls, e = s.live_snapshots.c, s.environments.c
+        query = (
+            select(ls.env_name, ls.observed_at, ls.commit_sha, ls.source, ls.findings, e.data)
+            .join(s.environments, e.id == ls.environment_id)
+            .where(ls.repo_id == info.id)
+            .order_by(ls.observed_at.desc(), ls.id.desc())
+        )
+        with self.engine.connect() as conn:
+            if not self.engine.dialect.has_table(conn, s.live_snapshots.name):
+                return []
+            rows = list(conn.execute(query))
+        out = []
+        for row in rows:
+            try:
+                observed = EnvironmentSnapshot.from_dict(json.loads(row.data))
+            except (ValueError, TypeError, KeyError):
+                continue  # an unreadable observation must not hide the others
+            out.append(
+                LiveRecord(
+                    env_name=row.env_name,
+                    observed_at=row.observed_at or "",
+                    commit_sha=row.commit_sha or "",
+                    source=row.source or "",
+                    observed=observed,
+                    findings=_stored_findings(row.findings),
+                )
             )
         return out
 
@@ -385,6 +544,16 @@ class StoreReader:
             }
             for x in runs
         ]
+
+
+def _stored_findings(raw: str | None) -> tuple[Finding, ...] | None:
+    """The findings a live row holds, or None when it holds none or they are unreadable."""
+    if not raw:
+        return None
+    try:
+        return tuple(Finding.from_dict(f) for f in json.loads(raw))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 def _commit_row(row: Any) -> CommitRow:

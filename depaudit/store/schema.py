@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -68,6 +68,8 @@ states = Table(
     Column("config_errors", Text, nullable=False, default="[]"),  # JSON [[file, message], ...]
     Column("unassigned", Text, nullable=False, default="[]"),  # JSON [path, ...]
     Column("finding_count", Integer, nullable=False, default=0),
+    # v3: the compared pairs, JSON [[training, serving, project, reason], ...]
+    Column("pairs", Text, nullable=False, default="[]"),
     UniqueConstraint("repo_id", "content_hash", name="uq_states_repo_hash"),
 )
 
@@ -209,9 +211,18 @@ def _v1_to_v2(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE states ALTER COLUMN config_origin TYPE TEXT")
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    # states record the pairs they compared (and why); older states compared every
+    # training x serving pair, which an empty list means
+    columns = {c["name"] for c in inspect(conn).get_columns("states")}
+    if "pairs" not in columns:
+        conn.exec_driver_sql("ALTER TABLE states ADD COLUMN pairs TEXT NOT NULL DEFAULT '[]'")
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _create_v1,
     2: _v1_to_v2,
+    3: _v2_to_v3,
 }
 
 

@@ -12,21 +12,19 @@ state *changes*, not with commits.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import socket
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from depaudit.model import EnvironmentSnapshot, Finding, content_hash
+from depaudit.model import CommitInfo, EnvironmentSnapshot, TreeAudit, finding_fields
 from depaudit.store import schema as s
 from depaudit.store.engine import StoreError
 
@@ -36,72 +34,6 @@ DEFAULT_STALE_LOCK_SECONDS = 600
 
 class LockTimeout(StoreError):
     """Another collector holds the repo's lock for longer than ``--lock-timeout``."""
-
-
-_FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
-
-
-def finding_dict(finding: Finding) -> dict[str, Any]:
-    """``Finding.to_dict()`` without ``dataclasses.asdict``'s deep copy (all fields are scalars)."""
-    return {name: getattr(finding, name) for name in _FINDING_FIELDS}
-
-
-_ENV_HASHES: dict[EnvironmentSnapshot, str] = {}
-
-
-def _env_hash(env: EnvironmentSnapshot) -> str:
-    """Content hash of an environment, memoised: consecutive states usually share most
-    environments (only serving changed), and hashing a frozen snapshot is far cheaper
-    than serialising it to JSON again."""
-    known = _ENV_HASHES.get(env)
-    if known is None:
-        if len(_ENV_HASHES) > 4096:
-            _ENV_HASHES.clear()
-        known = _ENV_HASHES[env] = env.content_hash()
-    return known
-
-
-@dataclass(frozen=True, slots=True)
-class StateData:
-    """What a commit's tree amounts to: its environments and their findings."""
-
-    environments: tuple[EnvironmentSnapshot, ...]
-    findings: tuple[Finding, ...]
-    config_origin: str = ""
-    config_errors: tuple[tuple[str, str], ...] = ()  # (file, message)
-    unassigned: tuple[str, ...] = ()
-    env_hashes: tuple[str, ...] = field(default=(), compare=False)
-    content_hash: str = field(default="", compare=False)
-
-    @classmethod
-    def build(
-        cls,
-        environments: Sequence[EnvironmentSnapshot],
-        findings: Sequence[Finding],
-        *,
-        config_origin: str = "",
-        config_errors: Sequence[tuple[str, str]] = (),
-        unassigned: Sequence[str] = (),
-    ) -> StateData:
-        env_hashes = tuple(_env_hash(e) for e in environments)
-        digest = content_hash(
-            {
-                "environments": list(env_hashes),
-                "findings": [finding_dict(f) for f in findings],
-                "config_origin": config_origin,
-                "config_errors": [list(e) for e in config_errors],
-                "unassigned": list(unassigned),
-            }
-        )
-        return cls(
-            tuple(environments),
-            tuple(findings),
-            config_origin,
-            tuple(config_errors),
-            tuple(unassigned),
-            env_hashes,
-            digest,
-        )
 
 
 @dataclass(slots=True)
@@ -160,13 +92,14 @@ class RepoWriter:
         self._path, self._url, self._branch = path, url, branch
         self._locked = False
         self.repo_id = 0
+        self.stored_branch = ""  # the branch the stored history was collected from
         self.head: _Head | None = None
         self.next_seq = 0
         self._sig_to_hash: dict[str, str] = {}
         self._state_ids: dict[str, int] = {}
         self._state_keys: dict[str, frozenset[str]] = {}
         self._env_ids: dict[str, int] = {}  # environments known to be stored (never deleted)
-        self._pending_states: dict[str, StateData] = {}
+        self._pending_states: dict[str, TreeAudit] = {}
         self._pending_commits: list[dict[str, Any]] = []
         self._open_new: dict[str, dict[str, Any]] = {}  # runs opened in this batch
         self._closed_new: list[dict[str, Any]] = []  # runs opened and closed in this batch
@@ -267,6 +200,7 @@ class RepoWriter:
                 )
                 return
             self.repo_id = int(row.id)
+            self.stored_branch = str(row.branch or "")
             head_sha = row.head_sha
             for h, sid in conn.execute(
                 select(s.states.c.content_hash, s.states.c.id).where(
@@ -344,24 +278,14 @@ class RepoWriter:
         return state_hash in self._state_ids or state_hash in self._pending_states
 
     # --------------------------------------------------------------- writes
-    def add_state(self, state: StateData) -> str:
+    def add_state(self, state: TreeAudit) -> str:
         if not self.has_state(state.content_hash):
             self._pending_states[state.content_hash] = state
             self._state_keys[state.content_hash] = frozenset(f.key for f in state.findings)
         return state.content_hash
 
-    def add_commit(
-        self,
-        *,
-        sha: str,
-        parents: Sequence[str],
-        author_name: str,
-        author_email: str,
-        committed_at: str,
-        summary: str,
-        signature: str,
-        state_hash: str,
-    ) -> None:
+    def add_commit(self, info: CommitInfo, *, signature: str, state_hash: str) -> None:
+        sha = info.sha
         seq = self.next_seq
         self.next_seq += 1
         prev = self.head
@@ -389,11 +313,11 @@ class RepoWriter:
             {
                 "repo_id": self.repo_id,
                 "sha": sha,
-                "parents": " ".join(parents),
-                "author_name": author_name,
-                "author_email": author_email,
-                "committed_at": committed_at,
-                "summary": summary,
+                "parents": " ".join(info.parents),
+                "author_name": info.author_name,
+                "author_email": info.author_email,
+                "committed_at": info.committed_at,
+                "summary": info.summary,
                 "seq": seq,
                 "state_hash": state_hash,
                 "env_signature": signature,
@@ -440,9 +364,9 @@ class RepoWriter:
         # runs opened in this batch are now in the store: close them by UPDATE later
         self._open_new.clear()
 
-    def _insert_state(self, conn: Connection, state: StateData) -> int:
+    def _insert_state(self, conn: Connection, state: TreeAudit) -> int:
         env_ids: list[int] = []
-        for env, h in zip(state.environments, state.env_hashes, strict=True):
+        for env, h in zip(state.environments, state.environment_hashes, strict=True):
             env_ids.append(self._environment_id(conn, env, h))
         sid = int(
             conn.execute(
@@ -450,7 +374,10 @@ class RepoWriter:
                     repo_id=self.repo_id,
                     content_hash=state.content_hash,
                     config_origin=state.config_origin,
-                    config_errors=json.dumps([list(e) for e in state.config_errors]),
+                    config_errors=json.dumps([[e.file, e.message] for e in state.config_errors]),
+                    pairs=json.dumps(
+                        [[p.training, p.serving, p.project, p.reason] for p in state.pairs]
+                    ),
                     unassigned=json.dumps(list(state.unassigned)),
                     finding_count=len(state.findings),
                 )
@@ -468,7 +395,7 @@ class RepoWriter:
             conn.execute(
                 insert(s.findings),
                 [
-                    {"state_id": sid, "key": f.key, "position": i, **finding_dict(f)}
+                    {"state_id": sid, "key": f.key, "position": i, **finding_fields(f)}
                     for i, f in enumerate(state.findings)
                 ],
             )

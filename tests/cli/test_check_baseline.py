@@ -138,7 +138,7 @@ def test_rev_baseline_outside_git(tmp_path: Path) -> None:
 def test_json_baseline_keys_match_finding_keys(repo: GitRepo, tmp_path: Path) -> None:
     report = tmp_path / "main.json"
     check(str(repo.path), "-q", "--format", "json", "--fail-on", "never", "-o", str(report))
-    from depaudit.baseline import keys_from_report
+    from depaudit.app.baseline import keys_from_report
 
     findings = json.loads(report.read_text("utf-8"))["findings"]
     keys = keys_from_report(report)

@@ -209,5 +209,5 @@ def test_v1_store_is_migrated(tmp_path: Path) -> None:
         )
         conn.execute(text("INSERT INTO meta (key, value) VALUES ('schema_version', '1')"))
     assert "live_snapshots" not in inspect(engine).get_table_names()
-    assert schema.migrate(open_engine(url)) == 2
+    assert schema.migrate(open_engine(url)) == schema.SCHEMA_VERSION
     assert "live_snapshots" in inspect(create_engine(url)).get_table_names()

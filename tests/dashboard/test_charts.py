@@ -161,10 +161,6 @@ def test_rule_url_uses_the_configured_docs_base(monkeypatch: object) -> None:
         == "https://example.org/rules.md#da101"
     )
     assert frames.rule_url("DA101", "") == "./rules#da101"
-    sections = frames.rules_doc_sections(
-        "# Rules\n## DA101 Training-only package\nwhy\n## DA102 x\nmore\n"
-    )
-    assert sections == {"DA101": "why", "DA102": "more"}
 
 
 def test_long_histories_send_only_the_commits_where_counts_change() -> None:

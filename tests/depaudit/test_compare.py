@@ -1,4 +1,4 @@
-"""compare_all / diff_environments: pairs, repo rule settings and unreadable files."""
+"""compare_pairs: pairs, repo rule settings and unreadable files."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from collectors.sources.dockerfile import SOURCE as DOCKERFILE
 from collectors.sources.requirements import SOURCE as REQUIREMENTS
-from depaudit.compare import compare_all, diff_environments, kind_of_file
+from depaudit.compare import compare_pairs, every_pair, kind_of_file
 from depaudit.config import RulesConfig
-from depaudit.knowledge import builtin
+from depaudit.knowledge import Knowledge, builtin
 from depaudit.model import (
     ConfigEntry,
     EnvironmentSnapshot,
@@ -20,12 +20,33 @@ from depaudit.model import (
     Finding,
     NetworkTarget,
     Package,
+    Pair,
     ParseError,
     Resource,
     Runtime,
     SystemPackage,
     sort_findings,
 )
+
+
+def compare_all(
+    environments: list[EnvironmentSnapshot], *, rules: RulesConfig, knowledge: Knowledge
+) -> list[Finding]:
+    """Every training x serving pair, as a tree without project information is compared."""
+    return compare_pairs(environments, every_pair(environments), rules=rules, knowledge=knowledge)
+
+
+def diff_environments(
+    training: EnvironmentSnapshot,
+    serving: EnvironmentSnapshot,
+    *,
+    rules: RulesConfig,
+    knowledge: Knowledge,
+) -> list[Finding]:
+    """One pair on its own."""
+    return compare_pairs(
+        [training, serving], [Pair(training.name, serving.name)], rules=rules, knowledge=knowledge
+    )
 
 
 def env(name: str, role: str, facts: Iterable[Fact], observed: bool = False) -> EnvironmentSnapshot:

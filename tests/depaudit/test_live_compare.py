@@ -11,10 +11,9 @@ import pytest
 from collectors.live import observe_interpreter, observe_pipdeptree_file
 from collectors.snapshot import snapshot_tree
 from collectors.tree import WorkingTree
-from depaudit.compare import compare_all
+from depaudit.compare import compare_live, compare_pairs, every_pair
 from depaudit.config import RulesConfig
 from depaudit.knowledge import builtin
-from depaudit.live_compare import compare_live
 from depaudit.model import EnvironmentSnapshot, Finding
 
 
@@ -153,7 +152,10 @@ def test_training_vs_observed_uses_the_ordinary_rules(live_findings: list[Findin
 
 def test_live_rules_are_silent_in_ordinary_comparisons(tmp_path: Path) -> None:
     envs = declared(tmp_path, FILES)
-    findings = compare_all(list(envs.values()), rules=RulesConfig(), knowledge=builtin())
+    environments = list(envs.values())
+    findings = compare_pairs(
+        environments, every_pair(environments), rules=RulesConfig(), knowledge=builtin()
+    )
     assert not [f for f in findings if f.rule.startswith("DA70")]
 
 

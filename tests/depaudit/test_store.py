@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select, text
 
-from depaudit.model import EnvironmentSnapshot, Finding, Package
+from depaudit.model import CommitInfo, EnvironmentSnapshot, Finding, Package, TreeAudit
 from depaudit.store import schema
 from depaudit.store.engine import StoreError, open_engine
 from depaudit.store.reader import StoreReader, UnknownCommit, UnknownRepo
-from depaudit.store.writer import LockTimeout, RepoWriter, StateData
+from depaudit.store.writer import LockTimeout, RepoWriter
 
 TRAIN = EnvironmentSnapshot(
     "training",
@@ -48,32 +48,31 @@ def finding(item: str, status: str = "leftover", severity: str = "medium") -> Fi
     )
 
 
-def state(*items: str) -> StateData:
-    return StateData.build((TRAIN, SERVE), [finding(i) for i in items], config_origin="conventions")
+def state(*items: str) -> TreeAudit:
+    return TreeAudit((TRAIN, SERVE), tuple(finding(i) for i in items), config_origin="conventions")
 
 
 def sha(n: int) -> str:
     return (f"{n:x}" + "c0ffee" * 7)[:40]  # distinct prefixes, like real shas
 
 
-def add(writer: RepoWriter, n: int, st: StateData) -> None:
+def add(writer: RepoWriter, n: int, st: TreeAudit) -> None:
     h = writer.add_state(st)
-    writer.add_commit(
-        sha=sha(n),
-        parents=[sha(n - 1)] if n else [],
-        author_name="Ada",
-        author_email="ada@example.com",
-        committed_at=f"2024-01-01T00:00:{n:02d}Z",
-        summary=f"commit {n}",
-        signature=f"sig-{h}",
-        state_hash=h,
+    info = CommitInfo(
+        sha(n),
+        (sha(n - 1),) if n else (),
+        "Ada",
+        "ada@example.com",
+        f"2024-01-01T00:00:{n:02d}Z",
+        f"commit {n}",
     )
+    writer.add_commit(info, signature=f"sig-{h}", state_hash=h)
 
 
 def test_migrate_creates_schema_and_is_idempotent(store_url: str) -> None:
     engine = open_engine(store_url)
-    assert schema.migrate(engine) == schema.SCHEMA_VERSION == 2
-    assert schema.migrate(engine) == 2
+    assert schema.migrate(engine) == schema.SCHEMA_VERSION == 3
+    assert schema.migrate(engine) == 3
     names = set(inspect(engine).get_table_names())
     assert {
         "meta",
@@ -86,12 +85,9 @@ def test_migrate_creates_schema_and_is_idempotent(store_url: str) -> None:
         "locks",
     } <= names
     with engine.connect() as conn:
-        assert (
-            conn.execute(
-                select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-            ).scalar()
-            == "2"
-        )
+        assert conn.execute(
+            select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+        ).scalar() == str(schema.SCHEMA_VERSION)
 
 
 def test_migration_steps_run_in_order_from_an_old_version(

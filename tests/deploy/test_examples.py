@@ -18,8 +18,8 @@ import pytest
 import typer.main
 import yaml
 
+from depaudit.app.scheduler import REPO_KEYS, ReposFileError, parse_repos_toml
 from depaudit.cli import app
-from depaudit.scheduler import REPO_KEYS, ReposFileError, parse_repos_toml
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 CLI: Any = typer.main.get_command(app)

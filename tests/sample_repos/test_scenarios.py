@@ -115,6 +115,38 @@ def test_commit_has_the_expected_leftovers_and_drift(
     )
 
 
+_FINDING_FIELDS = (
+    "training_env", "serving_env", "status", "kind", "item", "training", "serving",
+    "severity", "rule", "file", "line", "message", "evidence",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_the_ci_gate_and_the_stored_history_agree_on_every_commit(
+    collected: Collected, name: str
+) -> None:
+    """``check --rev SHA`` and ``report --commit SHA`` of the collected store give the same
+    findings at every commit: both come from one audit of the tree (invalid configs aside,
+    where check refuses to gate and exits 2)."""
+    repo = collected.build / name
+    compared = 0
+    for sha in collected.shas[name]:
+        gate = CliRunner().invoke(app, ["check", str(repo), "--rev", sha, "-q", "-f", "json"])
+        stored = json.loads(
+            _report(collected, "--repo", name, "--commit", sha, "--format", "json")
+        )["findings"]
+        if gate.exit_code == 2:
+            assert [f["rule"] for f in stored if f["status"] == "error"] == ["DA901"]
+            continue
+        assert gate.exit_code in (0, 1), gate.output
+        checked = json.loads(gate.stdout)["findings"]
+        assert [[f[k] for k in _FINDING_FIELDS] for f in checked] == [
+            [f[k] for k in _FINDING_FIELDS] for f in stored
+        ], f"{name} at {sha[:10]}"
+        compared += 1
+    assert compared >= len(collected.shas[name]) - 1
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_one_commit_per_step_and_a_story_with_quiet_commits(
     collected: Collected, name: str

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 
 from depaudit.knowledge import builtin
 from depaudit.model import EnvironmentSnapshot, Fact, Finding
-from depaudit.rules.base import Rule, RuleContext
+from depaudit.rules.base import Rule
+from depaudit.rules.view import PairView
 
 
 def env(role: str, facts: Iterable[Fact]) -> EnvironmentSnapshot:
@@ -21,7 +22,7 @@ def run(
     allow: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[Finding]:
     """``rule``'s findings on these facts, with the built-in knowledge."""
-    ctx = RuleContext(
+    view = PairView.of(
         env("training", training), env("serving", serving), builtin(), dict(allow or {})
     )
-    return list(rule.check(ctx))
+    return list(rule.check(view))

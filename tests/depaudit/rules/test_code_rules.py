@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from collectors.sources.python_code import SOURCE
-from depaudit.entrypoints import analyse, command_targets
+from depaudit.entrypoints import command_targets
 from depaudit.knowledge import Entry, Knowledge, builtin
 from depaudit.model import (
     CodeModule,
@@ -19,13 +19,13 @@ from depaudit.model import (
     Package,
     Role,
 )
-from depaudit.rules.base import RuleContext
 from depaudit.rules.code_reaches_training import RULE as DA201
 from depaudit.rules.inference_code_copies import RULES as COPY_RULES
 from depaudit.rules.training_call_in_serving import RULE as DA203
 from depaudit.rules.training_library_in_serving_code import RULE as DA202
 from depaudit.rules.undeclared_serving_import import RULE as DA204
 from depaudit.rules.unused_serving_dependency import RULE as DA205
+from depaudit.rules.view import PairView
 
 DA206, DA207 = COPY_RULES
 
@@ -154,7 +154,7 @@ def context(
     training_facts: list[Fact] | None = None,
     entrypoints: tuple[str, ...] = (),
     allow: dict[str, tuple[str, ...]] | None = None,
-) -> RuleContext:
+) -> PairView:
     if serving_facts is None:
         serving_facts = [
             SERVING_APP,
@@ -167,15 +167,15 @@ def context(
         ]
     if training_facts is None:
         training_facts = [TRAIN, TUNE, UNUSED, COMMON]
-    return RuleContext(
-        training=snapshot("training", training_facts),
-        serving=snapshot("serving", serving_facts, entrypoints),
-        knowledge=KNOWLEDGE,
-        allow_lists=allow or {},
+    return PairView.of(
+        snapshot("training", training_facts),
+        snapshot("serving", serving_facts, entrypoints),
+        KNOWLEDGE,
+        allow or {},
     )
 
 
-def run(rule: object, ctx: RuleContext) -> list[Finding]:
+def run(rule: object, ctx: PairView) -> list[Finding]:
     return list(rule.check(ctx))  # type: ignore[attr-defined]
 
 
@@ -243,7 +243,7 @@ def test_unreached_serving_code_is_not_judged_by_reach_rules() -> None:
 def test_without_entrypoints_every_serving_module_is_a_start_and_message_says_so() -> None:
     offline = code("serving/offline_eval.py", "import optuna\n")
     ctx = context(serving_facts=[offline, *SERVING_PACKAGES])
-    analysis = analyse(ctx.training, ctx.serving)
+    analysis = ctx.code
     assert analysis.fallback
     (f,) = run(DA202, ctx)
     assert f.item == "optuna" and "no serving entrypoint was found" in f.message

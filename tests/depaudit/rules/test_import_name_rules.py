@@ -7,10 +7,10 @@ import textwrap
 from collectors.sources.python_code import SOURCE
 from depaudit.knowledge import builtin
 from depaudit.model import CodeModule, Entrypoint, EnvironmentSnapshot, Fact, Finding, Package, Role
-from depaudit.rules.base import RuleContext
 from depaudit.rules.training_library_in_serving_code import RULE as DA202
 from depaudit.rules.undeclared_serving_import import RULE as DA204
 from depaudit.rules.unused_serving_dependency import RULE as DA205
+from depaudit.rules.view import PairView
 
 
 def code(path: str, text: str) -> CodeModule:
@@ -26,20 +26,17 @@ def requirements(side: str, *names: str) -> list[Package]:
     ]
 
 
-def context(serving: list[Fact], training: list[Fact] | None = None) -> RuleContext:
+def context(serving: list[Fact], training: list[Fact] | None = None) -> PairView:
     def snap(role: Role, facts: list[Fact]) -> EnvironmentSnapshot:
         return EnvironmentSnapshot(name=role, role=role, origin="convention", facts=tuple(facts))
 
     entry = Entrypoint("uvicorn serving.app:app --port 8080", "serving/Dockerfile", 9)
-    return RuleContext(
-        training=snap("training", training or []),
-        serving=snap("serving", [*serving, entry]),
-        knowledge=builtin(),
-        allow_lists={},
+    return PairView.of(
+        snap("training", training or []), snap("serving", [*serving, entry]), builtin(), {}
     )
 
 
-def run(rule: object, ctx: RuleContext) -> list[Finding]:
+def run(rule: object, ctx: PairView) -> list[Finding]:
     return list(rule.check(ctx))  # type: ignore[attr-defined]
 
 

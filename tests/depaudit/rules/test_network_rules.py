@@ -10,7 +10,7 @@ from depaudit.rules import (
     training_bucket_in_serving,
     training_network_in_serving,
 )
-from depaudit.rules.base import RuleContext
+from depaudit.rules.view import PairView
 from tests.depaudit.rules.rulekit import env, run
 
 
@@ -116,7 +116,7 @@ def test_allow_list_and_repo_knowledge_overrides() -> None:
         run(training_network_in_serving.RULE, [], SERVING, {"DA401": ("10.20.0.15",)})[0].item
         != "10.20.0.15"
     )
-    ctx = RuleContext(
+    ctx = PairView.of(
         env("training", []),
         env("serving", [net("https://dwh.acme.example/query")]),
         builtin().with_overrides({"training_hosts": ["dwh.acme.example"]}),
@@ -125,11 +125,11 @@ def test_allow_list_and_repo_knowledge_overrides() -> None:
 
 
 def test_cached_views_follow_the_knowledge_object_not_just_the_snapshot() -> None:
-    """Rules share per-snapshot views; a different knowledge object must not reuse them."""
+    """Views are built per pair and knowledge: a different knowledge object gets its own."""
     serving = env("serving", [net("https://dwh.acme.example/query")])
     training = env("training", [])
-    plain = RuleContext(training, serving, builtin())
-    extended = RuleContext(
+    plain = PairView.of(training, serving, builtin())
+    extended = PairView.of(
         training, serving, builtin().with_overrides({"training_hosts": ["dwh.acme.example"]})
     )
     assert [f.status for f in other_network_targets.RULE.check(plain)] == ["serving_only"]

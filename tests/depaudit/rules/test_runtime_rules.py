@@ -15,7 +15,7 @@ from depaudit.rules import (
     shared_runtime,
     shared_system_packages,
 )
-from depaudit.rules.base import RuleContext
+from depaudit.rules.view import PairView
 from tests.depaudit.rules.rulekit import env, run
 
 GiB = 1024**3
@@ -152,7 +152,7 @@ def test_da506_cpu_and_memory_above_the_ceiling() -> None:
     assert "8 cores" in found[0].message and "32 GiB" in found[1].message
     small = [Resource("memory", 2 * GiB, "2Gi", "k8s/serving.yaml", 11)]
     assert run(oversized_serving_resources.RULE, [], small) == []
-    ctx = RuleContext(
+    ctx = PairView.of(
         env("t", []),
         env("s", serving),
         builtin().with_overrides({"max_cpu": 32, "max_memory": 128 * GiB}),

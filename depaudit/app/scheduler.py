@@ -14,6 +14,7 @@ repository is done, so cron mail and log collectors get a short, parseable summa
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -26,7 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from collectors.mirror import MirrorError, update_mirror
 from depaudit.secrets import strip_url_credentials
+from depaudit.store.engine import StoreError, open_engine
+from depaudit.store.schema import SchemaError, migrate
 
 REPO_KEYS = ("name", "path", "url", "branch", "config")
 LOG_FORMATS = ("text", "json")
@@ -182,8 +186,6 @@ def collect_command(spec: RepoSpec, path: Path, options: JobOptions) -> list[str
 
 def collect_one(spec: RepoSpec, options: JobOptions) -> RepoResult:
     """Mirror (for a URL) and collect one repository; never raises."""
-    from collectors.mirror import MirrorError, update_mirror
-
     started = time.monotonic()
 
     def failed(message: str) -> RepoResult:
@@ -224,10 +226,8 @@ def collect_one(spec: RepoSpec, options: JobOptions) -> RepoResult:
 
 
 def _child_env(options: JobOptions) -> dict[str, str]:
-    import os
-
     # the child must find this very depaudit, also when run from a source checkout
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, **options.extra_env}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     return env
@@ -310,9 +310,6 @@ def scheduled_collect(
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         return usage("two repositories have the same name; collect them with --repos and names")
-
-    from depaudit.store.engine import StoreError, open_engine
-    from depaudit.store.schema import SchemaError, migrate
 
     # migrate once here: collectors started together must not race to create tables
     try:

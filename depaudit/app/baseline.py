@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from collectors.git_revision import GitRevisionError, GitRevisionTree
+from depaudit.app.audit import audit_tree
 from depaudit.config import AuditConfig
 from depaudit.model import Finding
 
@@ -114,19 +116,11 @@ def _sarif_keys(runs: list[Any], path: Path) -> frozenset[str]:
 def keys_from_revision(
     repo: Path, rev: str, *, config: AuditConfig | None = None
 ) -> tuple[frozenset[str], str]:
-    """Audit ``rev`` of ``repo`` like ``depaudit check --rev`` and return its keys and sha."""
-    from collectors.git_revision import GitRevisionError, GitRevisionTree
-    from collectors.snapshot import snapshot_tree
-    from depaudit.compare import compare_all
-    from depaudit.knowledge import builtin
-
+    """Audit ``rev`` of ``repo`` exactly like ``depaudit check --rev`` and return its keys
+    and sha (an invalid config at that revision is its DA901 finding, as in ``check``)."""
     try:
         tree = GitRevisionTree(repo, rev)
     except GitRevisionError as exc:
         raise BaselineError(str(exc)) from None
-    snap = snapshot_tree(tree, config=config)
-    # an invalid .depaudit.toml at the baseline revision is not this change's problem:
-    # use whatever snapshot_tree fell back to, so the gate still works
-    knowledge = builtin().with_overrides(snap.config.knowledge)
-    findings = compare_all(snap.environments, rules=snap.config.rules, knowledge=knowledge)
-    return frozenset(f.key for f in findings), tree.sha
+    audit = audit_tree(tree, config=config)
+    return frozenset(f.key for f in audit.findings), tree.sha

@@ -1,0 +1,69 @@
+"""Audit one tree: snapshot its environments, pair them, compare, package the result.
+
+The one place a tree becomes a :class:`~depaudit.model.TreeAudit`: ``check`` (working
+tree or ``--rev``), ``check --baseline REV``, ``collect`` (every new state) and ``live``
+(the repo's config) all call it, so the CI gate, the baseline and the stored history
+agree on every commit. Its config policy is the same for all of them: an invalid
+``.depaudit.toml`` at a tree is a DA901 ``error`` finding and the audit goes on by
+convention (``check`` then refuses to gate on guesses and exits 2 naming the error;
+``collect`` stores it; a baseline revision with it is compared as it is). A
+``--config FILE`` given on the command line is the user's input, checked by the CLI.
+"""
+
+from __future__ import annotations
+
+from collectors.snapshot import BlobCache, TreeSnapshot, snapshot_tree
+from collectors.tree import Tree
+from depaudit.catalog import CONFIG_ERROR_RULE, rule_info
+from depaudit.compare import compare_pairs, every_pair
+from depaudit.config import AuditConfig
+from depaudit.knowledge import builtin
+from depaudit.model import Finding, ParseError, TreeAudit, sort_findings
+
+
+def audit_tree(
+    tree: Tree,
+    *,
+    config: AuditConfig | None = None,
+    cache: BlobCache | None = None,
+) -> TreeAudit:
+    """The audit of ``tree``. Never raises on bad input in the tree.
+
+    ``config`` (from ``--config FILE``) wins over the tree's own config file; ``cache``
+    keeps parsed blobs across the trees of one history.
+    """
+    return audit_snapshot(snapshot_tree(tree, config=config, cache=cache))
+
+
+def audit_snapshot(snap: TreeSnapshot) -> TreeAudit:
+    """Pair and compare the environments of a snapshot taken by the collectors."""
+    knowledge = builtin().with_overrides(snap.config.knowledge)
+    pairs = every_pair(snap.environments)
+    findings = compare_pairs(snap.environments, pairs, rules=snap.config.rules, knowledge=knowledge)
+    findings.extend(config_error_findings(snap.config_errors))
+    return TreeAudit(
+        environments=snap.environments,
+        findings=tuple(sort_findings(findings)),
+        pairs=pairs,
+        config_origin=snap.config_origin,
+        config_errors=snap.config_errors,
+        unassigned=snap.unassigned,
+    )
+
+
+def config_error_findings(errors: tuple[ParseError, ...]) -> list[Finding]:
+    """One DA901 error per invalid config file of the tree."""
+    info = rule_info(CONFIG_ERROR_RULE)
+    return [
+        Finding(
+            status="error",
+            kind=info.kind,
+            item=err.file,
+            severity=info.severity,
+            rule=info.id,
+            message=f"{err.file}: {err.message}; environments found by convention instead",
+            file=err.file,
+            line=err.line,
+        )
+        for err in errors
+    ]

@@ -1,0 +1,225 @@
+"""What the rules read: one view per environment and one per compared pair, built once.
+
+Rules used to rebuild the merged packages, config groups, network classification and
+import graph of both sides in each rule, kept affordable by identity caches, and skipped
+each other's cases by comments. Now :mod:`depaudit.compare` builds an
+:class:`EnvironmentView` once per environment of a tree and a :class:`PairView` once per
+compared pair; every derived view is computed on first use and shared by all rules of
+that pair (and, for one side's views, by every pair the environment is in). Cross-side
+decisions that several rules depend on (which rule owns a package, a config key, a
+network target) are made once here, so a rule is a filter and a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from depaudit.entrypoints import CodeAnalysis, build_analysis, code_modules
+from depaudit.knowledge import Entry, Knowledge
+from depaudit.model import CodeModule, EnvironmentSnapshot, Pair, Role
+from depaudit.rules.config_keys import ConfigKey, config_keys, leftover_rule
+from depaudit.rules.merged_packages import MergedPackage, allowed, merged_packages, training_entry
+from depaudit.rules.network_targets import Target, classify, targets
+from depaudit.rules.version_ranges import have_common_version, same_version
+
+
+@dataclass(eq=False)
+class EnvironmentView:
+    """One environment snapshot and the views of it that rules share."""
+
+    snapshot: EnvironmentSnapshot
+    knowledge: Knowledge
+
+    @property
+    def name(self) -> str:
+        return self.snapshot.name
+
+    @property
+    def role(self) -> Role:
+        return self.snapshot.role
+
+    def of_type(self, cls: type[Any]) -> list[Any]:
+        return self.snapshot.of_type(cls)
+
+    @cached_property
+    def packages(self) -> dict[str, MergedPackage]:
+        """Canonical name -> the package merged across the files that declare it."""
+        return merged_packages(self.snapshot)
+
+    @cached_property
+    def config(self) -> dict[str, ConfigKey]:
+        """Normalised config key -> its entries."""
+        return config_keys(self.snapshot)
+
+    @cached_property
+    def config_leftovers(self) -> dict[str, tuple[str, Entry]]:
+        """Normalised key -> (DA301 | DA302, entry) for the keys knowledge marks as training's."""
+        out: dict[str, tuple[str, Entry]] = {}
+        for key, cfg in self.config.items():
+            entry = self.knowledge.config_key(key)
+            if entry is not None:
+                out[key] = (leftover_rule(entry, cfg.secret), entry)
+        return out
+
+    @cached_property
+    def targets(self) -> dict[str, Target]:
+        """Network item -> the first target naming it."""
+        return targets(self.snapshot)
+
+    @cached_property
+    def classified_targets(self) -> dict[str, tuple[str, Entry | None]]:
+        """Network item -> (the rule that owns it in serving, the entry that says why)."""
+        return {item: classify(t, self.knowledge) for item, t in self.targets.items()}
+
+    @cached_property
+    def code_modules(self) -> dict[str, CodeModule]:
+        return code_modules(self.snapshot)
+
+
+PackageSide = Literal["training", "serving", ""]
+
+
+@dataclass(frozen=True, slots=True)
+class PackageComparison:
+    """One package name of a pair and which package rules it belongs to.
+
+    The precedence between the package rules lives here, in one place: a training-only
+    package declared in serving (DA101) is never also "shared" (DA104) or "serving only"
+    (DA105); two exact versions that differ are DA102, ranges that exclude each other
+    DA103, anything compatible DA104.
+    """
+
+    name: str
+    training: MergedPackage | None
+    serving: MergedPackage | None
+    leftover: Entry | None = None  # DA101: why it is training-only
+    pinned_apart: bool = False  # DA102
+    incompatible: bool = False  # DA103
+    shared_how: str = ""  # DA104: how the two sides agree
+    one_side: PackageSide = ""  # DA105
+
+
+def requirement(pkg: MergedPackage) -> str:
+    """What a side asks for, as a specifier: its exact version if known, else its range."""
+    return f"=={pkg.version}" if pkg.version else pkg.specifier
+
+
+def is_range(specifier: str) -> bool:
+    """A declared range (``>=1.12``), not empty and not an exact pin (``==1.3.2``)."""
+    if not specifier:
+        return False
+    return not any(
+        part.strip().startswith(("==", "===")) and "*" not in part for part in specifier.split(",")
+    )
+
+
+@dataclass(eq=False)
+class PairView:
+    """A training x serving pair as the rules see it."""
+
+    pair: Pair
+    training: EnvironmentView
+    serving: EnvironmentView
+    knowledge: Knowledge
+    allow_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        training: EnvironmentSnapshot,
+        serving: EnvironmentSnapshot,
+        knowledge: Knowledge,
+        allow_lists: dict[str, tuple[str, ...]] | None = None,
+    ) -> PairView:
+        """The view of two snapshots compared on their own (no other pair shares views)."""
+        return cls(
+            Pair(training.name, serving.name),
+            EnvironmentView(training, knowledge),
+            EnvironmentView(serving, knowledge),
+            knowledge,
+            dict(allow_lists or {}),
+        )
+
+    def allow(self, rule_id: str) -> tuple[str, ...]:
+        """Items the repo's config allows for this rule (``[rules.DA101] allow = [...]``)."""
+        return self.allow_lists.get(rule_id, ())
+
+    @cached_property
+    def code(self) -> CodeAnalysis:
+        """The import graph of both sides and what the serving entrypoints reach."""
+        return build_analysis(self.training.snapshot, self.serving.snapshot)
+
+    @cached_property
+    def config_leftover_keys(self) -> frozenset[str]:
+        """Serving config keys DA301 / DA302 report (not allowed by their rule): they are
+        never also "shared" (DA304) or "drift" (DA303)."""
+        out = set()
+        for key, (rule, _entry) in self.serving.config_leftovers.items():
+            if key.lower() not in {a.lower() for a in self.allow(rule)}:
+                out.add(key)
+        return frozenset(out)
+
+    @cached_property
+    def packages(self) -> tuple[PackageComparison, ...]:
+        """Every package name either side declares, with the rule that owns it."""
+        return tuple(self._compare_packages())
+
+    def _compare_packages(self) -> Iterator[PackageComparison]:
+        training, serving = self.training.packages, self.serving.packages
+        allow = {rule: allowed(self.allow(rule)) for rule in ("DA101", "DA102", "DA103")}
+        for name in sorted(training.keys() | serving.keys()):
+            t, s = training.get(name), serving.get(name)
+            # a training-only package in serving: a leftover, not good news nor "serving only"
+            known = training_entry(s, self.knowledge) if s is not None else None
+            if known is not None and name in allow["DA101"]:
+                known = None
+            leftover = known if s is not None and s.direct else None
+            if t is None or s is None:
+                side: PackageSide = ""
+                if t is not None and t.direct:
+                    side = "training"
+                elif s is not None and s.direct and known is None:
+                    side = "serving"
+                yield PackageComparison(name, t, s, leftover=leftover, one_side=side)
+                continue
+            pinned_apart = bool(
+                t.version
+                and s.version
+                and t.version != s.version
+                and not same_version(t.version, s.version)
+                and name not in allow["DA102"]
+            )
+            yield PackageComparison(
+                name,
+                t,
+                s,
+                leftover=leftover,
+                pinned_apart=pinned_apart,
+                incompatible=name not in allow["DA103"] and _incompatible(t, s),
+                shared_how="" if known is not None else _shared_how(t, s),
+            )
+
+
+def _incompatible(t: MergedPackage, s: MergedPackage) -> bool:
+    if t.version and s.version:
+        # Two exact versions are DA102's, unless the ranges people declared (not the lock
+        # files) exclude each other: relocking cannot fix that.
+        return (
+            is_range(t.declared)
+            and is_range(s.declared)
+            and not have_common_version(t.declared, s.declared)
+        )
+    return not have_common_version(requirement(t), requirement(s))
+
+
+def _shared_how(t: MergedPackage, s: MergedPackage) -> str:
+    if t.version and s.version:
+        return f"the same version {s.version}" if same_version(t.version, s.version) else ""
+    if t.specifier == s.specifier and not t.version and not s.version:
+        return f"the same requirement {s.specifier or '(unconstrained)'}"
+    if have_common_version(requirement(t), requirement(s)):
+        return "compatible requirements (pin both to the same version to be sure)"
+    return ""
