@@ -287,7 +287,7 @@ def _private_artifact(module: str) -> bool:
 
 
 @dataclass(slots=True)
-class Mapping_:
+class MergedMap:
     """The merged map, ready to render."""
 
     exact: dict[str, list[str]] = field(default_factory=dict)  # dotted prefix -> dists
@@ -308,7 +308,7 @@ def _under(key: str, prefix: str) -> bool:
 
 def merge(
     popular: Popular, pigar: Mapping[str, set[str]], wheels: Mapping[str, WheelRoots]
-) -> Mapping_:
+) -> MergedMap:
     rank = popular.downloads
 
     def ordered(dists: Iterable[str]) -> list[str]:
@@ -392,7 +392,7 @@ def merge(
         exact[ns] = fillers
         owners.pop(ns, None)
 
-    out = Mapping_(unplaced=sorted(unplaced))
+    out = MergedMap(unplaced=sorted(unplaced))
     for key, dists in exact.items():
         if "." not in key and dists == {canonicalize(key)}:
             out.identities += 1  # the runtime fallback says the same
@@ -417,7 +417,7 @@ FORMAT_NOTE = """\
 #       (PEP 503) to the key (google-cloud-bigquery: google.cloud.bigquery)"""
 
 
-def render(mapping: Mapping_, header: Sequence[str]) -> str:
+def render(mapping: MergedMap, header: Sequence[str]) -> str:
     lines: list[str] = []
     for key, dists in mapping.exact.items():
         lines.append(f"{key}\t{' '.join(dists)}")
@@ -465,7 +465,7 @@ def generate(
     wheel_cache: Path = DEFAULT_WHEEL_CACHE,
     wheel_dirs: Sequence[Path] = (),
     command: str = "",
-) -> tuple[str, Mapping_]:
+) -> tuple[str, MergedMap]:
     """The data file's text (and the merged map, for reporting) from the pinned inputs."""
     with tempfile.TemporaryDirectory() as tmp:
         db1, name1, version1 = _extract(pyimport2pkg, "data/mapping.db", Path(tmp))
