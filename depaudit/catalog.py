@@ -64,6 +64,20 @@ RULE_INFOS: tuple[RuleInfo, ...] = (
         "A package is declared directly in only one of the two environments.",
     ),
     RuleInfo(
+        "DA106",
+        "Serving dependency only training code uses",
+        "package",
+        "medium",
+        "A package the serving environment installs is imported only by training code or notebooks, never by code reachable from the serving entrypoints.",
+    ),
+    RuleInfo(
+        "DA107",
+        "Pinned in training, unpinned or looser in serving",
+        "package",
+        "low",
+        "Training pins a version that serving leaves open: serving installs whatever release is newest when its image is built.",
+    ),
+    RuleInfo(
         "DA201",
         "Serving code imports training code",
         "code",

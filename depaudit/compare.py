@@ -194,7 +194,7 @@ def parse_error_findings(*snapshots: EnvironmentSnapshot) -> list[Finding]:
 def kind_of_file(path: str) -> Kind:
     """The finding kind of an unreadable file, guessed from its name."""
     name = path.rsplit("/", 1)[-1].lower()
-    if name.endswith(".py"):
+    if name.endswith((".py", ".ipynb")):
         return "code"
     if (
         name in _DEPENDENCY_FILES

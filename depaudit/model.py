@@ -68,7 +68,7 @@ class Package:
     group: str = ""  # "" for main deps; e.g. "dev", "test", "docs", an extra's name
     url: str = ""  # direct URL / VCS reference, credentials stripped
     editable: bool = False
-    manager: str = "pip"  # pip | conda | poetry | uv | pipenv
+    manager: str = "pip"  # pip | conda | poetry | uv | pipenv | image (installed by the base image)
     scope: str = ""
     requires: tuple[str, ...] = ()  # canonical names this one depends on (lock / live)
     # live only: PEP 508 requirement strings behind ``requires`` ("idna<4,>=2.5"), so a
@@ -203,6 +203,21 @@ class Entrypoint:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageBuild:
+    """An image a build script builds (``docker build -t TAG -f FILE --build-arg K=V DIR``
+    in a Makefile, a compose ``build:``): lets a Dockerfile's ``FROM ${ARG}`` or
+    ``FROM local-tag`` be followed to the Dockerfile that builds that image."""
+
+    tag: str  # "" when the command names none
+    dockerfile: str  # repo-relative path of the Dockerfile it builds
+    context: str  # repo-relative build context folder ("" for the root)
+    args: tuple[str, ...] = ()  # build args as "NAME=value"
+    file: str = ""
+    line: int = 0
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ParseError:
     """A file that could not be read or parsed. Never fatal; becomes an ``error`` finding."""
 
@@ -233,6 +248,7 @@ Fact = (
     | CodeModule
     | Include
     | Entrypoint
+    | ImageBuild
     | ParseError
     | Scope
 )
@@ -249,6 +265,7 @@ FACT_TYPES: dict[str, type[Any]] = {
         CodeModule,
         Include,
         Entrypoint,
+        ImageBuild,
         ParseError,
         Scope,
     )
@@ -334,9 +351,11 @@ class EnvironmentSpec:
 
     name: str
     role: Role
-    origin: Literal["config", "convention"]
+    origin: Literal["config", "convention", "entrypoint", "scope"]
     files: tuple[FileAssignment, ...] = ()
     entrypoints: tuple[str, ...] = ()  # configured serving entrypoint modules
+    project: str = ""  # the project it belongs to ("." = the repository root; "" = none)
+    home: str = ""  # the folder it lives in (repo-relative, "" for the root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,11 +364,12 @@ class EnvironmentSnapshot:
 
     name: str
     role: Role
-    origin: Literal["config", "convention"]
+    origin: Literal["config", "convention", "entrypoint", "scope"]
     files: tuple[FileAssignment, ...] = ()
     facts: tuple[Fact, ...] = ()
     entrypoints: tuple[str, ...] = ()
     observed: bool = False  # True for live (pipdeptree) snapshots
+    project: str = ""  # see EnvironmentSpec.project
 
     def of_type(self, cls: type[Any]) -> list[Any]:
         return [f for f in self.facts if isinstance(f, cls)]
@@ -363,6 +383,7 @@ class EnvironmentSnapshot:
             "facts": [fact_to_dict(f) for f in self.facts],
             "entrypoints": list(self.entrypoints),
             "observed": self.observed,
+            **({"project": self.project} if self.project else {}),
         }
 
     @classmethod
@@ -375,6 +396,7 @@ class EnvironmentSnapshot:
             facts=tuple(fact_from_dict(f) for f in data.get("facts", [])),
             entrypoints=tuple(data.get("entrypoints", [])),
             observed=bool(data.get("observed", False)),
+            project=str(data.get("project", "")),
         )
 
     def content_hash(self) -> str:
@@ -489,6 +511,7 @@ class TreeAudit:
     environments: tuple[EnvironmentSnapshot, ...] = ()
     findings: tuple[Finding, ...] = ()
     pairs: tuple[Pair, ...] = ()
+    unpaired: tuple[tuple[str, str], ...] = ()  # (environment, why it is compared with nothing)
     config_origin: str = ""  # ".depaudit.toml", "pyproject.toml", "conventions", a --config path
     config_errors: tuple[ParseError, ...] = ()  # an invalid config: conventions were used
     unassigned: tuple[str, ...] = ()  # environment-looking files placed in no environment
@@ -505,6 +528,7 @@ class TreeAudit:
                 "environments": list(self.environment_hashes),
                 "findings": [finding_fields(f) for f in self.findings],
                 "pairs": [dataclasses.astuple(p) for p in self.pairs],
+                "unpaired": [list(u) for u in self.unpaired],
                 "config_origin": self.config_origin,
                 "config_errors": [[e.file, e.message] for e in self.config_errors],
                 "unassigned": list(self.unassigned),

@@ -25,7 +25,9 @@ SOURCE_MODULES: tuple[str, ...] = (
     "python_version",
     "dockerfile",
     "compose",
+    "makefile",
     "python_code",
+    "notebook",  # .ipynb code cells (config_files skips notebooks; listed before it anyway)
     "config_files",  # YAML (incl. Kubernetes manifests, detected by content), JSON, TOML, INI, .env
 )
 

@@ -29,6 +29,7 @@ from packaging.utils import canonicalize_name
 from collectors.sources import images
 from collectors.sources.base import MAX_FILE_BYTES, error
 from collectors.sources.network import targets_from_config, targets_from_text
+from depaudit.base_images import implied_packages
 from depaudit.model import (
     ConfigEntry,
     Entrypoint,
@@ -442,6 +443,50 @@ def _conda_package(spec: str, file: str, line: int) -> Package | None:
     )
 
 
+def python_install_facts(
+    command: str, file: str, line: int
+) -> list[Package | Include | NetworkTarget]:
+    """Packages, ``-r`` / ``-c`` files and indexes of a shell command's Python installs.
+
+    The reading of a RUN line (pip, ``python -m pip``, uv, conda), for other sources whose
+    files run shell commands: notebooks' ``%pip install`` / ``!pip install`` lines.
+    """
+    found = _installs(command)
+    out: list[Package | Include | NetworkTarget] = []
+    for spec, manager in found.packages:
+        package = _python_package(spec, manager, file, line)
+        if package is not None:
+            out.append(package)
+    for target, kind in found.includes:
+        out.append(Include(target, file, line, kind=kind))  # type: ignore[arg-type]
+    for url in found.indexes:
+        for t in targets_from_text(url, file=file, line=line, kind="index"):
+            out.append(NetworkTarget(t.target, "index", file, line, key=t.key))
+    return out
+
+
+def base_image_packages(image: str, file: str, line: int) -> list[Package]:
+    """What the shipped image's base installs (torch for ``pytorch/pytorch:2.1.0-...``).
+
+    Only the root of the final stage's chain is asked: a builder stage's image does not
+    ship. The facts point at the FROM line; ``manager="image"`` lets later installs of the
+    same package win (DESIGN.md §5, effective version). Data and reasons:
+    ``depaudit/data/base_images.toml``.
+    """
+    return [
+        Package(
+            name=implied.name,
+            file=file,
+            line=line,
+            specifier=implied.specifier,
+            version=implied.version,
+            direct=implied.direct,
+            manager="image",
+        )
+        for implied in implied_packages(image)
+    ]
+
+
 def _system_package(spec: str, manager: str, file: str, line: int) -> SystemPackage | None:
     if spec.startswith(("/", ".")) or spec.endswith((".deb", ".rpm", ".apk")):
         return None
@@ -620,6 +665,8 @@ class _DockerfileReader:
         if stages:
             root = stages[full[-1]]
             self._runtime(root)
+            for package in base_image_packages(root.base, self.path, root.line):
+                self.add(package)
         for index in reversed(full):  # root first, so child ENV/CMD come after
             self._stage(stages[index], global_args, ship=True)
         for index in sorted(partial):
@@ -807,4 +854,10 @@ class _DockerfileReader:
 
 SOURCE = DockerfileSource()
 
-__all__ = ["SOURCE", "DockerfileSource", "module_of_command"]
+__all__ = [
+    "SOURCE",
+    "DockerfileSource",
+    "base_image_packages",
+    "module_of_command",
+    "python_install_facts",
+]

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collectors.snapshot import BlobCache, TreeSnapshot, snapshot_tree
 from collectors.tree import Tree
 from depaudit.catalog import CONFIG_ERROR_RULE, rule_info
-from depaudit.compare import compare_pairs, every_pair
+from depaudit.compare import compare_pairs
 from depaudit.config import AuditConfig
 from depaudit.knowledge import builtin
 from depaudit.model import Finding, ParseError, TreeAudit, sort_findings
+from depaudit.projects import plan_pairs
 
 
 def audit_tree(
@@ -38,13 +39,16 @@ def audit_tree(
 def audit_snapshot(snap: TreeSnapshot) -> TreeAudit:
     """Pair and compare the environments of a snapshot taken by the collectors."""
     knowledge = builtin().with_overrides(snap.config.knowledge)
-    pairs = every_pair(snap.environments)
-    findings = compare_pairs(snap.environments, pairs, rules=snap.config.rules, knowledge=knowledge)
+    plan = plan_pairs(snap.environments, snap.specs)
+    findings = compare_pairs(
+        plan.environments, plan.pairs, rules=snap.config.rules, knowledge=knowledge
+    )
     findings.extend(config_error_findings(snap.config_errors))
     return TreeAudit(
-        environments=snap.environments,
+        environments=plan.environments,
         findings=tuple(sort_findings(findings)),
-        pairs=pairs,
+        pairs=plan.pairs,
+        unpaired=plan.unpaired,
         config_origin=snap.config_origin,
         config_errors=snap.config_errors,
         unassigned=snap.unassigned,

@@ -22,7 +22,8 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from collectors.history import GitHistoryError, GitRepository
+from collectors.git import GitRepository, RepositoryError
+from collectors.history import walk
 from collectors.snapshot import BlobCache
 from depaudit.app.audit import audit_tree
 from depaudit.config import AuditConfig
@@ -91,14 +92,14 @@ def collect_repository(
     started = time.monotonic()
     try:
         repo = GitRepository(path)
-    except GitHistoryError as exc:
+    except RepositoryError as exc:
         raise CollectError(str(exc)) from None
     try:
         branch_name = options.branch or repo.default_branch()
         try:
             head = repo.resolve(options.branch or "HEAD")
             since_sha = repo.resolve(options.since) if options.since else None
-        except GitHistoryError as exc:
+        except RepositoryError as exc:
             if repo.is_empty():
                 raise CollectError(
                     f"{path}: empty repository (no commits yet); nothing to collect"
@@ -128,7 +129,7 @@ def collect_repository(
                 )
         except StoreError as exc:
             raise CollectError(str(exc)) from None
-        except GitHistoryError as exc:
+        except RepositoryError as exc:
             raise CollectError(f"{path}: {exc}") from None
         except SQLAlchemyError as exc:
             # a full disk, a store made read-only, a dropped connection: one line, and
@@ -200,7 +201,7 @@ def _walk(
     if progress is not None:
         progress.start(repo.count_commits(head, base=base, first_parent=first_parent))
     try:
-        for step in repo.walk(head, base=base, first_parent=first_parent):
+        for step in walk(repo, head, base=base, first_parent=first_parent):
             signature = hashlib.sha256(f"{step.signature}|{salt}".encode()).hexdigest()
             state_hash = writer.state_for_signature(signature)
             if state_hash is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from collectors.git_revision import GitRevisionError, GitRevisionTree
+from collectors.git import RepositoryError, open_tree
 from collectors.live import LiveError as ObserveError
 from collectors.live import observe_interpreter, observe_pipdeptree_file
 from collectors.snapshot import read_config
@@ -65,9 +65,9 @@ def repo_config(path: str, sha: str) -> AuditConfig | None:
     if not path or not Path(path).is_dir():
         return None
     try:
-        tree = GitRevisionTree(path, sha)
+        tree = open_tree(path, sha).tree
         config, errors = read_config(tree, {e.path: e for e in tree.entries()})
-    except (GitRevisionError, OSError):
+    except (RepositoryError, OSError):
         return None
     return None if errors else config
 

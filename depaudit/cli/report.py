@@ -80,6 +80,7 @@ def report(
     reader = _open_reader(db)
     try:
         info = reader.repo(repo)
+        pairs = None
         if all_commits:
             rows = list(reader.findings_all_commits(info.name))
             meta: dict[str, Any] = {"repo": info.name, "commit": "", "all_commits": True}
@@ -89,6 +90,7 @@ def report(
                 fail(f"repo {info.name!r} has no collected commit yet")
             rows = reader.findings_at(info.name, target.sha)
             meta = {"repo": info.name, "commit": target.sha, "committed_at": target.committed_at}
+            pairs = reader.pairs_at(info.name, target.sha)
     except StoreError as exc:
         fail(str(exc))
     finally:
@@ -97,7 +99,12 @@ def report(
         renderer = report_for(format)
     except (ValueError, ImportError):
         fail(f"the {format} report is not available in this build")
-    text = renderer.render(rows, meta=meta) if format == "json" else renderer.render(rows)  # type: ignore[call-arg]
+    if format == "json":
+        from depaudit.reports.json_report import JsonReport
+
+        text = JsonReport().render(rows, meta=meta, pairs=pairs)
+    else:
+        text = renderer.render(rows)
     _write(text, output)
 
 

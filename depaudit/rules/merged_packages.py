@@ -10,6 +10,8 @@ canonical name:
 - specifiers of all files are intersected (``>=1.2`` and ``<2`` give ``<2,>=1.2``);
 - entries of development groups (``dev``, ``test``, ``lint``, ``docs``...) and constraint
   files are ignored: they are not installed in the image or only constrain;
+- what a base image installs (``manager="image"``) yields to the environment's own pin, or
+  to a range its version does not satisfy: later installs win;
 - ``direct`` is true if any file names the package directly. A side whose files hold no
   direct entry at all (a lone lock file) counts every entry as direct.
 """
@@ -23,7 +25,7 @@ from packaging.utils import canonicalize_name
 
 from depaudit.knowledge import Entry, Knowledge
 from depaudit.model import EnvironmentSnapshot, Package
-from depaudit.rules.version_ranges import parse_specifier
+from depaudit.rules.version_ranges import contains, parse_specifier
 
 IGNORED_GROUPS = frozenset({"dev", "test", "tests", "lint", "docs", "typing", "constraints"})
 _LOCK_SUFFIXES = (".lock", "-lock.txt", ".lock.txt", "lock.json")
@@ -65,6 +67,7 @@ def merged_packages(snapshot: EnvironmentSnapshot) -> dict[str, MergedPackage]:
 
 
 def _merge(name: str, facts: list[Package], any_direct: bool) -> MergedPackage:
+    facts = _after_base_image(facts)
     versions = [f for f in facts if f.version]
     locked = [f for f in versions if is_lock_file(f.file)]
     version = (locked or versions)[0].version if versions else ""
@@ -81,6 +84,26 @@ def _merge(name: str, facts: list[Package], any_direct: bool) -> MergedPackage:
         fact=(direct_facts or facts)[0],
         declared=declared,
     )
+
+
+def _after_base_image(facts: list[Package]) -> list[Package]:
+    """Drop what the base image installs when the environment's own files override it.
+
+    The base image's packages (``manager="image"``) are installed first; a version the
+    files pin, or a range the image's version does not satisfy, is what ends up installed.
+    """
+    own = [f for f in facts if f.manager != "image"]
+    if len(own) in (0, len(facts)):
+        return facts
+    wanted = _intersect(f.specifier for f in own)
+    image = [
+        f
+        for f in facts
+        if f.manager == "image"
+        and not any(o.version for o in own)
+        and (not wanted or (f.version and contains(wanted, f.version)))
+    ]
+    return image + own
 
 
 def _intersect(specifiers: Iterable[str]) -> str:
