@@ -32,6 +32,8 @@ class UndeclaredServingImport:
             # namespace (``import google``) is nobody's package to declare
             by_dist: dict[str, list[tuple[CodeModule, ImportRef]]] = {}
             for mod, ref in sites:
+                if ref.optional:  # try: import orjson / except ImportError: import json
+                    continue
                 if training_import(ref, kn) is None and _undeclared(ref.name, kn, declared):
                     by_dist.setdefault(kn.distribution_for_import(ref.name), []).append((mod, ref))
             for dist, undeclared in sorted(by_dist.items()):
