@@ -20,8 +20,10 @@ A dotted import name resolves in this order:
 3. **the fallback**, when nothing is listed -- the distribution named after the import:
    the top-level name canonicalised (``numpy`` -> numpy; the map leaves these ten thousand
    "same name" projects out for that reason), or, inside a namespace, the path down to one
-   level below the namespace (``google.cloud.newlib.x`` -> google-cloud-newlib). A bare
-   namespace (``import google``) names no distribution.
+   level below the namespace (``google.cloud.newlib.x`` -> google-cloud-newlib). The names
+   of the deeper paths follow it as candidates (``kubeflow.fairing`` -> kubeflow, then
+   kubeflow-fairing), since a plugin is often published under them. A bare namespace
+   (``import google``) names no distribution.
 
 In a live environment the interpreter's own metadata would decide; depaudit's live rules
 compare installed and declared *distributions*, so they need no import names (see
@@ -153,12 +155,17 @@ class ImportNameMap:
                 return Match(prefix, owners, "map")
             if len(parts) == namespace_depth:
                 return Match(prefix, (), "fallback")  # ``import google``: nobody's package
-            prefix = ".".join(parts[: namespace_depth + 1])
+            depth = namespace_depth + 1
         else:
-            prefix = parts[0]
-        # a private module (``_foo``) is named after its project without the underscore
+            depth = 1
+        prefix = ".".join(parts[:depth])
+        # a private module (``_foo``) is named after its project without the underscore; a
+        # project of a deeper name may provide it too (``from kubeflow import fairing``:
+        # kubeflow-fairing), so those names are candidates after it
         own_name = canonicalize_name(prefix.lstrip("_"))
-        return Match(prefix, (own_name,) if own_name else (), "fallback")
+        deeper = (canonicalize_name("-".join(parts[:k])) for k in range(depth + 1, len(parts) + 1))
+        names = dict.fromkeys(n for n in (own_name, *deeper) if n)
+        return Match(prefix, tuple(names), "fallback")
 
     # ------------------------------------------------------------------ reverse
 

@@ -21,11 +21,16 @@ Sources, each a maintained package pinned by version and recorded in the output 
    nothing about namespace packages (``google``, ``azure``, ``opentelemetry`` are shared by
    hundreds of distributions); a wheel's file list says exactly which sub-packages it owns
    (protobuf owns ``google.protobuf``, google-auth ``google.auth`` and ``google.oauth2``).
+   A wheel that installs no module is a meta-package (apache-airflow 3 requires
+   apache-airflow-core, sagemaker 3 its sagemaker-* parts): its requirements are kept, and it
+   provides what they provide, since repositories declare it (and its older releases shipped
+   the code themselves).
 
 Namespace distributions with no wheel in (3) are matched by the convention every namespace
 family follows: the distribution is named after its import path (``google-cloud-bigquery``
-for ``google.cloud.bigquery``). Those entries are written with a hyphenated key so that a
-reader never mistakes them for a read import path.
+for ``google.cloud.bigquery``), possibly behind an organisation's prefix
+(``apache-airflow-providers-amazon`` for ``airflow.providers.amazon``). Those entries are
+written with a hyphenated key so that a reader never mistakes them for a read import path.
 
 The output is deterministic: the same inputs give the same bytes (tests check it).
 """
@@ -39,7 +44,7 @@ import sqlite3
 import sys
 import tempfile
 import zipfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
@@ -69,6 +74,7 @@ GENERIC_FOLDERS = frozenset(
 # snowflake-connector-python -> snowflake.connector, nvidia-cublas-cu12 -> nvidia.cublas.
 BUILD_SUFFIX = re.compile(r"-(python|py|cu\d+)$")
 _EXTENSION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\..*(so|pyd)$")
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def canonicalize(name: str) -> str:
@@ -87,6 +93,7 @@ class WheelRoots:
     version: str
     roots: tuple[str, ...]  # dotted, sorted
     namespaces: tuple[str, ...] = ()  # dotted package dirs it shares (no regular __init__)
+    requires: tuple[str, ...] = ()  # a meta-package's (no file) requirements, canonical
 
 
 def _is_namespace_init(data: bytes) -> bool:
@@ -142,7 +149,8 @@ def wheel_roots(path: Path) -> WheelRoots:
         dist, version = canonicalize(headers["Name"] or ""), headers["Version"] or ""
         modules: set[tuple[str, ...]] = set()
         packages: set[tuple[str, ...]] = set()  # folders with a regular __init__
-        for name in archive.namelist():
+        names = archive.namelist()
+        for name in names:
             parts = _module_path(name)
             if parts is None or any("__mypyc" in p for p in parts):  # mypyc build helpers
                 continue
@@ -170,7 +178,22 @@ def wheel_roots(path: Path) -> WheelRoots:
 
     for top in sorted({p[:1] for p in folders | modules}):
         visit(top)
-    return WheelRoots(dist, version, tuple(sorted(roots)), tuple(sorted(namespaces)))
+    # a meta-package installs nothing but its requirements (a wheel of headers, libraries or
+    # scripts with no module is not one: cmeel-boost requires numpy, it does not provide it)
+    empty = all(".dist-info/" in n or n.endswith("/") for n in names)
+    requires = _requirements(headers.get_all("Requires-Dist") or []) if empty else ()
+    return WheelRoots(dist, version, tuple(sorted(roots)), tuple(sorted(namespaces)), requires)
+
+
+def _requirements(lines: Iterable[str]) -> tuple[str, ...]:
+    """Names a wheel always requires (not those of an extra), canonical and sorted."""
+    out: set[str] = set()
+    for line in lines:
+        _, _, marker = line.partition(";")
+        match = _REQUIREMENT_NAME.match(line)
+        if match and "extra" not in marker:
+            out.add(canonicalize(match.group(1)))
+    return tuple(sorted(out))
 
 
 def read_wheel_cache(path: Path) -> dict[str, WheelRoots]:
@@ -181,10 +204,12 @@ def read_wheel_cache(path: Path) -> dict[str, WheelRoots]:
         if not line or line.startswith("#"):
             continue
         fields = line.split("\t")
-        if len(fields) != 4:
-            raise ValueError(f"{path}:{number}: expected 4 tab-separated fields")
-        dist, version, roots, namespaces = fields
-        out[dist] = WheelRoots(dist, version, tuple(roots.split()), tuple(namespaces.split()))
+        if len(fields) != 5:
+            raise ValueError(f"{path}:{number}: expected 5 tab-separated fields")
+        dist, version, roots, namespaces, requires = fields
+        out[dist] = WheelRoots(
+            dist, version, tuple(roots.split()), tuple(namespaces.split()), tuple(requires.split())
+        )
     return out
 
 
@@ -193,12 +218,19 @@ def write_wheel_cache(path: Path, wheels: Mapping[str, WheelRoots]) -> None:
         "# Import roots read from the file lists of real wheels by scripts/gen_import_names.py",
         "# (--wheels DIR). Refresh: pip download --no-deps -d DIR NAME==VERSION for the rows below,",
         "# then run the generator with --wheels DIR. Columns: distribution, version, import roots,",
-        "# namespace folders the wheel shares with other distributions.",
+        "# namespace folders the wheel shares with other distributions, and the requirements of a",
+        "# meta-package (a wheel with no module).",
     ]
     for dist in sorted(wheels):
         w = wheels[dist]
         lines.append(
-            f"{w.distribution}\t{w.version}\t{' '.join(w.roots)}\t{' '.join(w.namespaces)}"
+            "\t".join(
+                [
+                    w.distribution,
+                    w.version,
+                    *(" ".join(x) for x in (w.roots, w.namespaces, w.requires)),
+                ]
+            )
         )
     path.write_text("\n".join(lines) + "\n", "utf-8")
 
@@ -306,6 +338,20 @@ def _under(key: str, prefix: str) -> bool:
     return key.startswith(prefix + ".")
 
 
+def _words(name: str) -> set[str]:
+    return set(name.split("-")) - {"python", "py"}
+
+
+def _conventional_key(dist: str, prefix: str, organised: bool) -> str | None:
+    """The import path a namespace distribution is named after, hyphenated, or None:
+    ``google-cloud-bigquery`` is itself; in an ``organised`` family (an organisation's name
+    before the namespace's), ``apache-airflow-providers-amazon`` is ``airflow-providers-amazon``."""
+    if dist.startswith(prefix):
+        return dist
+    at = dist.find("-" + prefix) if organised else -1
+    return dist[at + 1 :] if at >= 0 else None
+
+
 def merge(
     popular: Popular, pigar: Mapping[str, set[str]], wheels: Mapping[str, WheelRoots]
 ) -> MergedMap:
@@ -363,15 +409,30 @@ def merge(
     unplaced: set[str] = set()
     for ns in top_namespaces:
         prefix = canonicalize(ns) + "-"
-        for dist in providers.get(ns, ()):
-            if dist in claimed or dist in owners.get(ns, ()):
-                continue
-            if not dist.startswith(prefix):
+        members = sorted(providers.get(ns, set()) - claimed - owners.get(ns, set()))
+        # a family names its distributions one way: google-cloud-*, or apache-airflow-providers-*
+        # for airflow (then google's old grpc-google-* / proto-google-* are not renamed); an
+        # organisation's prefix counts when several members share it
+        organisations = Counter(d.partition("-" + prefix)[0] for d in members if "-" + prefix in d)
+        plain = any(d.startswith(prefix) for d in members)
+        for dist in members:
+            organisation = dist.partition("-" + prefix)[0]
+            organised = not plain and organisations[organisation] >= 2
+            named = _conventional_key(dist, prefix, organised)
+            if named is None:
                 unplaced.add(dist)
                 continue
-            for key in {dist, BUILD_SUFFIX.sub("", dist)}:
+            for key in {named, BUILD_SUFFIX.sub("", named)}:
                 if key.startswith(prefix):
                     conventional[key].add(dist)
+
+    # the project named after a namespace owns it when its wheel ships modules there
+    # (opencensus: ``from opencensus.trace import tracer`` and ``import opencensus``); an
+    # unread one may be a retired meta-package (azure), so the family's convention decides
+    for ns in top_namespaces:
+        own = canonicalize(ns)
+        if any(own in dists for root, dists in roots.items() if _under(root, ns)):
+            owners.setdefault(ns, set()).add(own)
 
     # 4. a "namespace" that only one distribution fills is that distribution's package (a
     # project that forgot its __init__.py, or googleapis-common-protos' google.api)
@@ -391,6 +452,26 @@ def merge(
             del exact[key]
         exact[ns] = fillers
         owners.pop(ns, None)
+
+    # 5. a meta-package provides what its parts provide (the requirements named like it:
+    # llama-index's llama-index-core, not its nltk); it owns the namespace of its own name that
+    # they fill (``import sagemaker`` is sagemaker 2's code)
+    for meta, wheel in sorted(wheels.items()):
+        parts = {r for r in wheel.requires if r != meta and _words(r) & _words(meta)}
+        if meta not in rank or wheel.roots or not parts:
+            continue
+        for table in (exact, conventional):
+            for dists in table.values():
+                if dists & parts:
+                    dists.add(meta)
+        for ns in namespaces:
+            own = canonicalize(ns)
+            if meta != own and not meta.endswith("-" + own):
+                continue
+            inside = [d for k, d in exact.items() if _under(k, ns)]
+            inside += [d for k, d in conventional.items() if k.startswith(own + "-")]
+            if owners.get(ns, set()) & parts or any(d & parts for d in inside):
+                owners.setdefault(ns, set()).add(meta)
 
     out = MergedMap(unplaced=sorted(unplaced))
     for key, dists in exact.items():

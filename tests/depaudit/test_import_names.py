@@ -104,6 +104,23 @@ REAL_IMPORTS = [
     ("langchain_openai", "langchain-openai"),
     ("prometheus_client", "prometheus-client"),
     ("multipart", "python-multipart"),
+    # families whose layout only their wheels tell, and meta-packages repositories declare
+    ("airflow.operators.bash.BashOperator", "apache-airflow"),
+    ("airflow.models.DAG", "apache-airflow-core"),
+    ("airflow.providers.amazon.aws.hooks.s3", "apache-airflow-providers-amazon"),
+    ("airflow.providers.google.cloud.operators.bigquery", "apache-airflow-providers-google"),
+    ("sagemaker.pytorch.PyTorchModel", "sagemaker"),
+    ("sagemaker.serve", "sagemaker-serve"),
+    ("llama_index.core.VectorStoreIndex", "llama-index"),
+    ("llama_index.llms.openai", "llama-index-llms-openai"),
+    ("azureml.core.Workspace", "azureml-core"),
+    ("azureml.core.model.Model", "azureml-defaults"),
+    ("azureml.train.hyperdrive", "azureml-train-core"),
+    ("azureml.mlflow", "azureml-mlflow"),
+    ("hydra_plugins.hydra_colorlog", "hydra-colorlog"),
+    ("opencensus.ext.azure.log_exporter", "opencensus-ext-azure"),
+    ("promptflow.tool", "promptflow"),
+    ("keras_tuner", "keras-tuner"),
 ]
 
 
@@ -133,6 +150,21 @@ def test_the_table_is_large_and_varied() -> None:
         ),
         # versioned GAPIC modules belong to the unversioned distribution
         ("google.cloud.pubsub_v1.subscriber", ("google-cloud-pubsub",), "google.cloud.pubsub_v1"),
+        # a plugin is its own distribution, not any plugin of the family
+        (
+            "hydra_plugins.hydra_colorlog.colorlog",
+            ("hydra-colorlog",),
+            "hydra_plugins.hydra_colorlog",
+        ),
+        ("azureml.mlflow", ("azureml-mlflow",), "azureml.mlflow"),
+        # an organisation's prefix before the namespace (apache-airflow-providers-*)
+        (
+            "airflow.providers.amazon.aws.hooks.s3",
+            ("apache-airflow-providers-amazon",),
+            "airflow.providers.amazon",
+        ),
+        # the namespace's own package: the core and the meta-package that repositories declare
+        ("airflow.operators.bash", ("apache-airflow", "apache-airflow-core"), "airflow"),
     ],
 )
 def test_namespace_packages_resolve_to_exactly_one_distribution(
@@ -150,21 +182,23 @@ def test_alternative_builds_of_one_module_are_all_kept_most_downloaded_first() -
 
 
 def test_unknown_names_fall_back_to_the_distribution_named_after_them() -> None:
-    assert lookup("acme_feature_store.client") == lookup("acme_feature_store")
     match = lookup("acme_feature_store.client")
     assert (match.prefix, match.distributions, match.source) == (
         "acme_feature_store",
-        ("acme-feature-store",),
+        ("acme-feature-store", "acme-feature-store-client"),
         "fallback",
     )
+    assert distributions_for("acme_feature_store") == ("acme-feature-store",)
     assert distributions_for("_acme_native") == ("acme-native",)  # a private extension module
+    # a plugin published under the deeper name is a candidate after the top-level one
+    assert distributions_for("kubeflow.fairing") == ("kubeflow", "kubeflow-fairing")
 
 
 def test_unknown_names_inside_a_namespace_fall_back_one_level_below_it() -> None:
     match = lookup("google.cloud.brandnewservice.v1")
     assert (match.prefix, match.distributions, match.source) == (
         "google.cloud.brandnewservice",
-        ("google-cloud-brandnewservice",),
+        ("google-cloud-brandnewservice", "google-cloud-brandnewservice-v1"),
         "fallback",
     )
     # a bare namespace is no distribution's package
@@ -189,7 +223,9 @@ def test_overrides_are_checked_first_longest_prefix_wins() -> None:
     assert lookup("acme.ml.features", overrides).source == "override"
     assert distributions_for("cv2", overrides) == ("opencv-python-headless",)
     assert distributions_for("google.protobuf", overrides) == ("x-y",)
-    assert distributions_for("acme.web", overrides) == ("acme",)  # not under the override
+    assert distributions_for("acme.web", overrides) == ("acme", "acme-web")  # not under it
+    # the knowledge base's own overrides: names that moved between releases repositories pin
+    assert builtin().distribution_for_import("kerastuner.tuners") == "keras-tuner"
 
 
 def test_reverse_lookup_names_what_a_declared_distribution_provides() -> None:

@@ -94,6 +94,45 @@ def test_wheel_roots_see_pkgutil_namespace_stubs_data_dirs_and_extensions(tmp_pa
     assert found.roots == ("_yaml", "yaml", "yaml_extra")
 
 
+def _wheel_with_requirements(directory: Path, name: str, files: dict[str, str]) -> Path:
+    stem = f"{name.replace('-', '_')}-3.0.0"
+    path = directory / f"{stem}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, text in files.items():
+            archive.writestr(member, text)
+        archive.writestr(
+            f"{stem}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: 3.0.0\n"
+            "Requires-Dist: apache-airflow-core==3.0.0\n"
+            "Requires-Dist: Apache_Airflow_Task_SDK>=1.0; python_version >= '3.10'\n"
+            "Requires-Dist: numpy\n"
+            "Requires-Dist: apache-airflow-providers-amazon; extra == 'amazon'\n",
+        )
+    return path
+
+
+def test_a_wheel_with_no_file_is_a_meta_package_and_keeps_its_requirements(
+    tmp_path: Path,
+) -> None:
+    meta = gen.wheel_roots(_wheel_with_requirements(tmp_path, "apache-airflow", {}))
+    assert (meta.roots, meta.namespaces) == ((), ())
+    # what it always installs, canonical; an extra's requirements are not part of it
+    assert meta.requires == ("apache-airflow-core", "apache-airflow-task-sdk", "numpy")
+    # headers and libraries but no module (cmeel-boost, nvidia-*): not a meta-package
+    binary = gen.wheel_roots(
+        _wheel_with_requirements(
+            tmp_path, "cmeel-boost", {"cmeel.prefix/include/boost/any.hpp": ""}
+        )
+    )
+    assert (binary.roots, binary.requires) == ((), ())
+    cache = tmp_path / "cache.tsv"
+    gen.write_wheel_cache(cache, {"apache-airflow": meta, "cmeel-boost": binary})
+    assert gen.read_wheel_cache(cache) == {"apache-airflow": meta, "cmeel-boost": binary}
+    cache.write_text("apache-airflow\t3.0.0\t\t\n")  # a row of the old 4-column format
+    with pytest.raises(ValueError, match=r"cache\.tsv:1: expected 5 tab-separated fields"):
+        gen.read_wheel_cache(cache)
+
+
 def test_a_zip_that_is_not_a_wheel_is_refused_by_name(tmp_path: Path) -> None:
     bad = tmp_path / "broken-1.0-py3-none-any.whl"
     with zipfile.ZipFile(bad, "w") as archive:
@@ -246,6 +285,76 @@ def test_generate_merges_databases_wheels_and_the_namespace_convention(
     assert parsed.distributions_for("google.protobuf.message") == ("protobuf",)
 
 
+def test_meta_packages_organised_families_and_a_namespace_s_own_project() -> None:
+    # shaped after Airflow 3 (a meta-package over apache-airflow-core, providers under
+    # airflow.providers named apache-airflow-providers-*), SageMaker 3 (a meta-package over
+    # sagemaker-* parts in a namespace that sagemaker 2 owned) and opencensus
+    downloads = {
+        "numpy": 5000, "apache-airflow": 900, "apache-airflow-core": 800,
+        "apache-airflow-providers-amazon": 700, "apache-airflow-providers-google": 600,
+        "apache-airflow-providers-http": 500, "apache-airflow-task-sdk": 450,
+        "astronomer-airflow-tools": 440, "sagemaker": 400, "sagemaker-core": 300,
+        "sagemaker-train": 200, "opencensus": 150, "opencensus-ext-azure": 100, "azure": 90, "azure-core": 80,
+        "azure-storage-blob": 70,
+    }  # fmt: skip
+    popular = gen.Popular(downloads=downloads)
+    for dist, module in [
+        ("numpy", "numpy"),
+        ("apache-airflow-providers-amazon", "airflow"),
+        ("apache-airflow-providers-http", "airflow"),
+        ("apache-airflow-task-sdk", "airflow"),
+        ("astronomer-airflow-tools", "airflow"),
+        ("sagemaker-train", "sagemaker"),
+        ("opencensus-ext-azure", "opencensus"),
+        ("azure", "azure"),
+        ("azure-storage-blob", "azure"),
+    ]:
+        popular.modules[dist].add(module)
+    roots = gen.WheelRoots
+    wheels = {
+        "apache-airflow": roots(
+            "apache-airflow", "3", (), requires=("apache-airflow-core", "apache-airflow-task-sdk")
+        ),
+        "apache-airflow-core": roots("apache-airflow-core", "3", ("airflow",)),
+        "apache-airflow-providers-google": roots(
+            "apache-airflow-providers-google",
+            "1",
+            ("airflow.providers.google",),
+            ("airflow", "airflow.providers"),
+        ),
+        "sagemaker": roots(
+            "sagemaker", "3", (), requires=("numpy", "sagemaker-core", "sagemaker-train")
+        ),
+        "sagemaker-core": roots("sagemaker-core", "2", ("sagemaker.core",), ("sagemaker",)),
+        "opencensus": roots("opencensus", "1", ("opencensus.trace",), ("opencensus",)),
+        "azure-core": roots("azure-core", "1", ("azure.core",), ("azure",)),
+    }
+    mapping = gen.merge(popular, {}, wheels)
+    parsed = ImportNameMap.parse(gen.render(mapping, ["# test"]))
+    expected = {
+        # the core owns the namespace's own modules; the meta-package repositories declare too
+        "airflow.operators.bash": ("apache-airflow", "apache-airflow-core"),
+        "airflow.providers.google.cloud": ("apache-airflow-providers-google",),
+        # read from no wheel: named after the path behind the family's organisation prefix
+        "airflow.providers.amazon.aws": ("apache-airflow-providers-amazon",),
+        "airflow.providers.http": ("apache-airflow-providers-http",),
+        # the meta-package provides its parts (named like it), not its other requirements
+        "sagemaker.core.resources": ("sagemaker", "sagemaker-core"),
+        "sagemaker.train": ("sagemaker", "sagemaker-train"),
+        "sagemaker.pytorch": ("sagemaker",),  # sagemaker 2's code: the namespace's owner
+        "numpy": ("numpy",),
+        # the project named after a namespace owns it when its wheel ships modules there
+        "opencensus": ("opencensus",),
+        "opencensus.ext.azure": ("opencensus-ext-azure",),
+        # a same-named project read from no wheel (a retired meta-package) owns nothing
+        "azure.foo": ("azure-foo",),
+        "azure.storage.blob": ("azure-storage-blob",),
+    }
+    assert {m: parsed.distributions_for(m) for m in expected} == expected
+    # an organisation prefix counts when several members share it: a lone one is not renamed
+    assert "astronomer-airflow-tools" in mapping.unplaced
+
+
 def test_main_writes_the_file_and_reports_on_stderr(
     inputs: tuple[Path, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -296,6 +405,8 @@ def test_the_committed_wheel_cache_is_well_formed() -> None:
             all(p.isidentifier() for p in r.split(".")) for r in (*found.roots, *found.namespaces)
         )
     assert cache["protobuf"].roots[-1] == "google.protobuf"
+    assert "apache-airflow-core" in cache["apache-airflow"].requires  # a meta-package
+    assert all(not w.requires for w in cache.values() if w.roots)
 
 
 @pytest.mark.skipif(

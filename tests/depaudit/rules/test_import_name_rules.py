@@ -8,6 +8,7 @@ from collectors.sources.python_code import SOURCE
 from depaudit.knowledge import builtin
 from depaudit.model import CodeModule, Entrypoint, EnvironmentSnapshot, Fact, Finding, Package, Role
 from depaudit.rules.training_library_in_serving_code import RULE as DA202
+from depaudit.rules.training_only_usage_in_serving import RULE as DA106
 from depaudit.rules.undeclared_serving_import import RULE as DA204
 from depaudit.rules.unused_serving_dependency import RULE as DA205
 from depaudit.rules.view import PairView
@@ -144,3 +145,49 @@ def test_declared_namespace_distributions_are_recognised_as_imported() -> None:
     ctx = context([app, *declared])
     assert [f.item for f in run(DA205, ctx)] == ["azure-storage-blob"]
     assert run(DA204, ctx) == []
+
+
+def test_leftovers_from_a_copied_requirements_file_are_named_by_their_real_distribution() -> None:
+    # a course project: requirements_inference.txt copied from training's, the API runs only
+    # the ONNX model; hydra (hydra-core) and omegaconf configure the training job
+    train = code(
+        "training/train.py",
+        """
+        import hydra
+        from omegaconf import DictConfig
+        from kubeflow import fairing
+        import sklearn.metrics
+        """,
+    )
+    app = code(
+        "serving/app.py",
+        """
+        import onnxruntime
+        from fastapi import FastAPI
+        import cv2
+        app = FastAPI()
+        """,
+    )
+    declared = requirements(
+        "serving",
+        "hydra-core",
+        "omegaconf",
+        "kubeflow-fairing",
+        "scikit-learn",
+        "onnxruntime",
+        "fastapi",
+        "opencv-python-headless",
+    )
+    trained = requirements(
+        "training", "hydra-core", "omegaconf", "kubeflow-fairing", "scikit-learn"
+    )
+    ctx = context([app, *declared], [train, *trained])
+    found = {f.item: f.evidence for f in run(DA106, ctx)}
+    assert found == {
+        "hydra-core": "imported by training code at training/train.py:1 (import hydra)",
+        "omegaconf": "imported by training code at training/train.py:2 (import omegaconf.DictConfig)",
+        "kubeflow-fairing": "imported by training code at training/train.py:3 (import kubeflow.fairing)",
+        "scikit-learn": "imported by training code at training/train.py:4 (import sklearn.metrics)",
+    }
+    # opencv-python-headless provides cv2: used by serving, neither a leftover nor unused
+    assert run(DA205, ctx) == []
