@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from collectors.sources import include_source, source_for
 from collectors.sources.base import MAX_FILE_BYTES
+from collectors.sources.dockerfile import SOURCE as DOCKERFILE
 from collectors.sources.makefile import SOURCE as MAKEFILE
 from collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
@@ -360,8 +361,19 @@ def _resolve_include(fact: Include, by_path: dict[str, TreeEntry]) -> str | None
     raw = fact.target.strip().strip("\"'")
     if raw.startswith(("http://", "https://", "/")):
         return None
-    base = posixpath.dirname(fact.file)
-    for candidate in (posixpath.normpath(posixpath.join(base, raw)), posixpath.normpath(raw)):
+    folder = posixpath.dirname(fact.file)
+    bases = [folder]
+    if source_for(fact.file) is DOCKERFILE:
+        # a Dockerfile's paths are relative to its build context, which is its own
+        # folder or one above it (``docker build -f api/Dockerfile .`` from a project
+        # folder): the nearest folder that holds the path
+        while folder:
+            folder = posixpath.dirname(folder)
+            bases.append(folder)
+    else:
+        bases.append("")
+    for base in bases:
+        candidate = posixpath.normpath(posixpath.join(base, raw))
         if candidate in by_path:
             return candidate
     return None

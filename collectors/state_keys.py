@@ -32,7 +32,7 @@ from collectors.sources import source_for
 from collectors.sources.notebook import SOURCE as NOTEBOOK
 from collectors.sources.python_code import SOURCE as PYTHON
 from collectors.tree import TreeEntry, TreeReadError
-from depaudit.model import CodeModule, Definition, ParseError
+from depaudit.model import CodeModule, Definition, Fact
 
 _MOD = 1 << 256
 _CODE_SOURCES = frozenset({PYTHON.name, NOTEBOOK.name})
@@ -84,11 +84,12 @@ class StateKeys:
         size = self._repo.blob_sizes([blob])[blob]
         result = parse_entry(self._reader, TreeEntry(path, blob, size), self._cache)
         modules = [f for f in result.facts if isinstance(f, CodeModule)]
-        errors = [f for f in result.facts if isinstance(f, ParseError)]
+        # every other fact (a notebook's %pip packages, a URL or a key in code) counts whole
+        others: list[Fact] = [f for f in result.facts if not isinstance(f, CodeModule)]
         self._register(path, tuple(d for m in modules for d in m.definitions))
         for m in modules:
             self._module_files[m.module] = path
-        return self._key_of(path, modules, errors)
+        return self._key_of(path, modules, others)
 
     def forget(self, path: str) -> None:
         """``path`` left the tree: its definitions no longer count."""
@@ -148,7 +149,7 @@ class StateKeys:
             or f"{module}.{d.name}" in self._watched
         )
 
-    def _key_of(self, path: str, modules: list[CodeModule], errors: list[ParseError]) -> int:
+    def _key_of(self, path: str, modules: list[CodeModule], others: list[Fact]) -> int:
         parts: list[object] = [path]
         for m in modules:
             defs = tuple(
@@ -158,6 +159,6 @@ class StateKeys:
                 for d in m.definitions
             )
             parts.append((m.module, m.is_package, m.imports, m.calls, m.app_objects, m.scope, defs))
-        parts.extend((e.message, e.line) for e in errors)
+        parts.extend(others)
         digest = hashlib.blake2b(repr(parts).encode("utf-8", "replace"), digest_size=32)
         return int.from_bytes(digest.digest(), "big")

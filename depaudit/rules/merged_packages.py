@@ -53,6 +53,13 @@ def is_lock_file(path: str) -> bool:
     return name.endswith(_LOCK_SUFFIXES) or name in {"pipfile.lock", "poetry.lock", "uv.lock"}
 
 
+def is_install_command(path: str) -> bool:
+    """A file whose packages are installed by a command run after the environment's
+    dependency files (``RUN pip install`` in a Dockerfile, ``%pip install`` in a notebook)."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return name.endswith((".ipynb", ".dockerfile")) or name.startswith("dockerfile")
+
+
 def _counts(fact: Package) -> bool:
     return fact.group.lower() not in IGNORED_GROUPS
 
@@ -104,13 +111,18 @@ def _is_dockerfile(path: str) -> bool:
 
 def _effective_version(facts: list[Package], order: dict[str, tuple[int, int]]) -> str:
     """The version that ends up installed (DESIGN.md §5 "effective version"): a lock file's
-    when there is one (it is the truth); else installs in order — base image, ``-r``
+    when there is one (it is the truth) unless a later install command pins one; else installs in order — base image, ``-r``
     files, own lines, later ``RUN pip install`` — where a later pin replaces the version,
     a later range the version does not satisfy makes it unknown (pip upgrades), and a
     later unpinned mention changes nothing (pip keeps a satisfied requirement)."""
     locked = [f for f in facts if f.version and is_lock_file(f.file)]
-    if locked:
+    # a pin installed by a command replaces what the lock installed before it (a
+    # notebook's ``%pip install scikit-learn==1.4.1`` trains on 1.4.1)
+    commanded = [f for f in facts if f.version and is_install_command(f.file)]
+    if locked and not commanded:
         return locked[0].version
+    if locked:
+        return max(commanded, key=lambda f: _rank(f, order)).version
     version = ""
     for fact in sorted(facts, key=lambda f: _rank(f, order)):
         if fact.version:
