@@ -60,9 +60,21 @@ def _git(args: list[str], *, url: str, timeout: float) -> None:
     except OSError as exc:
         raise MirrorError(f"cannot run git: {exc.strerror or exc}") from None
     if done.returncode != 0:
-        lines = [ln.strip() for ln in done.stderr.splitlines() if ln.strip()]
-        last = strip_url_credentials(lines[-1] if lines else f"exit {done.returncode}")
-        raise MirrorError(f"{strip_url_credentials(url)}: git {args[0]} failed: {last[:200]}")
+        raise MirrorError(
+            f"{strip_url_credentials(url)}: git {args[0]} failed: "
+            + strip_url_credentials(git_failure(done.stderr, done.returncode))[:300]
+        )
+
+
+def git_failure(stderr: str, returncode: int) -> str:
+    """What went wrong, from git's stderr: its ``fatal:`` / ``error:`` lines (the cause
+    comes first; the advice after them, "Please make sure ... and the repository
+    exists.", says nothing on its own), else its last line."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    causes = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith(("fatal:", "error:"))]
+    if causes:
+        return "; ".join(dict.fromkeys(causes))
+    return lines[-1] if lines else f"exit {returncode}"
 
 
 def update_mirror(

@@ -23,6 +23,7 @@ from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, pa
 from depaudit.conventions import role_of_name
 from depaudit.environments import find_environments, is_test_path, is_vendored_path
 from depaudit.model import (
+    Entrypoint,
     EnvironmentSnapshot,
     EnvironmentSpec,
     Fact,
@@ -232,8 +233,12 @@ def snapshot_tree(
             parsed[path] = parse_entry(tree, by_path[path], cache, included=included)
         return parsed[path]
 
+    not_theirs = _dockerfiles_of_one_side(plan.environments, facts_of)
     env_facts: dict[str, list[Fact]] = {e.name: [] for e in plan.environments}
-    env_files: dict[str, list[FileAssignment]] = {e.name: list(e.files) for e in plan.environments}
+    env_files: dict[str, list[FileAssignment]] = {
+        e.name: [a for a in e.files if (a.path, e.name) not in not_theirs]
+        for e in plan.environments
+    }
     env_of_path: dict[str, list[str]] = {}
     for env in plan.environments:
         for a in env.files:
@@ -242,6 +247,8 @@ def snapshot_tree(
     scoped_files: set[str] = set()
     for env in plan.environments:
         for a in env.files:
+            if (a.path, env.name) in not_theirs:
+                continue
             result = facts_of(a.path)
             if any(isinstance(f, Scope) for f in result.facts):
                 scoped_files.add(a.path)
@@ -249,6 +256,7 @@ def snapshot_tree(
                 env_facts[env.name].extend(f for f in result.facts if not getattr(f, "scope", ""))
             else:
                 env_facts[env.name].extend(_with_includes(result.facts, by_path, facts_of))
+        env_facts[env.name] = _one_error_per_cycle(env_facts[env.name])
     # compose / k8s files outside any environment folder can still place their services
     for path in plan.unassigned:
         result = facts_of(path)
@@ -330,7 +338,7 @@ def _with_includes(
         chain = reading or (fact.file,)
         if target in chain:
             cycle = " -> ".join((*chain[chain.index(target) :], target))
-            out.append(ParseError(fact.file, f"include cycle: {cycle}; not read again", fact.line))
+            out.append(ParseError(fact.file, f"{_CYCLE}{cycle}; not read again", fact.line))
             continue
         if depth >= MAX_INCLUDE_DEPTH:
             out.append(
@@ -352,6 +360,60 @@ def _as_constraint(fact: Fact) -> Fact:
     if isinstance(fact, Package) and not fact.group:
         return dataclasses.replace(fact, group="constraints")
     return fact
+
+
+_CYCLE = "include cycle: "
+
+
+def _dockerfiles_of_one_side(
+    envs: Sequence[EnvironmentSpec], facts_of: Callable[[str], SourceResult]
+) -> set[tuple[str, str]]:
+    """(path, environment) pairs to leave out: a Dockerfile shared by both sides of a
+    project (it sits in the project folder) whose CMD / ENTRYPOINT runs a module only
+    one side's own files hold (``uvicorn app:app`` beside ``app.py``) builds that side's
+    image; the other side does not install what it installs."""
+    sharers: dict[str, list[EnvironmentSpec]] = {}
+    for env in envs:
+        for a in env.files:
+            if a.reason.startswith("shared") and source_for(a.path) is DOCKERFILE:
+                sharers.setdefault(a.path, []).append(env)
+    out: set[tuple[str, str]] = set()
+    for path, holders in sharers.items():
+        if len({e.role for e in holders}) < 2:
+            continue
+        modules = {
+            f.module.replace(".", "/")
+            for f in facts_of(path).facts
+            if isinstance(f, Entrypoint) and f.module
+        }
+        folder = posixpath.dirname(path)
+        owners = [
+            e
+            for e in holders
+            if any(
+                not a.reason.startswith("shared")
+                and posixpath.splitext(a.path)[0] in {posixpath.join(folder, m) for m in modules}
+                for a in e.files
+            )
+        ]
+        if owners and len({e.role for e in owners}) == 1:
+            out.update((path, e.name) for e in holders if e not in owners)
+    return out
+
+
+def _one_error_per_cycle(facts: list[Fact]) -> list[Fact]:
+    """A cycle of two files both read by the environment is met once from each: one
+    error says it (keyed by the files in the cycle)."""
+    seen: set[frozenset[str]] = set()
+    out: list[Fact] = []
+    for fact in facts:
+        if isinstance(fact, ParseError) and fact.message.startswith(_CYCLE):
+            members = frozenset(fact.message[len(_CYCLE) :].split(";")[0].split(" -> "))
+            if members in seen:
+                continue
+            seen.add(members)
+        out.append(fact)
+    return out
 
 
 def _resolve_include(fact: Include, by_path: dict[str, TreeEntry]) -> str | None:

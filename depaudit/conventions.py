@@ -248,18 +248,34 @@ def _join_file_environments(envs: list[ConventionEnvironment]) -> list[Conventio
     folder holds it (``requirements-train.txt`` or ``k8s/serving.yaml`` beside
     ``training/`` / ``serving/``), when that one is unambiguous; files of one role placed
     by name in one folder (``train.py``, ``pipeline.py``) are one environment."""
-    folders = [e for e in envs if e.by_folder]
+    folders = _merge_nested_folders([e for e in envs if e.by_folder])
     out = list(folders)
-    for env in (e for e in envs if not e.by_folder):
+
+    def is_code(env: ConventionEnvironment) -> bool:
+        return all(p.endswith((".py", ".ipynb")) for p, _ in env.files)
+
+    # environment files first, so code can find the side they formed above it
+    for env in sorted((e for e in envs if not e.by_folder), key=is_code):
         # code named for a role (docker/flask_web/app.py) is its own folder's, not a
         # distant folder environment's; environment files (k8s/serving.yaml,
         # requirements-train.txt) describe the folder environment above them
-        code = all(p.endswith((".py", ".ipynb")) for p, _ in env.files)
+        code = is_code(env)
         holders = [
             f
             for f in folders
             if f.role == env.role and (env.home == f.home if code else is_under(env.home, f.home))
         ]
+        if code and not holders:
+            # src/pkg/train.py under a folder whose Dockerfile.train / requirements-train.txt
+            # formed the training side: that side's code, not a side of its own
+            holders = [
+                o
+                for o in out
+                if o.role == env.role
+                and not is_code(o)
+                and is_under(env.home, o.home)
+                and o.home != env.home
+            ]
         deepest = max((depth(f.home) for f in holders), default=-1)
         nearest = [f for f in holders if depth(f.home) == deepest]
         if len(nearest) == 1:
@@ -278,6 +294,23 @@ def _join_file_environments(envs: list[ConventionEnvironment]) -> list[Conventio
             same.base_name = env.role
         else:
             out.append(env)
+    return out
+
+
+def _merge_nested_folders(folders: list[ConventionEnvironment]) -> list[ConventionEnvironment]:
+    """A folder environment inside another of the same role is part of it
+    (``training/notebooks/`` is the training side, not a second one)."""
+    out: list[ConventionEnvironment] = []
+    for env in sorted(folders, key=lambda e: depth(e.key)):
+        outer = max(
+            (o for o in out if o.role == env.role and is_under(env.key, o.key)),
+            key=lambda o: depth(o.key),
+            default=None,
+        )
+        if outer is None:
+            out.append(env)
+        else:
+            outer.files.extend(env.files)
     return out
 
 
@@ -400,6 +433,18 @@ def _place_shared(
     provisional = not projects and bool(envs)
     if provisional:
         only = common_folder([e.home for e in envs])
+    loose = list(loose)
+    # a project folder with a dependency file of its own does not install the repository
+    # root's (a course repo's requirements-dev.txt is its tooling, not the chapter's)
+    own_deps = {
+        p.folder
+        for p in projects
+        if p.folder
+        and any(
+            is_dependency_file(f) and is_under(f, p.folder)
+            for f in (*loose, *(f for e in envs for f, _ in e.files))
+        )
+    }
     for path in loose:
         holder = max(
             (p for p in projects if is_under(path, p.folder)),
@@ -411,6 +456,9 @@ def _place_shared(
             unassigned.append(path)
             continue
         inside = holder is not None
+        if not inside and folder in own_deps and is_dependency_file(path):
+            unassigned.append(path)
+            continue
         relative = path.split("/")[depth(folder) :] if inside else path.split("/")
         if not relative:  # a path that names a folder of the plan, not a file in it
             unassigned.append(path)

@@ -24,6 +24,8 @@ class UndeclaredServingImport:
             return
         code = view.code
         kn = view.knowledge
+        # what a declared package requires is installed with it (fastapi brings pydantic)
+        declared |= {n for d in declared for n in kn.runtime_needs.get(d, ())}
         allow = set(view.allow(self.info.id))
         reached = code.reached_serving()
         for top, sites in sorted(code.graph.external_imports(reached).items()):

@@ -203,9 +203,11 @@ def test_one_failure_does_not_stop_the_others(
     assert any(ln.startswith("FAILED gone") and "no such directory" in ln for ln in lines), (
         run.stderr
     )
-    assert any(ln.startswith("FAILED unreachable") and "git clone failed" in ln for ln in lines), (
-        run.stderr
-    )
+    # the cause git gave (field test item 22), not its closing advice
+    unreachable = [ln for ln in lines if ln.startswith("FAILED unreachable")]
+    assert len(unreachable) == 1 and "git clone failed" in unreachable[0], run.stderr
+    assert "does not appear to be a git repository" in unreachable[0], run.stderr
+    assert not unreachable[0].endswith("and the repository exists."), run.stderr
     assert sum(ln.startswith("ok ") for ln in lines) == 3
     assert set(stored(db)) == set(repos)
 

@@ -1,0 +1,94 @@
+"""Known gaps: real-world fixture expectations today's semantics do not meet yet.
+
+Each is marked ``xfail(strict=True)`` with what is missing, so the suite stays green while
+the gap is open and fails the day a change closes it (then delete its line here). The
+list is the open part of issue 11; keep it short and each reason specific.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+_F = "tests/realworld/"
+KNOWN_GAPS: dict[str, str] = {
+    # F3 (compose): compose build args do not produce ImageBuild facts yet (the Makefile
+    # form works); and pair reasons do not yet name the shared base image
+    _F
+    + "test_rw_f3_base_image_build_arg.py::test_the_pair_says_it_shares_the_base_image[makefile]": (
+        "pair reasons name the folder, not the shared base image"
+    ),
+    _F
+    + "test_rw_f3_base_image_build_arg.py::test_the_pair_says_it_shares_the_base_image[compose]": (
+        "compose build args are not read as image builds; pair reasons name the folder"
+    ),
+    _F
+    + "test_rw_f3_base_image_build_arg.py::test_base_image_packages_are_shared_and_sourced_at_the_base[compose]": (
+        "compose build args are not read as image builds"
+    ),
+    _F
+    + "test_rw_f3_base_image_build_arg.py::test_api_imports_of_base_packages_are_declared[compose]": (
+        "compose build args are not read as image builds"
+    ),
+    # F4: a project-folder Dockerfile that runs `pipenv install --deploy` is shared by the
+    # notebook side instead of belonging to the serving side that installs the lock
+    _F + "test_rw_f4_notebook_training.py::test_what_the_dockerfile_installs_is_serving_only": (
+        "a Dockerfile in a project folder is shared, not given to the side whose entrypoint it runs"
+    ),
+    _F + "test_rw_f4_notebook_training.py::test_exact_package_and_runtime_leftovers_and_drift": (
+        "drift evidence points at the Pipfile, not the Pipfile.lock line that pins the version"
+    ),
+    # F6: AzureML v1/v2 spec files (job / deployment / environment YAML, inference_config)
+    # are not read: no source for them yet
+    **{
+        _F + f"test_rw_f6_azureml_specs.py::{name}": "AzureML spec files are not read yet"
+        for name in (
+            "test_v2_one_pair_named_by_the_specs",
+            "test_v2_the_deployment_spec_places_the_scoring_code",
+            "test_v2_exact_package_and_runtime_leftovers_and_drift",
+            "test_v2_shared_python",
+            "test_v1_one_pair_training_x_scoring",
+            "test_v1_exact_package_and_runtime_leftovers_and_drift",
+        )
+    },
+    # F7: the training Dockerfile installs serving's requirements file too, so a package
+    # pinned in training and unpinned in serving is reported as a usage leftover instead
+    # of DA107 drift, and pandas' training-only usage is not linked to the script
+    **{
+        _F + f"test_rw_f7_training_installs_serving_file.py::{name}": (
+            "a file installed by both sides: usage judged before the pin comparison"
+        )
+        for name in (
+            "test_exact_package_and_runtime_leftovers_and_drift",
+            "test_ktext_is_drift_with_training_pin_not_shared",
+            "test_pandas_evidence_is_the_training_script",
+            "test_what_serving_uses_is_not_a_leftover",
+        )
+    },
+    # F8: a deploy.py that deploys a model (Vertex endpoint) with no app object is taken
+    # for a script, so the service has no serving side
+    _F + "test_rw_f8_root_dev_env.py::test_one_pair_per_service": (
+        "a deployment script (model.deploy(...)) is not yet a serving side"
+    ),
+    _F + "test_rw_f8_root_dev_env.py::test_svc_b_training_clients_are_training_only": (
+        "a deployment script (model.deploy(...)) is not yet a serving side"
+    ),
+    # F9: MLOpsPython-shaped names (ml_service/, scoring/, numbered course folders with
+    # metadata) mislead the conventions
+    **{
+        _F + f"test_rw_f9_misleading_names.py::{name}": (
+            "scoring/ and orchestration folders are not placed; course metadata read as config"
+        )
+        for name in (
+            "test_one_pair_training_x_scoring",
+            "test_orchestration_code_is_never_serving",
+            "test_course_metadata_is_not_config",
+        )
+    },
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        reason = KNOWN_GAPS.get(item.nodeid)
+        if reason is not None:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=f"known gap: {reason}"))
