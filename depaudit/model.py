@@ -66,6 +66,9 @@ class Package:
     direct: bool = True  # False for transitive entries of lock files / live trees
     origin: Literal["declared", "installed"] = "declared"
     group: str = ""  # "" for main deps; e.g. "dev", "test", "docs", an extra's name
+    # "extra" (PEP 621 optional-dependencies) or "group" (PEP 735 / Poetry group): installed
+    # only when an install command asks (see ProjectInstall)
+    optional: str = ""
     url: str = ""  # direct URL / VCS reference, credentials stripped
     editable: bool = False
     manager: str = "pip"  # pip | conda | poetry | uv | pipenv | image (installed by the base image)
@@ -193,6 +196,21 @@ class Include:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectInstall:
+    """An install of the project itself that names optional parts: ``pip install .[gpu]``,
+    ``uv sync --extra gpu --group tuning``, ``poetry install --with docs``. Extras and
+    non-default dependency groups are installed only when such a command asks for them."""
+
+    file: str
+    line: int
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    all_extras: bool = False
+    all_groups: bool = False
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Entrypoint:
     """A command that starts a process: Dockerfile CMD/ENTRYPOINT, compose / k8s command."""
 
@@ -248,6 +266,7 @@ Fact = (
     | Resource
     | CodeModule
     | Include
+    | ProjectInstall
     | Entrypoint
     | ImageBuild
     | ParseError
@@ -265,6 +284,7 @@ FACT_TYPES: dict[str, type[Any]] = {
         Resource,
         CodeModule,
         Include,
+        ProjectInstall,
         Entrypoint,
         ImageBuild,
         ParseError,

@@ -41,6 +41,7 @@ from depaudit.model import (
     NetworkTarget,
     Package,
     ParseError,
+    ProjectInstall,
     Runtime,
     SourceResult,
     SystemPackage,
@@ -298,6 +299,10 @@ class _Installs:
     indexes: list[_Install] = field(default_factory=list)
     system: list[_Install] = field(default_factory=list)
     envs: set[str] = field(default_factory=set)  # python environments created (venv, conda)
+    # installs of the project itself: (extras, groups, all extras, all groups)
+    projects: list[tuple[tuple[str, ...], tuple[str, ...], bool, bool]] = field(
+        default_factory=list
+    )
     active: str = dockerfile_copy.SYSTEM  # where a bare pip installs at this point
     workdir: str = "/"
 
@@ -366,6 +371,34 @@ def _python_installs(
         elif name in ("-e", "--editable") and value:
             found.packages.append(install(value, manager, editable=True))
     found.packages.extend(install(arg, manager) for arg in args)
+    for word in [*args, *(v for n, v in opts if n in ("-e", "--editable"))]:
+        extras = _local_extras(word)
+        if extras:
+            found.projects.append((extras, (), False, False))
+
+
+_LOCAL_WITH_EXTRAS = re.compile(r"^(\.{1,2}|\.?/[^\[\]]*|[^\[\]/:]*/)\[([^\]]*)\]$")
+
+
+def _local_extras(word: str) -> tuple[str, ...]:
+    """The extras of a local project install (``.[gpu,serve]``, ``/app[api]``)."""
+    match = _LOCAL_WITH_EXTRAS.match(word.strip("'\""))
+    if match is None:
+        return ()
+    return tuple(e.strip() for e in match.group(2).split(",") if e.strip())
+
+
+def _project_sync(
+    rest: list[str], found: _Installs, *, extra_opts: tuple[str, ...], group_opts: tuple[str, ...]
+) -> None:
+    """``uv sync`` / ``poetry install`` / ``pdm install``: the extras and groups asked for."""
+    opts, _ = _options(rest, frozenset((*extra_opts, *group_opts)))
+    extras = tuple(v for n, v in opts if n in extra_opts and v)
+    groups = tuple(v for n, v in opts if n in group_opts and v)
+    all_extras = any(n == "--all-extras" for n, _ in opts)
+    all_groups = any(n in ("--all-groups", "--dev") for n, _ in opts)
+    split = tuple(x.strip() for e in extras for x in e.replace(",", " ").split() if x.strip())
+    found.projects.append((split, groups, all_extras, all_groups))
 
 
 _PYTHON = re.compile(r"python(\d(\.\d+)?)?")
@@ -406,6 +439,16 @@ def _parse_command(words: list[str], found: _Installs) -> None:
         found.indexes.extend(
             _Install(v, "uv", found.active) for n, v in opts if n in _INDEX_OPTS and v
         )
+    elif prog == "uv" and rest[:1] == ["sync"]:
+        _project_sync(
+            rest[1:], found, extra_opts=("--extra",), group_opts=("--group", "--only-group")
+        )
+    elif prog == "poetry" and rest[:1] == ["install"]:
+        _project_sync(
+            rest[1:], found, extra_opts=("-E", "--extras"), group_opts=("--with", "--only")
+        )
+    elif prog == "pdm" and rest[:1] in (["install"], ["sync"]):
+        _project_sync(rest[1:], found, extra_opts=(), group_opts=("-G", "--group"))
     elif prog in ("conda", "mamba", "micromamba") and rest[:1] in (["install"], ["create"]):
         opts, args = _options(rest[1:], _CONDA_VALUE_OPTS)
         location = prefix or dockerfile_copy.CONDA_BASE
@@ -996,6 +1039,8 @@ class _DockerfileReader:
                 return install.installed
             return dockerfile_copy.carries(carried, install.location)
 
+        for extras, groups, all_extras, all_groups in found.projects:
+            self.add(ProjectInstall(self.path, ins.start, extras, groups, all_extras, all_groups))
         for install in found.packages:
             if not counts(install):
                 continue

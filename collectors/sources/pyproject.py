@@ -13,6 +13,7 @@ Poetry 2 lets ``[tool.poetry.dependencies]`` enrich entries already declared in
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -234,19 +235,21 @@ class _Reader:
         line = self.lines.key_line(table, key) if key else self.lines.line_of(table)
         self.facts.append(ParseError(self.path, f"{where} must be {expected}", line))
 
-    def requirement(self, text: str, line: int, group: str) -> None:
+    def requirement(self, text: str, line: int, group: str, optional: str = "") -> None:
         fact = requirement_fact(text, self.path, line, group=group)
+        if isinstance(fact, Package) and optional:
+            fact = dataclasses.replace(fact, optional=optional)
         if fact is not None:
             self.facts.append(fact)
 
-    def pep508_list(self, table: str, key: str, value: Any, group: str) -> None:
+    def pep508_list(self, table: str, key: str, value: Any, group: str, optional: str = "") -> None:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.wrong_type(table, key, "a list of strings")
             return
         line = self.lines.key_line(table, key)
         for requirement in value:
             line = self.lines.value_line(line, requirement)
-            self.requirement(requirement, line, group)
+            self.requirement(requirement, line, group, optional)
 
     # -------------------------------------------------------------------- PEP 621
 
@@ -258,7 +261,9 @@ class _Reader:
             self.wrong_type("project", "optional-dependencies", "a table")
         else:
             for extra, requirements in optional.items():
-                self.pep508_list("project.optional-dependencies", extra, requirements, extra)
+                self.pep508_list(
+                    "project.optional-dependencies", extra, requirements, extra, "extra"
+                )
         requires_python = project.get("requires-python")
         if requires_python is not None:
             line = self.lines.key_line("project", "requires-python")
@@ -303,8 +308,10 @@ class _Reader:
             return
         by_normal: dict[str, str] = {canonicalize_name(str(g)): g for g in groups}
         for group in groups:
+            # uv installs the ``dev`` group by default; any other only when asked
+            optional = "" if canonicalize_name(group) == "dev" else "group"
             for requirement, line in self._expand_group(groups, by_normal, group, ()):
-                self.requirement(requirement, line, group)
+                self.requirement(requirement, line, group, optional)
 
     def _expand_group(
         self,

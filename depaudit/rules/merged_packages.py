@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 
 from depaudit.knowledge import Entry, Knowledge
-from depaudit.model import EnvironmentSnapshot, Include, Package
+from depaudit.model import EnvironmentSnapshot, Include, Package, ProjectInstall
 from depaudit.rules.version_ranges import contains, parse_specifier
 
 IGNORED_GROUPS = frozenset({"dev", "test", "tests", "lint", "docs", "typing", "constraints"})
@@ -60,15 +60,42 @@ def is_install_command(path: str) -> bool:
     return name.endswith((".ipynb", ".dockerfile")) or name.startswith("dockerfile")
 
 
-def _counts(fact: Package) -> bool:
-    return fact.group.lower() not in IGNORED_GROUPS
+def _counts(fact: Package, asked: _Asked) -> bool:
+    if fact.group.lower() in IGNORED_GROUPS:
+        return False
+    if fact.optional == "extra":
+        return asked.all_extras or canonicalize_name(fact.group) in asked.extras
+    if fact.optional == "group":
+        return asked.all_groups or canonicalize_name(fact.group) in asked.groups
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The optional parts of the project an environment's install commands ask for."""
+
+    extras: frozenset[str]
+    groups: frozenset[str]
+    all_extras: bool
+    all_groups: bool
+
+
+def _asked(snapshot: EnvironmentSnapshot) -> _Asked:
+    installs = [f for f in snapshot.facts if isinstance(f, ProjectInstall)]
+    return _Asked(
+        frozenset(canonicalize_name(e) for f in installs for e in f.extras),
+        frozenset(canonicalize_name(g) for f in installs for g in f.groups),
+        any(f.all_extras for f in installs),
+        any(f.all_groups for f in installs),
+    )
 
 
 def merged_packages(snapshot: EnvironmentSnapshot) -> dict[str, MergedPackage]:
     """Canonical name -> merged package for one environment."""
     by_name: dict[str, list[Package]] = {}
+    asked = _asked(snapshot)
     for fact in snapshot.facts:
-        if isinstance(fact, Package) and _counts(fact):
+        if isinstance(fact, Package) and _counts(fact, asked):
             by_name.setdefault(canonicalize_name(fact.name), []).append(fact)
     any_direct = any(f.direct for facts in by_name.values() for f in facts)
     order = _install_order(snapshot)

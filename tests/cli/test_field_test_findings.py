@@ -2,8 +2,8 @@
 
 Items owned here: services and workloads named as serving become environments (1),
 mixed-role folder names (10), two repositories or branches under one name (5), a bad
-``-o`` path (17), a bad ``--baseline`` checked before the audit (21), config
-validation (26). The other items have their tests beside the code they fixed.
+``-o`` path (17), a bad ``--baseline`` checked before the audit (21), extras and
+dependency groups installed only when asked (24), config validation (26). The other items have their tests beside the code they fixed.
 """
 
 from __future__ import annotations
@@ -244,3 +244,52 @@ def test_an_allowed_training_package_on_both_sides_is_not_good_news(flat_repo: P
     (flat_repo / ".depaudit.toml").write_text('[rules.DA101]\nallow = ["Optuna"]\n')
     got = findings(flat_repo)
     assert not {g for g in got if g[2] == "optuna"}  # neither a leftover nor "shared"
+
+
+# ----------------------------------------------------------------------------- item 24
+
+SERVING_PYPROJECT = """
+    [project]
+    name = "svc"
+    version = "0.1"
+    dependencies = ["fastapi==0.110.0"]
+
+    [project.optional-dependencies]
+    notebook = ["jupyterlab"]
+    gpu = ["torch==2.1.0"]
+
+    [dependency-groups]
+    tuning = ["optuna"]
+    dev = ["pytest"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("install", "expected"),
+    [
+        # pip install . / uv sync: no extra, only uv's default dev group (a dev tool)
+        ("RUN pip install /app", set()),
+        ("RUN uv sync --frozen", set()),
+        ('RUN pip install "/app[notebook]"', {"jupyterlab"}),
+        ("RUN uv sync --extra notebook --group tuning", {"jupyterlab", "optuna"}),
+        # every extra: gpu's torch too, which only training code imports (DA106)
+        ("RUN uv sync --all-extras", {"jupyterlab", "torch"}),
+        ("RUN poetry install --with tuning", {"optuna"}),
+    ],
+)
+def test_extras_and_groups_count_only_when_an_install_asks(
+    tmp_path: Path, install: str, expected: set[str]
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(
+        "layout",
+        {
+            "serving/pyproject.toml": dedent(SERVING_PYPROJECT),
+            "serving/app.py": "import fastapi\n\napp = fastapi.FastAPI()\n",
+            "serving/Dockerfile": f"FROM python:3.11-slim\nCOPY serving/ /app\n{install}\n",
+            "training/requirements.txt": "torch==2.1.0\noptuna==3.5.0\njupyterlab==4.0.9\n",
+            "training/train.py": "import torch\nimport optuna\n",
+        },
+    )
+    leftovers = {item for status, rule, item in findings(repo.path) if status == "leftover"}
+    assert leftovers == expected
