@@ -26,8 +26,10 @@ import streamlit as st
 
 from dashboard import frames
 from depaudit.dburl import normalize_db_url
+from depaudit.entrypoints import build_analysis
 from depaudit.model import EnvironmentSnapshot, Package, Pair, Runtime
 from depaudit.reports.base import ReportRow
+from depaudit.split import Proposal, outline_split
 from depaudit.store.engine import StoreError, display_url, sqlite_path
 from depaudit.store.reader import StoreReader, StoreStatus
 
@@ -358,3 +360,33 @@ def _live_snapshots(url: str, marker: str, live_marker: str, repo: str) -> list[
             )
         )
     return result
+
+
+# ------------------------------------------------------------------------- split
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def split_outline(
+    url: str, marker: str, repo: str, sha: str, training: str, serving: str
+) -> Proposal | None:
+    """What ``depaudit split`` changes for one pair at a commit, from the stored facts and
+    findings (:func:`depaudit.split.outline_split`, pure); None if the pair is not stored."""
+    pair = next(
+        (
+            p
+            for p in pairs_at(url, marker, repo, sha)
+            if (p.training, p.serving) == (training, serving)
+        ),
+        None,
+    )
+    if pair is None:
+        return None
+    envs = environments_at(url, marker, repo, sha)
+    found = [row.finding for row in _guard(reader(url).findings_at, repo, sha)]
+    known = {a.path for e in envs for a in e.files} | set(
+        state_at(url, marker, repo, sha)["unassigned"]
+    )
+    by_name = {e.name: e for e in envs}
+    code = build_analysis(by_name[training], by_name[serving])
+    starts = None if code.fallback else [s.module for s in code.starts]
+    return outline_split(envs, pair, found, tree_paths=known, starts=starts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, frames, queries, widgets
+from dashboard import charts, frames, queries, split_panel, widgets
 from depaudit.model import KINDS, SEVERITIES
 
 st.title("Training leftovers in serving")
@@ -84,3 +84,4 @@ if store is not None and repo is not None:
                             st.code(row.evidence, language="diff")
                         else:
                             st.code(frames.evidence_chain(row.evidence), language="text")
+        split_panel.show(store, repo, sha, found)

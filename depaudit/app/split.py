@@ -35,7 +35,9 @@ from collectors.sources import source_for
 from collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.app.audit import AuditCache, audit_tree
 from depaudit.config import AuditConfig
+from depaudit.entrypoints import build_analysis
 from depaudit.model import (
+    EnvironmentSnapshot,
     Fact,
     Finding,
     Include,
@@ -51,11 +53,17 @@ from depaudit.split import (
     FileEdit,
     FindingChange,
     Flag,
+    PairEffect,
     Proposal,
     files_to_read,
     plan_split,
 )
-from depaudit.split.planner import IGNORED_GROUPS
+from depaudit.split.command_edit import repoint_all
+from depaudit.split.model import FlagReason
+from depaudit.split.planner import IGNORED_GROUPS, file_format
+
+# the changes that name a package (the others name a file or an image)
+PACKAGE_ACTIONS = frozenset({"remove", "pin", "declare"})
 
 BOM = b"\xef\xbb\xbf"
 
@@ -202,11 +210,13 @@ def propose(
     training: str | None = None,
     serving: str | None = None,
     config: AuditConfig | None = None,
+    rev: str | None = None,
 ) -> SplitResult:
-    """The checked proposal for one pair of the tree at ``path`` (its working tree, or
-    HEAD for a bare repository)."""
+    """The checked proposal for one pair of the tree at ``path`` (its working tree, HEAD
+    for a bare repository, or commit ``rev`` from git objects: a proposal to read, not to
+    write)."""
     try:
-        opened = open_tree(path)
+        opened = open_tree(path, rev)
         tree = _ListedTree(opened.tree)
     except RepositoryError as exc:
         raise SplitError(str(exc)) from None
@@ -218,7 +228,12 @@ def propose(
     entries = tree.entries()
     texts, raw = _read_texts(tree, entries, files_to_read(audit.environments, pair))
     proposal = plan_split(
-        audit.environments, pair, audit.findings, texts, tree_paths=[e.path for e in entries]
+        audit.environments,
+        pair,
+        audit.findings,
+        texts,
+        tree_paths=[e.path for e in entries],
+        starts=serving_starts(audit.environments, pair),
     )
     proposal = checked(proposal, raw)
     proposal = with_effect(proposal, tree, audit, pair, cache, raw, config)
@@ -233,58 +248,93 @@ def propose(
     )
 
 
+def serving_starts(environments: Sequence[EnvironmentSnapshot], pair: Pair) -> list[str] | None:
+    """The serving modules where execution starts, as the rules find them (its Dockerfile
+    CMD, a compose / Kubernetes command, an app object), or None when none is found."""
+    by_name = {e.name: e for e in environments}
+    analysis = build_analysis(by_name[pair.training], by_name[pair.serving])
+    return None if analysis.fallback else [s.module for s in analysis.starts]
+
+
 def checked(proposal: Proposal, originals: dict[str, bytes]) -> Proposal:
     """The proposal without the edits that do not read back as intended (flagged)."""
     failed: dict[str, str] = {}
     for edit in proposal.edits:
         problem = read_back_problem(edit, originals)
         if problem:
-            failed[edit.path] = problem
+            failed[edit.path] = (
+                f"{edit.path}: not edited, the edit did not read back as intended ({problem})"
+            )
+    return dropped(proposal, failed, "not_safe")
+
+
+def split_groups(proposal: Proposal) -> dict[str, set[str]]:
+    """Each serving copy the proposal creates -> the copy and the files pointed at it: a
+    split is one unit, made whole or not at all."""
+    return {
+        edit.path: {edit.path}
+        | {
+            e.path
+            for e in proposal.edits
+            for c in e.changes
+            if c.action == "include" and c.item == edit.path
+        }
+        for edit in proposal.edits
+        if edit.is_new
+    }
+
+
+def dropped(proposal: Proposal, failed: dict[str, str], reason: FlagReason) -> Proposal:
+    """The proposal without the edits of ``failed`` (path -> why) and the rest of their
+    splits; one flag per file not edited, listing the packages it would have changed."""
     if not failed:
         return proposal
-    # a split is one unit: its copy and the files pointed at the copy
-    groups: list[set[str]] = []
-    for edit in proposal.edits:
-        if edit.is_new:
-            groups.append(
-                {edit.path}
-                | {
-                    e.path
-                    for e in proposal.edits
-                    for c in e.changes
-                    if c.action == "include" and c.item == edit.path
-                }
-            )
-    dropped = set(failed)
-    for group in groups:
-        if group & dropped:
-            dropped |= group
-    flags = list(proposal.flagged)
+    gone = set(failed)
+    for group in split_groups(proposal).values():
+        if group & gone:
+            gone |= group
+    # what was said about a copy that is not made no longer holds (its flags name it)
+    copies = {e.path: _split_source(e) for e in proposal.edits if e.is_new and e.path in gone}
+    flags = [
+        f
+        for f in proposal.flagged
+        if f.file not in copies
+        and not (f.reason in ("installer", "unpinned") and f.file in copies.values())
+    ]
     kept: list[FileEdit] = []
     for edit in proposal.edits:
-        if edit.path not in dropped:
+        if edit.path not in gone:
             kept.append(edit)
             continue
-        why = failed.get(edit.path, "part of a split whose other file could not be checked")
-        for change in edit.changes:
-            flags.append(
-                Flag(
-                    "not_safe",
-                    change.item,
-                    change.file,
-                    change.line,
-                    f"{edit.path}: not edited, the edit did not read back as intended ({why})",
-                    change.rules,
-                )
+        why = failed.get(edit.path) or (
+            f"{edit.path}: not edited, part of a split whose other file could not be made"
+        )
+        items = sorted({c.item for c in edit.changes if c.action in PACKAGE_ACTIONS})
+        lines = sorted({c.line for c in edit.changes if c.line})
+        flags.append(
+            Flag(
+                reason,
+                ", ".join(items),
+                copies.get(edit.path) or edit.path,  # a copy not made: the file it copied
+                lines[0] if len(lines) == 1 else 0,
+                why + (f" ({len(items)} packages: {', '.join(items)})" if len(items) > 1 else ""),
+                tuple(sorted({r for c in edit.changes for r in c.rules})),
             )
+        )
     return replace(proposal, edits=tuple(kept), flagged=tuple(flags))
 
 
-def _normal(fact: Fact) -> tuple[str, ...]:
-    """A fact without its line (edits move lines), for comparing files before and after."""
+def _normal(fact: Fact, repoints: Sequence[tuple[str, str]] = ()) -> tuple[str, ...]:
+    """A fact without its line (edits move lines), for comparing files before and after;
+    with every ``-r old`` of its values pointed at ``new`` for each of ``repoints``."""
     data = fact_to_dict(fact)
     data.pop("line", None)
     data.pop("file", None)
+    for key, value in data.items():
+        if isinstance(value, str):
+            for old, new in repoints:
+                value = repoint_all(value, old, new)
+            data[key] = value
     return tuple(sorted(f"{k}={v}" for k, v in data.items()))
 
 
@@ -316,6 +366,11 @@ def read_back_problem(edit: FileEdit, originals: dict[str, bytes]) -> str:
     touched = removed | set(pinned) | declared
     repointed = any(c.action == "include" for c in edit.changes)
     image = any(c.action == "base_image" for c in edit.changes)
+    # a spec's `pip install -r`: the values that named the original now name the copy
+    commands: list[tuple[str, str]] = []
+    if file_format(edit.path) == "other":
+        commands = [(c.before, c.after) for c in edit.changes if c.action == "include"]
+        repointed = False
 
     def kept(fact: Fact) -> bool:
         if isinstance(fact, ParseError):
@@ -330,7 +385,8 @@ def read_back_problem(edit: FileEdit, originals: dict[str, bytes]) -> str:
             return not image
         return True
 
-    if Counter(map(_normal, filter(kept, old))) != Counter(map(_normal, filter(kept, new))):
+    expected = Counter(_normal(f, commands) for f in old if kept(f))
+    if expected != Counter(_normal(f) for f in new if kept(f)):
         return "other lines would read differently"
     for fact in new:
         if not isinstance(fact, Package) or fact.group.lower() in IGNORED_GROUPS:
@@ -360,12 +416,24 @@ def with_effect(
     config: AuditConfig | None,
 ) -> Proposal:
     """The proposal with the findings of ``pair`` it removes and adds, from an audit of
-    the edited tree; a flag if the edit changes which environments there are."""
-    if proposal.is_empty:
-        return replace(proposal, effect=Effect())
-    edited = _EditedTree(tree, {e.path: _encoded(e, originals) for e in proposal.edits})
-    after = audit_tree(edited, config=config, cache=cache)
-    flags = list(proposal.flagged)
+    the edited tree.
+
+    A serving copy must be read as serving's and nobody else's after the edit (its name
+    places it by depaudit's conventions or the config's globs): a copy that is not, with
+    the files pointed at it, is dropped and flagged, and the edited tree audited again.
+    A split file that is still serving's afterwards (by its place) is flagged; so is an
+    edit that changes which environments or pairs there are.
+    """
+    while True:
+        if proposal.is_empty:
+            return replace(proposal, effect=Effect())
+        edited = _EditedTree(tree, {e.path: _encoded(e, originals) for e in proposal.edits})
+        after = audit_tree(edited, config=config, cache=cache)
+        misplaced, useless = _misplaced_copies(proposal, after, pair)
+        if not misplaced and not useless:
+            break
+        proposal = dropped(dropped(proposal, misplaced, "environments"), useless, "shared")
+    flags = list(proposal.flagged) + _still_placed(proposal, after, pair)
     shape = [(e.name, e.role) for e in before.environments]
     new_shape = [(e.name, e.role) for e in after.environments]
     if shape != new_shape or [(p.training, p.serving) for p in before.pairs] != [
@@ -386,8 +454,104 @@ def with_effect(
         effect=Effect(
             removed=_difference(before.findings, after.findings, pair),
             added=_difference(after.findings, before.findings, pair),
+            other_pairs=tuple(
+                effect
+                for other in sorted(
+                    {(p.training, p.serving) for p in (*before.pairs, *after.pairs)}
+                    - {(pair.training, pair.serving)}
+                )
+                if (effect := _pair_effect(before, after, Pair(*other))).removed or effect.added
+            ),
         ),
         flagged=tuple(flags),
+    )
+
+
+def _reads(env: EnvironmentSnapshot, path: str) -> bool:
+    """True if ``env`` has ``path`` among its files or facts from it."""
+    return any(a.path == path for a in env.files) or any(
+        getattr(f, "file", "") == path for f in env.facts
+    )
+
+
+def _split_source(edit: FileEdit) -> str:
+    return next((c.item for c in edit.changes if c.action == "split"), "")
+
+
+def _misplaced_copies(
+    proposal: Proposal, after: TreeAudit, pair: Pair
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Serving copies that would not replace the file they copy -> why: those the edited
+    tree's audit does not read as serving's alone (misplaced), and those nothing was
+    pointed at while the original stays serving's (useless)."""
+    envs = {e.name: e for e in after.environments}
+    serving = envs.get(pair.serving)
+    groups = split_groups(proposal)
+    out: dict[str, str] = {}
+    useless: dict[str, str] = {}
+    for edit in proposal.edits:
+        if not edit.is_new:
+            continue
+        source = _split_source(edit)
+        if serving is None or not _reads(serving, edit.path):
+            out[edit.path] = (
+                f"{edit.path}: not written, depaudit would not read it as {pair.serving}'s "
+                f"(its name or place puts it elsewhere): give {pair.serving} its own copy "
+                f"of {source} by hand, or name the environments in .depaudit.toml"
+            )
+            continue
+        others = sorted(n for n, e in envs.items() if n != pair.serving and _reads(e, edit.path))
+        if others:
+            out[edit.path] = (
+                f"{edit.path}: not written, depaudit would read it as {', '.join(others)}'s "
+                f"too: give {pair.serving} its own copy of {source} by hand, or name the "
+                "environments in .depaudit.toml"
+            )
+            continue
+        repointed = groups.get(edit.path, set()) - {edit.path}
+        if not repointed and _reads(serving, source):
+            # nothing was pointed at the copy and the original stays serving's: the copy
+            # would change neither what serving installs nor what depaudit reports
+            reason = next((a.reason for a in serving.files if a.path == source), "an include")
+            useless[edit.path] = (
+                f"{source}: not split, it stays {pair.serving}'s whatever its copy ({reason}) "
+                f"and nothing that installs it for {pair.serving} could be pointed at a copy: "
+                f"give {pair.serving} its own dependency file to make these changes in"
+            )
+    return out, useless
+
+
+def _still_placed(proposal: Proposal, after: TreeAudit, pair: Pair) -> list[Flag]:
+    """A flag for each split file serving still reads after the edit (by its place)."""
+    serving = next((e for e in after.environments if e.name == pair.serving), None)
+    if serving is None:
+        return []
+    out: list[Flag] = []
+    for edit in proposal.edits:
+        source = _split_source(edit)
+        if not edit.is_new or not source or not _reads(serving, source):
+            continue
+        reason = next((a.reason for a in serving.files if a.path == source), "an include")
+        out.append(
+            Flag(
+                "location",
+                source,
+                source,
+                0,
+                f"{source} is still {pair.serving}'s after the edit ({reason}): depaudit "
+                "keeps reporting its packages until it is not (move it, or name the "
+                "environments in .depaudit.toml)",
+            )
+        )
+    return out
+
+
+def _pair_effect(before: TreeAudit, after: TreeAudit, pair: Pair) -> PairEffect:
+    return PairEffect(
+        pair.training,
+        pair.serving,
+        _difference(before.findings, after.findings, pair),
+        _difference(after.findings, before.findings, pair),
     )
 
 

@@ -39,6 +39,10 @@ def split(
     config: Annotated[
         Path | None, typer.Option(help="A depaudit config file on disk (overrides the repo's).")
     ] = None,
+    rev: Annotated[
+        str | None,
+        typer.Option(help="Propose for this commit, read from git objects (a dry run only)."),
+    ] = None,
 ) -> None:
     """Propose the edit that removes a pair's package leftovers and drift: a unified diff
     (dry run), or --write it. Config keys and network targets are listed, never edited."""
@@ -50,6 +54,8 @@ def split(
         fail(f"{path}: not a directory")
     if force and not write:
         fail("--force only makes sense with --write")
+    if rev is not None and write:
+        fail("--rev reads a commit from git objects; --write edits the working tree: use one")
     audit_config = read_config_file(config)[0] if config is not None else None
 
     from depaudit.app.split import SplitError, propose
@@ -58,7 +64,12 @@ def split(
 
     try:
         result = propose(
-            path, project=project, training=training, serving=serving, config=audit_config
+            path,
+            project=project,
+            training=training,
+            serving=serving,
+            config=audit_config,
+            rev=rev,
         )
     except SplitError as exc:
         fail(str(exc))
@@ -78,6 +89,7 @@ def split(
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(render_diff(proposal))
+    sys.stdout.flush()  # the diff before the log line on a terminal that shows both
     if write:
         log(
             f"wrote {len(written)} file(s): {', '.join(written)}" if written else "nothing to write"

@@ -24,9 +24,10 @@ from depaudit.split.model import (
     FindingChange,
     Flag,
     Listed,
+    PairEffect,
     Proposal,
 )
-from depaudit.split.planner import file_format, files_to_read, plan_split
+from depaudit.split.planner import file_format, files_to_read, outline_split, plan_split
 from depaudit.split.render import file_diff, render_diff, render_json
 
 __all__ = [
@@ -36,10 +37,12 @@ __all__ = [
     "FindingChange",
     "Flag",
     "Listed",
+    "PairEffect",
     "Proposal",
     "file_diff",
     "file_format",
     "files_to_read",
+    "outline_split",
     "plan_split",
     "render_diff",
     "render_json",

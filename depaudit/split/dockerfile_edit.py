@@ -228,6 +228,51 @@ def _scan(block: str) -> list[_Command]:
     return [c for c in commands if c.words]
 
 
+def programs(words: list[str]) -> list[str]:
+    """The programs a shell command's words run: its first word after ``sudo`` / ``env``
+    and ``NAME=value``, and the module of ``python -m MODULE``."""
+    while words and (words[0] in _PREFIX_WORDS or _ASSIGNMENT.match(words[0])):
+        words = words[1:]
+    if not words:
+        return []
+    first = posixpath.basename(words[0])
+    out = [first]
+    if first.startswith("python") and "-m" in words[1:-1]:
+        out.append(words[words.index("-m", 1) + 1].split(".")[0])
+    return out
+
+
+def programs_run(text: str) -> list[tuple[int, str]]:
+    """(line, program) of every command the ``RUN``, ``CMD`` and ``ENTRYPOINT`` lines of a
+    Dockerfile run: a package whose program a later step runs (``RUN dvc pull``) is
+    needed to build or start the image."""
+    lines = text.splitlines(keepends=True)
+    out: list[tuple[int, str]] = []
+    for start, end in instruction_spans(lines):
+        block = "".join(lines[start:end])
+        keyword = block.split(None, 1)[0].upper() if block.strip() else ""
+        if keyword not in ("RUN", "CMD", "ENTRYPOINT"):
+            continue
+        body = block.strip()[len(keyword) :].strip()
+        if body.startswith("["):  # exec form: a JSON list
+            words = [w.strip(" \"'") for w in body.strip("[] \n").split(",")]
+            out.extend((start + 1, p) for p in programs([w for w in words if w]))
+            continue
+        try:
+            commands = [[w.value for w in c.words] for c in _scan(block)]
+            if commands and keyword == "RUN":
+                commands[0] = commands[0][1:]
+                while commands[0] and commands[0][0].startswith("--"):
+                    commands[0] = commands[0][1:]
+            elif commands:
+                commands[0] = commands[0][1:]
+        except _Unsupported:
+            commands = [c.split() for c in re.split(r"&&|\|\||;|\|", body)]
+        for words in commands:
+            out.extend((start + 1, p) for p in programs(words))
+    return out
+
+
 def _quote_end(text: str, start: int) -> int:
     quote = text[start]
     i = start + 1
@@ -466,11 +511,22 @@ def _repoint(
     result: EditResult,
 ) -> None:
     """COPY sources naming ``op.old`` and ``-r`` words naming the copied file get the
-    basename of ``op.new`` (its sibling). A COPY that renames the file (an explicit file
-    destination) keeps the ``-r`` words: they name the destination."""
+    basename of ``op.new`` (its sibling). A COPY to an explicit file of the same name
+    (``COPY requirements.txt /srv/requirements.txt``) gets the new name there too, so the
+    image keeps the repository's names (a ``-r`` line of another copied file still finds
+    it); one that renames the file keeps its destination and the ``-r`` words naming it."""
     old_base, new_base = posixpath.basename(op.old), posixpath.basename(op.new)
     renamed = False
     touched = False
+    landed: list[str] = []  # where the COPY lines put the file in the image
+    workdir: dict[int, str] = {}  # the WORKDIR in force at each instruction
+    current = "/"
+    for start, end in spans:
+        block = blocks.get(start, "".join(lines[start:end]))
+        words = block.split()
+        if words and words[0].upper() == "WORKDIR" and len(words) > 1:
+            current = posixpath.normpath(posixpath.join(current, words[1].strip("\"'")))
+        workdir[start] = current
     for start, end in spans:
         block = blocks.get(start, "".join(lines[start:end]))
         keyword = block.split(None, 1)[0].upper() if block.strip() else ""
@@ -484,7 +540,16 @@ def _repoint(
             if not _names(op.old, value):
                 continue
             into_dir = dest.endswith("/") or dest in (".", "./") or len(sources) > 1
-            renamed = renamed or not into_dir
+            same_name = not into_dir and posixpath.basename(dest.strip("\"'")) == old_base
+            if same_name:
+                at = block.rfind(dest)
+                new_dest = dest.replace(old_base, new_base) if dest.count(old_base) == 1 else dest
+                block = block[:at] + new_dest + block[at + len(dest) :]
+                same_name = new_dest != dest
+            renamed = renamed or not (into_dir or same_name)
+            clean_dest = dest.strip("\"'")
+            place = clean_dest if same_name else posixpath.join(clean_dest, old_base)
+            landed.append(posixpath.normpath(posixpath.join(workdir[start], place)))
             new_value = value[: len(value) - len(old_base)] + new_base
             block = re.sub(
                 r"(?<=\s)" + re.escape(source) + r"(?=\s)",
@@ -511,6 +576,11 @@ def _repoint(
                     target = _include_value(command.words, i)
                     if target is None or posixpath.basename(target) != old_base:
                         continue
+                    where = posixpath.normpath(posixpath.join(workdir[start], target))
+                    if landed and not any(_same_file(where, place) for place in landed):
+                        continue  # another file of that name (api/requirements.txt)
+                    if not landed and not _names(op.old, target):
+                        continue
                     new_raw = word.raw.replace(
                         target, target[: len(target) - len(old_base)] + new_base
                     )
@@ -530,6 +600,21 @@ def _repoint(
             blocks[start] = block
     if not touched:
         _flag(result, path, op, "not_safe", f"no COPY or pip install -r of {op.old} found")
+
+
+def _same_file(target: str, place: str) -> bool:
+    """True if a ``-r`` target and a COPY destination (both resolved against their
+    WORKDIR) may be one image file: the same path, or, when a WORKDIR holds a variable
+    (``$HOME/app``), the same path below it."""
+    if target == place:
+        return True
+    if "$" not in target + place:
+        return False
+
+    def below_variable(path: str) -> str:
+        return path.rsplit("$", 1)[-1].split("/", 1)[-1]
+
+    return below_variable(target) == below_variable(place)
 
 
 def _names(path: str, value: str) -> bool:

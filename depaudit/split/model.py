@@ -22,6 +22,7 @@ FlagReason = Literal[
     "transitive",  # serving gets the package only through another one: left alone
     "image",  # serving's version comes from its base image
     "imported",  # serving code imports the package: removing it would break the service
+    "command",  # serving's Dockerfile or start command runs the package's program
     "shared",  # a file training installs too, that this proposal cannot split
     "location",  # a split file stays in serving by depaudit's placement (root, config)
     "unparseable",  # depaudit could not read the file: left untouched
@@ -32,6 +33,8 @@ FlagReason = Literal[
     "unpinned",  # declared without a version: training has none to copy
     "not_safe",  # the edit could not be made or checked safely
     "environments",  # the edit would change which files belong to which environment
+    "installer",  # serving's copy is made, but what installs the original is not repointed
+    "first_party",  # serving imports the repository's own code: not a package to declare
 ]
 
 
@@ -101,9 +104,21 @@ class FindingChange:
 
 
 @dataclass(frozen=True, slots=True)
+class PairEffect:
+    """What the edit does to another pair (one with the same serving environment: its
+    findings about the edited packages change too)."""
+
+    training: str
+    serving: str
+    removed: tuple[FindingChange, ...] = ()
+    added: tuple[FindingChange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Effect:
     removed: tuple[FindingChange, ...] = ()
     added: tuple[FindingChange, ...] = ()
+    other_pairs: tuple[PairEffect, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +164,7 @@ class Proposal:
             else {
                 "removed": [asdict(f) for f in self.effect.removed],
                 "added": [asdict(f) for f in self.effect.added],
+                "other_pairs": [asdict(p) for p in self.effect.other_pairs],
             },
             "notes": list(self.notes),
         }
@@ -182,6 +198,15 @@ class Proposal:
             else Effect(
                 removed=tuple(FindingChange(**f) for f in effect.get("removed", [])),
                 added=tuple(FindingChange(**f) for f in effect.get("added", [])),
+                other_pairs=tuple(
+                    PairEffect(
+                        training=p["training"],
+                        serving=p["serving"],
+                        removed=tuple(FindingChange(**f) for f in p.get("removed", [])),
+                        added=tuple(FindingChange(**f) for f in p.get("added", [])),
+                    )
+                    for p in effect.get("other_pairs", [])
+                ),
             ),
             notes=tuple(data.get("notes", ())),
         )

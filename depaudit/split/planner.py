@@ -29,15 +29,17 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from depaudit.code_graph import distribution_candidates
+from depaudit.code_graph import ImportGraph, distribution_candidates
 from depaudit.knowledge import builtin
 from depaudit.model import (
+    CodeModule,
+    Entrypoint,
     EnvironmentSnapshot,
     Finding,
     Include,
@@ -46,7 +48,9 @@ from depaudit.model import (
     ParseError,
 )
 from depaudit.secrets import scrub
-from depaudit.split.dockerfile_edit import DockerOp, edit_dockerfile
+from depaudit.split.command_edit import CommandOp, edit_commands
+from depaudit.split.dockerfile_edit import DockerOp, edit_dockerfile, programs, programs_run
+from depaudit.split.installers import CommandInstaller, command_installers, spec_files
 from depaudit.split.model import Change, FileEdit, Flag, Listed, Proposal
 from depaudit.split.requirements_edit import (
     EditResult,
@@ -122,8 +126,9 @@ def _counts(fact: Package) -> bool:
 
 
 def files_to_read(environments: Sequence[EnvironmentSnapshot], pair: Pair) -> set[str]:
-    """The files :func:`plan_split` may edit: every non-code file the serving environment
-    has facts from. A caller with the texts of these (or more) gives the full proposal."""
+    """The files :func:`plan_split` may edit: every dependency file and Dockerfile the
+    serving environment has facts from, and its specs that run ``pip install -r``. A
+    caller with the texts of these (or more) gives the full proposal."""
     out: set[str] = set()
     for env in environments:
         if env.name != pair.serving:
@@ -132,6 +137,7 @@ def files_to_read(environments: Sequence[EnvironmentSnapshot], pair: Pair) -> se
             path = getattr(fact, "file", "")
             if path and not path.endswith(".py") and file_format(path) != "other":
                 out.add(path)
+        out |= spec_files(env)
     return out
 
 
@@ -142,16 +148,79 @@ class _Plan:
     requirements: dict[str, list[RequirementOp]] = field(default_factory=lambda: defaultdict(list))
     toml: dict[str, list[TomlOp]] = field(default_factory=lambda: defaultdict(list))
     docker: dict[str, list[DockerOp]] = field(default_factory=lambda: defaultdict(list))
+    commands: dict[str, list[CommandOp]] = field(default_factory=lambda: defaultdict(list))
     flags: list[Flag] = field(default_factory=list)
     lock_names: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    pending: dict[tuple[str, str], list[tuple[str, int, tuple[str, ...], str, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
     def flag(
         self, reason: str, item: str, file: str, line: int, message: str, rules: Iterable[str]
     ) -> None:
         self.flags.append(Flag(reason, item, file, line, message, tuple(rules)))  # type: ignore[arg-type]
 
+    def flag_file(
+        self,
+        reason: str,
+        file: str,
+        message: str,
+        items: Iterable[tuple[str, int, tuple[str, ...]]],
+    ) -> None:
+        """ONE flag for a file, whatever the number of packages it concerns: ``message``
+        followed by the packages (a shared or unreadable file is one thing to do)."""
+        listed = list(items)
+        names = sorted({item for item, _, _ in listed if item})
+        rules = tuple(sorted({r for _, _, rs in listed for r in rs}))
+        lines = sorted({line for _, line, _ in listed if line})
+        self.flags.append(
+            Flag(
+                reason,  # type: ignore[arg-type]
+                ", ".join(names),
+                file,
+                lines[0] if len(lines) == 1 else 0,
+                message
+                + (f" ({_plural(len(names), 'package')}: {', '.join(names)})" if names else ""),
+                rules,
+            )
+        )
+
+    def note(
+        self,
+        reason: str,
+        item: str,
+        file: str,
+        line: int,
+        rules: Iterable[str],
+        message: str,
+        detail: str,
+    ) -> None:
+        """A per-package flag that is grouped with the others of its file and reason:
+        alone it says ``message``; with others, :func:`_grouped_message` lists each
+        ``detail``."""
+        self.pending[(reason, file)].append((item, line, tuple(rules), message, detail))
+
+    def flush_notes(self) -> None:
+        for (reason, file), entries in sorted(self.pending.items()):
+            if len(entries) == 1:
+                item, line, rules, message, _ = entries[0]
+                self.flag(reason, item, file, line, message, rules)
+                continue
+            lines = {line for _, line, _, _, _ in entries}
+            self.flags.append(
+                Flag(
+                    reason,  # type: ignore[arg-type]
+                    ", ".join(sorted({item for item, _, _, _, _ in entries})),
+                    file,
+                    lines.pop() if len(lines) == 1 else 0,
+                    _grouped_message(reason, file, [d for *_, d in entries]),
+                    tuple(sorted({r for _, _, rules, _, _ in entries for r in rules})),
+                )
+            )
+        self.pending.clear()
+
     def files(self) -> set[str]:
-        return set(self.requirements) | set(self.toml) | set(self.docker)
+        return set(self.requirements) | set(self.toml) | set(self.docker) | set(self.commands)
 
 
 class _Planner:
@@ -162,6 +231,8 @@ class _Planner:
         findings: Sequence[Finding],
         texts: Mapping[str, str],
         tree_paths: Collection[str] | None,
+        outline: bool = False,
+        starts: Collection[str] | None = None,
     ) -> None:
         by_name = {e.name: e for e in environments}
         if pair.serving not in by_name or pair.training not in by_name:
@@ -174,6 +245,7 @@ class _Planner:
         ]
         self.texts = texts
         self.tree_paths = set(tree_paths) if tree_paths is not None else set(texts)
+        self.known_paths = self.tree_paths | {a.path for e in environments for a in e.files}
         # files another environment has facts from, or is placed with: edits there would
         # change that environment (and its pairs' findings)
         self.elsewhere: dict[str, list[str]] = defaultdict(list)
@@ -183,15 +255,26 @@ class _Planner:
             paths = {getattr(f, "file", "") for f in env.facts} | {a.path for a in env.files}
             for path in paths - {""}:
                 self.elsewhere[path].append(env.name)
-        self.broken = {
-            f.file: f.message for f in self.serving.of_type(ParseError) if f.file and f.message
-        }
+        self.broken: dict[str, str] = {}  # file -> its first parse error
+        for error in sorted(self.serving.of_type(ParseError), key=lambda f: (f.file, f.line)):
+            if error.file and error.message and error.file not in self.broken:
+                where = f"line {error.line}: " if error.line else ""
+                self.broken[error.file] = where + error.message
         self.declarations: dict[str, list[Package]] = defaultdict(list)
         for fact in self.serving.of_type(Package):
             if _counts(fact):
                 self.declarations[canonicalize_name(fact.name)].append(fact)
         self.plan = _Plan()
         self.split_names: dict[str, str] = {}  # shared requirements file -> its serving copy
+        self.repoints: dict[str, list[str]] = defaultdict(list)  # copy -> files pointed at it
+        self.by_hand: dict[str, list[str]] = defaultdict(
+            list
+        )  # shared file -> installers to edit by hand
+        self.outline = outline
+        self.environments = environments
+        self._code_imports: dict[str, tuple[str, int, str]] | None = None
+        self._graph: ImportGraph | None = None
+        self.starts = starts  # serving's modules where execution starts (None: unknown)
 
     # ---------------------------------------------------------------- decisions
 
@@ -205,6 +288,63 @@ class _Planner:
         for f in self.by_rule(IMPORT_RULE):
             for dist in distribution_candidates(f.serving or f.item, names):
                 out.setdefault(dist, f)
+        return out
+
+    def programs_run(self) -> dict[str, tuple[str, int, str]]:
+        """Packages whose program serving's Dockerfiles or start commands run (name ->
+        file, line, program): ``RUN dvc pull`` needs dvc installed, whatever imports."""
+        names = builtin().import_names
+        found: list[tuple[str, int, str]] = []
+        for path, text in sorted(self.texts.items()):
+            if file_format(path) == "dockerfile" and self.serving_reads(path):
+                found += [(path, line, program) for line, program in programs_run(text)]
+        for entry in self.serving.of_type(Entrypoint):
+            found += [(entry.file, entry.line, p) for p in programs(entry.command.split())]
+        out: dict[str, tuple[str, int, str]] = {}
+        for file, line, program in found:
+            for dist in {canonicalize_name(program)} | distribution_candidates(program, names):
+                out.setdefault(dist, (file, line, program))
+        return out
+
+    def serving_reads(self, path: str) -> bool:
+        return any(a.path == path for a in self.serving.files) or any(
+            getattr(f, "file", "") == path for f in self.serving.facts
+        )
+
+    def repo_graph(self) -> ImportGraph:
+        """The imports between the repository's modules, every environment's (serving's
+        first: a module both sides hold resolves to serving's copy)."""
+        if self._graph is None:
+            modules = [*self.serving.of_type(CodeModule)]
+            for env in self.environments:
+                modules.extend(env.of_type(CodeModule))
+            self._graph = ImportGraph(modules)
+        return self._graph
+
+    def code_imports(self) -> dict[str, tuple[str, int, str]]:
+        """Distributions imported by code serving runs (name -> file, line, import),
+        following the repository's own imports through the modules of every
+        environment: a package a module reached that way imports is needed at start,
+        even when serving's environment does not hold that module (so no finding of the
+        pair says so). Imports with a fallback (``except ImportError``) are not needed."""
+        if self._code_imports is not None:
+            return self._code_imports
+        graph = self.repo_graph()
+        if self.starts is not None:
+            roots = list(self.starts)
+        else:  # where serving starts is not known: every module of its own may
+            own = {a.path for a in self.serving.files if not a.reason.startswith("shared code")}
+            roots = [m.module for m in self.serving.of_type(CodeModule) if m.file in own]
+        names = builtin().import_names
+        out: dict[str, tuple[str, int, str]] = {}
+        for module in sorted(graph.reachable(roots)):
+            mod = graph.modules[module]
+            for ref in mod.imports:
+                if ref.optional or graph.is_local(ref.name, module):
+                    continue
+                for dist in distribution_candidates(ref.name, names):
+                    out.setdefault(dist, (mod.file, ref.line, ref.name))
+        self._code_imports = out
         return out
 
     def aligned_spec(self, name: str) -> str:
@@ -305,14 +445,44 @@ class _Planner:
         for name, rules in sorted(names.items()):
             importer = imported.get(name)
             if importer is not None:
-                self.plan.flag(
+                self.plan.note(
                     "imported",
                     name,
                     importer.file,
                     importer.line,
+                    rules,
                     f"{name} kept: serving code imports it at {importer.file}:{importer.line} "
                     f"({importer.rule}); remove that import first, or the service fails at start",
+                    f"{name} (line {importer.line}, {importer.rule})",
+                )
+                continue
+            run = self.programs_run().get(name)
+            if run is not None:
+                file, line, program = run
+                self.plan.note(
+                    "command",
+                    name,
+                    file,
+                    line,
                     rules,
+                    f"{name} kept: {file}:{line} runs {program}; remove that step first, or "
+                    "serving's image fails to build or start",
+                    f"{name} ({program} at line {line})",
+                )
+                continue
+            site = self.code_imports().get(name)
+            if site is not None:
+                file, line, module = site
+                self.plan.note(
+                    "imported",
+                    name,
+                    file,
+                    line,
+                    rules,
+                    f"{name} kept: {file}:{line} imports {module}, and serving's code reaches "
+                    f"that module through the repository's own imports; remove that import "
+                    "first, or the service fails at start",
+                    f"{name} (line {line}, reached through the repository's own imports)",
                 )
                 continue
             for fact in self.declarations.get(name, []):
@@ -323,14 +493,15 @@ class _Planner:
 
     def image_flag(self, fact: Package, what: str, rules: tuple[str, ...]) -> None:
         name = canonicalize_name(fact.name)
-        self.plan.flag(
+        self.plan.note(
             "image",
             name,
             fact.file,
             fact.line,
+            rules,
             f"{name} is installed by serving's base image ({fact.file}:{fact.line}): choose "
             f"an image that does not, or {what} by hand",
-            rules,
+            f"{name}: {what}",
         )
 
     def alignments(self, removed: set[str]) -> None:
@@ -358,33 +529,66 @@ class _Planner:
                 self.image_flag(image[0], f"pin serving to training's {spec}", tuple(rules))
                 continue
             where = facts[0].file if facts else ""
-            self.plan.flag(
+            self.plan.note(
                 "transitive",
                 name,
                 where,
                 facts[0].line if facts else 0,
+                rules,
                 f"{name} reaches serving only as a dependency of another package"
                 + (f" ({where})" if where else "")
                 + f": left alone; align the package that brings it, or declare {name}{spec}",
-                rules,
+                f"{name}{spec}",
             )
 
+    def first_party(self, module: str, importer_file: str) -> str:
+        """A repository file of the module ``module`` names, imported from
+        ``importer_file``, or "" (the repository's own code is installed from the
+        repository, never from an index), resolved as depaudit resolves every import."""
+        graph = self.repo_graph()
+        importer = next((m.module for m in graph.modules.values() if m.file == importer_file), None)
+        target = graph.resolve(module.strip(), importer)
+        if target is not None:
+            return graph.modules[target].file
+        top = module.strip().split(".")[0]
+        if top and top in graph.top_levels:
+            return min(m.file for name, m in graph.modules.items() if name.split(".")[0] == top)
+        return ""
+
     def declarations_to_add(self) -> None:
+        nowhere: list[tuple[str, int, tuple[str, ...]]] = []
+        self.declare(nowhere)
+        if nowhere:
+            self.plan.flag_file(
+                "no_target",
+                "",
+                f"{self.serving.name} imports packages it does not declare, and has no "
+                "dependency file split can edit: declare them where it installs its packages",
+                nowhere,
+            )
+
+    def declare(self, nowhere: list[tuple[str, int, tuple[str, ...]]]) -> None:
+        """Plan the declarations of what serving imports; ``nowhere`` gets those with no
+        file to go to."""
         for f in sorted(self.by_rule(DECLARE_RULE), key=lambda f: f.item):
             name = canonicalize_name(f.item)
-            spec = self.training_spec(name)
-            target = self.declaration_target()
-            if target is None:
+            own = self.first_party(f.serving or f.item, f.file)
+            if own:
                 self.plan.flag(
-                    "no_target",
+                    "first_party",
                     name,
                     f.file,
                     f.line,
-                    f"serving imports {f.serving or name} ({f.file}:{f.line}) but has no "
-                    f"dependency file split can edit: declare {name}{spec} where serving "
-                    "installs its packages",
+                    f"{f.serving or name} ({f.file}:{f.line}) is the repository's own code "
+                    f"({own}): not declared as a package; install the repository itself "
+                    "in serving (pip install .) if it is not copied there",
                     (f.rule,),
                 )
+                continue
+            spec = self.training_spec(name)
+            target = self.declaration_target()
+            if target is None:
+                nowhere.append((f"{name}{spec}", f.line, (f.rule,)))
                 continue
             rules = (f.rule,)
             if not spec:
@@ -461,16 +665,40 @@ class _Planner:
 
     def split_shared(self) -> None:
         """Files other environments have too: a requirements file gets a serving copy
-        (serving's includes of it are pointed at the copy); anything else is flagged.
+        beside it, and what makes serving install it is pointed at the copy; anything
+        else is flagged, once per file.
 
-        A copy is only useful if something serving-only installs it: a serving-only
-        requirements file or Dockerfile, or another copy. Shared files without such a
-        referrer are dropped until none is left (a fixpoint over the include chains).
+        A copy is only useful if serving can get it instead of the original: the file is
+        serving's by its place (a shared root or project folder: the copy, named after
+        serving, takes its place), or something serving-only installs it by name — a
+        requirements file or Dockerfile, a spec's ``pip install -r``, or another copy.
+        Shared files with neither are dropped until none is left (a fixpoint over the
+        include chains).
         """
         shared = {p for p in self.plan.files() if self.elsewhere.get(p)}
+        for path in sorted(shared):
+            kinds = {op.kind for op in self.plan.requirements.get(path, [])}
+            kinds |= {op.kind for op in self.plan.toml.get(path, [])}
+            if kinds == {"add"} and not self.plan.docker.get(path):
+                # a shared file is split to take leftovers or drift out of serving, not to
+                # declare what serving imports (training would not need the copy's lines)
+                users = sorted(set(self.elsewhere[path]))
+                self.plan.flags = [
+                    f for f in self.plan.flags if not (f.reason == "unpinned" and f.file == path)
+                ]
+                self.plan.flag_file(
+                    "no_target",
+                    path,
+                    f"{self.serving.name} declares its packages only in {path}, which "
+                    f"{', '.join(users)} install{'s' if len(users) == 1 else ''} too: "
+                    "declare what it imports in a file of its own",
+                    self.pop_ops(path),
+                )
+                shared.discard(path)
         for path in sorted(p for p in shared if file_format(p) != "requirements"):
             self.drop_shared(path, "only requirements files can be split")
             shared.discard(path)
+        placed = {a.path for a in self.serving.files}
         referrers = {path: self.referrers(path) for path in shared}
         while True:
             for path in sorted(shared):
@@ -484,7 +712,9 @@ class _Planner:
             splittable = {
                 path
                 for path in shared
-                if any(
+                if path in placed
+                or command_installers(self.serving, path)
+                or any(
                     (
                         not self.elsewhere.get(i.file)
                         and file_format(i.file) in ("requirements", "dockerfile")
@@ -510,37 +740,91 @@ class _Planner:
                 if self.elsewhere.get(include.file) and include.file not in self.split_names:
                     continue
                 if fmt == "requirements":
-                    self.plan.requirements[include.file].append(
-                        RequirementOp(
-                            "repoint",
-                            line=include.line,
-                            old=include.target,
-                            new=_sibling_target(include.target, copy),
-                        )
+                    op = RequirementOp(
+                        "repoint",
+                        name=copy,
+                        line=include.line,
+                        old=include.target,
+                        new=_sibling_target(include.target, copy),
                     )
+                    self.plan.requirements[include.file].append(op)
+                    self.repoints[copy].append(include.file)
                 elif fmt == "dockerfile":
                     ops = self.plan.docker[include.file]
                     if not any(op.kind == "repoint" and op.old == path for op in ops):
                         ops.append(DockerOp("repoint", line=include.line, old=path, new=copy))
+                        self.repoints[copy].append(include.file)
+            for installer in command_installers(self.serving, path):
+                self.repoint_command(path, copy, installer)
+
+    def repoint_command(self, path: str, copy: str, installer: CommandInstaller) -> None:
+        """Point a spec's ``pip install -r path`` at ``copy``, or note why a human must."""
+        where = f"{installer.file}:{installer.line}"
+        users = sorted(set(self.elsewhere.get(installer.file, [])))
+        if installer.kind == "url":
+            why = (
+                f"{where} installs it from a URL ({scrub(installer.target)}): point that "
+                f"at {copy} once the copy is pushed"
+            )
+        elif users:
+            why = (
+                f"{where} installs it for {', '.join(users)} too: give {self.serving.name} its own"
+            )
+        elif file_format(installer.file) != "other":
+            why = f"{where} installs it in a command split does not edit: point it at {copy}"
+        else:
+            self.plan.commands[installer.file].append(
+                CommandOp(
+                    installer.line,
+                    installer.lines,
+                    installer.target,
+                    _sibling_target(installer.target, copy),
+                    copy=copy,
+                )
+            )
+            self.repoints[copy].append(installer.file)
+            return
+        self.by_hand[path].append(why)
 
     def drop_shared(self, path: str, why: str) -> None:
-        """Flag the operations of a shared file instead of editing it."""
+        """Flag the operations of a shared file instead of editing it: one flag."""
         users = ", ".join(sorted(set(self.elsewhere.get(path, []))))
+        ops = self.pop_ops(path)
+        if not ops:
+            return
+        self.plan.flag_file(
+            "shared",
+            path,
+            f"{path} is used by {users} too ({why}): not edited; give {self.serving.name} "
+            "its own dependency file to make these changes in",
+            ops,
+        )
+
+    def pop_ops(self, path: str) -> list[tuple[str, int, tuple[str, ...]]]:
+        """The planned operations of ``path`` (removed from the plan) as (item, line, rules)."""
         ops: list[tuple[str, int, tuple[str, ...]]] = [
             (op.name or op.old, op.line, op.rules) for op in self.plan.requirements.pop(path, [])
         ]
         ops += [(op.name, op.line, op.rules) for op in self.plan.toml.pop(path, [])]
         ops += [(op.name or op.old, op.line, op.rules) for op in self.plan.docker.pop(path, [])]
-        for item, line, rules in ops:
-            self.plan.flag(
-                "shared",
-                item,
-                path,
-                line,
-                f"{path} is used by {users} too ({why}): not edited; give serving its own "
-                f"file without {item}",
-                rules,
-            )
+        ops += [(op.copy or op.new, op.line, op.rules) for op in self.plan.commands.pop(path, [])]
+        return ops
+
+    def unsplit(self, path: str) -> None:
+        """Forget the copy of ``path`` and every repoint to it (the copy cannot be made)."""
+        copy = self.split_names.pop(path)
+        for file in self.repoints.pop(copy, []):
+            self.plan.requirements[file] = [
+                op for op in self.plan.requirements.get(file, []) if op.name != copy
+            ]
+            self.plan.docker[file] = [op for op in self.plan.docker.get(file, []) if op.new != copy]
+            self.plan.commands[file] = [
+                op for op in self.plan.commands.get(file, []) if op.copy != copy
+            ]
+            for ops in (self.plan.requirements, self.plan.docker, self.plan.commands):
+                if not ops.get(file):
+                    ops.pop(file, None)  # type: ignore[attr-defined]
+        self.by_hand.pop(path, None)
 
     def referrers(self, path: str) -> list[Include]:
         """Serving's ``-r`` / ``-c`` / ``pip install -r`` / ``COPY`` lines naming ``path``."""
@@ -568,51 +852,70 @@ class _Planner:
 
     def edits(self) -> list[FileEdit]:
         out: list[FileEdit] = []
-        for path in sorted(self.plan.files()):
+        # the copies first: one that cannot be made (an unreadable file, every change
+        # flagged) takes its repoints with it, so nothing points at a missing file
+        copies: dict[str, FileEdit] = {}
+        for path in sorted(self.split_names):
+            result = self.edit(path)
+            if result is None or not result.changes:
+                self.plan.flags.extend(result.flags if result is not None else ())
+                self.unsplit(path)
+                continue
+            copy = self.split_names[path]
+            self.plan.flags.extend(
+                replace(f, file=copy, message=f"{copy} (a copy of {path}): {f.message}")
+                for f in result.flags
+            )
+            copies[path] = self.split_edit(path, copy, result)
+        for path in sorted(self.plan.files() - set(copies) - set(self.split_names)):
             result = self.edit(path)
             if result is None:
                 continue
-            copy = self.split_names.get(path)
-            if copy is not None:
-                out.append(self.split_edit(path, copy, result))
-            elif result.changes and result.text != self.texts[path]:
-                out.append(FileEdit(path, self.texts[path], result.text, _in_order(result.changes)))
+            if result.changes and (self.outline or result.text != self.texts[path]):
+                before = self.texts.get(path, "")
+                out.append(FileEdit(path, before, result.text, _in_order(result.changes)))
             self.plan.flags.extend(result.flags)
-        return out
+        out.extend(copies.values())
+        return sorted(out, key=lambda e: e.path)
 
     def edit(self, path: str) -> EditResult | None:
         requirement_ops = self.plan.requirements.get(path, [])
         toml_ops = self.plan.toml.get(path, [])
         docker_ops = self.plan.docker.get(path, [])
-        items = [(op.name or op.old, op.line, op.rules) for op in requirement_ops]
-        items += [(op.name, op.line, op.rules) for op in toml_ops]
-        items += [(op.name or op.old, op.line, op.rules) for op in docker_ops]
+        command_ops = self.plan.commands.get(path, [])
         problem = ""
         reason = "unparseable"
         if path in self.broken:
             problem = f"{path} could not be read by depaudit ({self.broken[path]}): left untouched"
-        elif path not in self.texts:
+        elif path not in self.texts and not self.outline:
             reason = "unreadable"
             problem = f"{path}: its text is not available (binary, not UTF-8 or unreadable): left untouched"
         if problem:
-            for item, line, rules in items:
-                self.plan.flag(reason, item, path, line, problem, rules)
+            self.plan.flag_file(reason, path, problem, self.pop_ops(path))
             return None
+        if self.outline:
+            return _outlined(path, requirement_ops, toml_ops, docker_ops, command_ops)
         text = self.texts[path]
         fmt = file_format(path)
         if fmt == "requirements":
             return edit_requirements(text, path, requirement_ops)
         if fmt in ("pyproject", "pipfile"):
             return edit_toml(text, path, toml_ops, pipfile=fmt == "pipfile")
-        return edit_dockerfile(text, path, docker_ops)
+        if fmt == "dockerfile":
+            return edit_dockerfile(text, path, docker_ops)
+        return edit_commands(text, path, command_ops)
 
     def split_edit(self, path: str, copy: str, result: EditResult) -> FileEdit:
-        newline = "\r\n" if "\r\n" in self.texts[path] else "\n"
-        header = (
-            f"# serving's copy of {posixpath.basename(path)} (written by depaudit split): "
-            f"{path} stays as training installs it{newline}"
-        )
+        text = self.texts.get(path, "")
+        newline = "\r\n" if "\r\n" in text else "\n"
         rules = tuple(sorted({r for c in result.changes for r in c.rules}))
+        others = sorted(set(self.elsewhere[path]))
+        users = ", ".join(others)
+        header = (
+            f"# {self.serving.name}'s copy of {posixpath.basename(path)} (written by depaudit "
+            f"split): {path} stays as {users} install{'s' if len(others) == 1 else ''} it"
+            f"{newline}"
+        )
         changes = [
             Change(
                 "split",
@@ -622,28 +925,29 @@ class _Planner:
                 path,
                 copy,
                 rules,
-                f"{path} is installed by "
-                + ", ".join(sorted(set(self.elsewhere[path])))
-                + " too: serving gets its own copy, the original is not edited",
+                f"{path} is installed by {users} too: {self.serving.name} gets its own "
+                "copy, the original is not edited",
             ),
             *(
                 Change(c.action, c.item, copy, c.line, c.before, c.after, c.rules, c.note)
                 for c in _in_order(result.changes)
             ),
         ]
-        for assignment in self.serving.files:
-            if assignment.path == path:
-                self.plan.flag(
-                    "location",
-                    path,
-                    path,
-                    0,
-                    f"{path} is still placed in {self.serving.name} ({assignment.reason}): "
-                    f"depaudit keeps reporting it until it is not (move it, or set the "
-                    "environments in .depaudit.toml)",
-                    rules,
-                )
-                break
+        by_hand = self.by_hand.get(path, [])
+        if by_hand or not self.repoints.get(copy):
+            placement = next((a.reason for a in self.serving.files if a.path == path), "")
+            how = "; ".join(by_hand) or (
+                f"nothing {self.serving.name} runs names {path} (it is "
+                f"{self.serving.name}'s by its place: {placement or 'an include'}): make "
+                f"what installs it for {self.serving.name} install {copy}"
+            )
+            self.plan.flag_file(
+                "installer",
+                path,
+                f"{path} is copied to {copy}, but {how}; until then {self.serving.name} "
+                "still installs what the copy changes",
+                [(c.item, c.line, c.rules) for c in result.changes],
+            )
         return FileEdit(copy, None, header + result.text, tuple(changes))
 
     def lock_flags(self, edits: Sequence[FileEdit]) -> None:
@@ -660,7 +964,7 @@ class _Planner:
         changed = {c.item for e in edits for c in e.changes}
         for lock in sorted(locks):
             names = sorted(self.plan.lock_names.get(lock, set()) | (changed & self.locked(lock)))
-            if not names and posixpath.dirname(lock) not in edited_dirs:
+            if posixpath.dirname(lock) not in edited_dirs:  # nothing to relock for
                 continue
             command = _LOCK_COMMANDS.get(posixpath.basename(lock).lower(), "its lock command")
             folder = posixpath.dirname(lock) or "."
@@ -676,18 +980,31 @@ class _Planner:
                 (),
             )
         for edit in edits:
-            if edit.before is not None and file_format(edit.path) == "requirements":
-                tool = generated_by(edit.before)
-                if tool:
-                    self.plan.flag(
-                        "generated",
-                        edit.path,
-                        edit.path,
-                        0,
-                        f"{edit.path} is generated by {tool}: apply the same change to its "
-                        "input and regenerate it (this edit keeps it consistent until then)",
-                        (),
-                    )
+            if file_format(edit.path) != "requirements":
+                continue
+            source = next((c.item for c in edit.changes if c.action == "split"), "")
+            tool = generated_by(self.texts.get(source, "") if edit.is_new else edit.before or "")
+            if tool and edit.is_new:
+                self.plan.flag(
+                    "generated",
+                    edit.path,
+                    edit.path,
+                    0,
+                    f"{edit.path} is a copy of {source}, which {tool} generates: give "
+                    f"{self.serving.name} its own input without what the copy removes and "
+                    "compile it (this copy is consistent until then)",
+                    (),
+                )
+            elif tool:
+                self.plan.flag(
+                    "generated",
+                    edit.path,
+                    edit.path,
+                    0,
+                    f"{edit.path} is generated by {tool}: apply the same change to its "
+                    "input and regenerate it (this edit keeps it consistent until then)",
+                    (),
+                )
 
     def locked(self, lock: str) -> set[str]:
         return {canonicalize_name(f.name) for f in self.serving.of_type(Package) if f.file == lock}
@@ -698,6 +1015,7 @@ class _Planner:
         self.alignments(removed)
         self.declarations_to_add()
         self.image_edits()
+        self.plan.flush_notes()
         self.split_shared()
         edits = self.edits()
         self.lock_flags(edits)
@@ -707,17 +1025,111 @@ class _Planner:
             project=self.pair.project,
             edits=tuple(edits),
             listed=tuple(self.listed()),
-            flagged=tuple(_unique(self.plan.flags)),
+            flagged=tuple(group_flags(self.plan.flags)),
         )
 
 
-def _unique(flags: Iterable[Flag]) -> list[Flag]:
-    seen: set[Flag] = set()
-    out: list[Flag] = []
+def _grouped_message(reason: str, file: str, details: Sequence[str]) -> str:
+    """One message for the per-package flags of one file and reason."""
+    listed = "; ".join(details)
+    if reason == "imported":
+        return (
+            f"kept, serving code imports them in {file}: {listed}; remove those imports "
+            "first, or the service fails at start"
+        )
+    if reason == "command":
+        return (
+            f"kept, {file} runs their programs: {listed}; remove those steps first, or "
+            "serving's image fails to build or start"
+        )
+    if reason == "image":
+        return (
+            f"installed by serving's base image ({file}): choose an image that does not, or "
+            f"by hand: {listed}"
+        )
+    if reason == "transitive":
+        return (
+            "reach serving only as dependencies of other packages"
+            + (f" ({file})" if file else "")
+            + f": left alone; align the packages that bring them, or declare {', '.join(details)}"
+        )
+    return f"{file}: {listed}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _outlined(
+    path: str,
+    requirement_ops: Sequence[RequirementOp],
+    toml_ops: Sequence[TomlOp],
+    docker_ops: Sequence[DockerOp],
+    command_ops: Sequence[CommandOp],
+) -> EditResult:
+    """The changes the operations of ``path`` make, without its text (an outline: what
+    a reader of stored facts can tell; the exact lines need the file)."""
+    changes: list[Change] = []
+
+    def package(kind: str, name: str, line: int, spec: str, rules: tuple[str, ...]) -> None:
+        action = {"add": "declare"}.get(kind, kind)
+        after = "" if kind == "remove" else f"{name}{spec}"
+        changes.append(Change(action, name, path, line, "", after, rules))  # type: ignore[arg-type]
+
+    for rop in requirement_ops:
+        if rop.kind == "repoint":
+            changes.append(
+                Change("include", rop.name or rop.new, path, rop.line, rop.old, rop.new, rop.rules)
+            )
+        else:
+            package(rop.kind, rop.name, rop.line, rop.spec, rop.rules)
+    for top in toml_ops:
+        package(top.kind, top.name, top.line, top.spec, top.rules)
+    for dop in docker_ops:
+        if dop.kind == "repoint":
+            changes.append(Change("include", dop.new, path, dop.line, dop.old, dop.new, dop.rules))
+        elif dop.kind == "runtime":
+            changes.append(Change("base_image", dop.name, path, dop.line, "", "", dop.rules))
+        else:
+            package(dop.kind, dop.name, dop.line, dop.spec, dop.rules)
+    for cop in command_ops:
+        changes.append(
+            Change("include", cop.copy or cop.new, path, cop.line, cop.old, cop.new, cop.rules)
+        )
+    return EditResult("", changes)
+
+
+_ITEM = "\x00"  # where a flag's package was named in its message (never in real text)
+
+
+def group_flags(flags: Iterable[Flag]) -> list[Flag]:
+    """Each flag once, and one flag for flags of one file and reason whose messages say
+    the same thing of different packages (the message then lists them)."""
+    groups: dict[tuple[str, str, str], list[Flag]] = {}
     for flag in flags:
-        if flag not in seen:
-            seen.add(flag)
-            out.append(flag)
+        template = flag.message
+        if flag.item and "," not in flag.item:
+            template = re.sub(rf"(?<![\w.-]){re.escape(flag.item)}(?![\w-])", _ITEM, template)
+        group = groups.setdefault((flag.reason, flag.file, template), [])
+        if flag not in group:
+            group.append(flag)
+    out: list[Flag] = []
+    for (reason, file, template), group in groups.items():
+        if len(group) == 1 or _ITEM not in template:
+            out.extend(group)
+            continue
+        names = sorted({f.item for f in group})
+        lines = {f.line for f in group}
+        out.append(
+            Flag(
+                reason,  # type: ignore[arg-type]
+                ", ".join(names),
+                file,
+                lines.pop() if len(lines) == 1 else 0,
+                template.replace(_ITEM, ", ".join(names)),
+                tuple(sorted({r for f in group for r in f.rules})),
+            )
+        )
     return sorted(out, key=lambda f: (f.file, f.line, f.item, f.reason))
 
 
@@ -750,6 +1162,7 @@ def plan_split(
     texts: Mapping[str, str],
     *,
     tree_paths: Collection[str] | None = None,
+    starts: Collection[str] | None = None,
 ) -> Proposal:
     """The proposal for ``pair``: pure, from stored data.
 
@@ -757,6 +1170,34 @@ def plan_split(
     edited), ``findings`` the tree's findings (those of ``pair`` are used), ``texts``
     the text of each file to edit (:func:`files_to_read` names them; a missing one is
     flagged ``unreadable``), ``tree_paths`` every path of the tree (a new file never
-    takes an existing name; without it, the keys of ``texts`` are the known paths).
+    takes an existing name; without it, the keys of ``texts`` are the known paths),
+    ``starts`` the serving modules where execution starts (:mod:`depaudit.entrypoints`;
+    a package what they reach imports is never removed — without them, what any of
+    serving's own modules reaches).
     """
-    return _Planner(environments, pair, findings, texts, tree_paths).run()
+    return _Planner(environments, pair, findings, texts, tree_paths, starts=starts).run()
+
+
+def outline_split(
+    environments: Sequence[EnvironmentSnapshot],
+    pair: Pair,
+    findings: Sequence[Finding],
+    *,
+    tree_paths: Collection[str] | None = None,
+    starts: Collection[str] | None = None,
+) -> Proposal:
+    """What :func:`plan_split` would change for ``pair``, from facts and findings alone
+    (what a store keeps): every change with its file, line and new value, the split
+    copies and what needs a human; no file text, so no diff and no read-back check —
+    what only the text tells (a pin in a file with ``--hash`` lines, a line that does not
+    read as its fact) is proposed here and flagged by the full proposal. A reader of the
+    store (the dashboard) shows this; ``depaudit split`` makes the edit."""
+    proposal = _Planner(
+        environments, pair, findings, {}, tree_paths, outline=True, starts=starts
+    ).run()
+    return replace(
+        proposal,
+        edits=tuple(
+            FileEdit(e.path, None if e.is_new else "", "", e.changes) for e in proposal.edits
+        ),
+    )

@@ -11,9 +11,10 @@ from __future__ import annotations
 import difflib
 import json
 from collections import Counter
+from collections.abc import Sequence
 
 from depaudit.secrets import scrub
-from depaudit.split.model import Change, FileEdit, Proposal
+from depaudit.split.model import Change, FileEdit, FindingChange, Proposal
 
 _NO_NEWLINE = "\\ No newline at end of file\n"
 
@@ -59,13 +60,17 @@ def diffs(proposal: Proposal) -> dict[str, str]:
     return {e.path: file_diff(e) for e in proposal.edits if e.after or e.before}
 
 
-def _change_line(change: Change) -> str:
-    where = f"{change.file}:{change.line}" if change.line else change.file
+def _change_line(change: Change, sources: dict[str, str]) -> str:
+    source = sources.get(change.file)
+    if source and change.line:  # a copy's lines are numbered as in the file it copies
+        where = f"{change.file} (from {source}:{change.line})"
+    else:
+        where = f"{change.file}:{change.line}" if change.line else change.file
     rules = f" ({', '.join(change.rules)})" if change.rules else ""
     if change.action == "remove":
         what = f"remove {change.before or change.item}"
     elif change.action == "pin":
-        what = f"pin {change.before} -> {change.after}"
+        what = f"pin {change.before} -> {change.after}" if change.before else f"pin {change.after}"
     elif change.action == "declare":
         what = f"declare {change.after}"
     elif change.action == "base_image":
@@ -83,19 +88,21 @@ def summary(proposal: Proposal) -> str:
     out = [f"# depaudit split: {proposal.training} x {proposal.serving}"]
     if proposal.project:
         out[0] += f" (project {proposal.project})"
-    if proposal.is_empty:
+    if proposal.is_empty and proposal.flagged:
+        out.append("# nothing edited: what is left to fix needs a human (below)")
+    elif proposal.is_empty:
         out.append("# nothing to edit: no package leftover, package drift or devel image to fix")
     else:
         files = len(proposal.edits)
         out.append(f"# edits ({len(proposal.changes)} in {files} file{'s' if files > 1 else ''}):")
-        out.extend(_change_line(c) for c in proposal.changes)
+        sources = {c.file: c.item for c in proposal.changes if c.action == "split"}
+        out.extend(_change_line(c, sources) for c in proposal.changes)
     if proposal.effect is not None:
-        removed = Counter(f.rule for f in proposal.effect.removed)
-        added = Counter(f.rule for f in proposal.effect.added)
-        out.append(
-            f"# effect: removes {sum(removed.values())} findings"
-            + (f" ({_counts(removed)})" if removed else "")
-            + (f", adds {sum(added.values())} ({_counts(added)})" if added else ", adds none")
+        out.append("# effect: " + _effect(proposal.effect.removed, proposal.effect.added))
+        out.extend(
+            f"# effect on {other.training} x {other.serving} too: "
+            + _effect(other.removed, other.added)
+            for other in proposal.effect.other_pairs
         )
     if proposal.listed:
         out.append("# listed, not edited (check them by hand):")
@@ -107,6 +114,19 @@ def summary(proposal: Proposal) -> str:
         out.extend(f"#   [{f.reason}] {f.message}" for f in proposal.flagged)
     out.extend(f"# {note}" for note in proposal.notes)
     return "\n".join(" ".join(line.split("\n")) for line in out) + "\n"
+
+
+def _effect(
+    removed_changes: Sequence[FindingChange], added_changes: Sequence[FindingChange]
+) -> str:
+    removed = Counter(f.rule for f in removed_changes)
+    added = Counter(f.rule for f in added_changes)
+    count = sum(removed.values())
+    return (
+        f"removes {count} finding{'' if count == 1 else 's'}"
+        + (f" ({_counts(removed)})" if removed else "")
+        + (f", adds {sum(added.values())} ({_counts(added)})" if added else ", adds none")
+    )
 
 
 def _counts(counter: Counter[str]) -> str:

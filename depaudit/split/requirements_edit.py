@@ -34,7 +34,8 @@ class RequirementOp:
 
     ``remove`` / ``pin`` name the package and the line that declares it; ``pin`` and
     ``add`` carry the specifier to write (``==1.3.2``); ``repoint`` replaces the include
-    target ``old`` of the ``-r`` / ``-c`` line ``line`` by ``new``.
+    target ``old`` of the ``-r`` / ``-c`` line ``line`` by ``new`` (``name``: the
+    repository path ``new`` names).
     """
 
     kind: Literal["remove", "pin", "add", "repoint"]
@@ -171,7 +172,15 @@ def edit_requirements(text: str, path: str, ops: list[RequirementOp]) -> EditRes
                 continue
             spans[index] = (index + 1, [replaced + lines[index][len(first) :]])
             result.changes.append(
-                Change("include", op.new, path, op.line, _shown(first), _shown(replaced), op.rules)
+                Change(
+                    "include",
+                    op.name or op.new,
+                    path,
+                    op.line,
+                    _shown(first),
+                    _shown(replaced),
+                    op.rules,
+                )
             )
             continue
         if requirement_name(first) != op.name:

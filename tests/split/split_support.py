@@ -5,10 +5,12 @@
 :func:`assert_only_intended_changes` is the proof every end-to-end test shares:
 
 - the files written are exactly the proposal's edits; every other file is byte-identical;
-- the proposal's predicted effect is what ``check`` reports afterwards;
+- the proposal's predicted effect is what ``check`` reports afterwards, for its pair and
+  for every other pair (one with the same serving environment changes with it);
 - every other finding, of every pair, is identical before and after (lines and the
   ``file:line`` references in messages followed through the edits, and through a split
-  file into its serving copy).
+  file into its serving copy); only the findings about an edited package of the edited
+  serving environment may change.
 """
 
 from __future__ import annotations
@@ -86,9 +88,14 @@ class Applied:
         return {(f["rule"], f["item"]) for f in self.of_pair(self.after) if f["rule"] in wanted}
 
     def flagged(self, *reasons: str) -> set[str]:
-        """Items of the proposal's flags (of these reasons)."""
+        """Items of the proposal's flags (of these reasons); a flag about several packages
+        of one file lists them as "a, b"."""
         return {
-            f["item"] for f in self.proposal["flagged"] if not reasons or f["reason"] in reasons
+            item
+            for f in self.proposal["flagged"]
+            if not reasons or f["reason"] in reasons
+            for item in f["item"].split(", ")
+            if item
         }
 
 
@@ -156,16 +163,33 @@ def assert_only_intended_changes(applied: Applied) -> None:
     for path, edit in edits.items():
         assert (path in applied.files_before) == (not edit["new_file"])
 
-    # 2. the predicted effect is what check reports
-    def identities(report: dict[str, Any]) -> set[tuple[str, str, str, str]]:
-        return {(f["rule"], f["status"], f["kind"], f["item"]) for f in applied.of_pair(report)}
+    # 2. the predicted effect is what check reports, for the pair and for every other pair
+    # (those sharing its serving environment see the same packages change)
+    def identities(report: dict[str, Any], pair: tuple[str, str]) -> set[tuple[str, ...]]:
+        return {
+            (f["rule"], f["status"], f["kind"], f["item"])
+            for f in report["findings"]
+            if (f["training_env"], f["serving_env"]) == pair
+        }
 
-    before, after = identities(applied.before), identities(applied.after)
+    def changes(items: list[dict[str, Any]]) -> set[tuple[str, ...]]:
+        return {(f["rule"], f["status"], f["kind"], f["item"]) for f in items}
+
     effect = applied.proposal["effect"]
-    predicted_removed = {(f["rule"], f["status"], f["kind"], f["item"]) for f in effect["removed"]}
-    predicted_added = {(f["rule"], f["status"], f["kind"], f["item"]) for f in effect["added"]}
-    assert predicted_removed == before - after
-    assert predicted_added == after - before
+    predicted = {applied.pair: (changes(effect["removed"]), changes(effect["added"]))}
+    for other in effect.get("other_pairs", []):
+        predicted[(other["training"], other["serving"])] = (
+            changes(other["removed"]),
+            changes(other["added"]),
+        )
+    every_pair = {
+        (f["training_env"], f["serving_env"])
+        for report in (applied.before, applied.after)
+        for f in report["findings"]
+    }
+    for pair in every_pair | set(predicted):
+        before, after = identities(applied.before, pair), identities(applied.after, pair)
+        assert predicted.get(pair, (set(), set())) == (before - after, after - before), pair
 
     # 3. every finding not about an edited item is the same, wherever its lines moved
     touched = {c["item"] for c in applied.changes() if c["action"] in ("remove", "pin", "declare")}
@@ -185,7 +209,7 @@ def assert_only_intended_changes(applied: Applied) -> None:
         return [
             f
             for f in report["findings"]
-            if not ((f["training_env"], f["serving_env"]) == applied.pair and f["item"] in touched)
+            if not (f["serving_env"] == applied.pair[1] and f["item"] in touched)
         ]
 
     left = Counter(_key(f) for f in untouched(applied.after))

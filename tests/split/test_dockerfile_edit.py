@@ -112,7 +112,16 @@ def test_repoint_follows_copy_into_a_folder_but_not_a_renamed_copy() -> None:
         [DockerOp("repoint", old="requirements/base.txt", new="requirements/base-serving.txt")],
     )
     assert result.text == into_folder.replace("base.txt", "base-serving.txt")
-    renamed = "FROM python:3.11\nCOPY requirements/base.txt /app/base.txt\nRUN pip install -r /app/base.txt\n"
+    # a file destination of the same name takes the new name: the image keeps the
+    # repository's names, so a `-r base.txt` inside another copied file still resolves
+    same_name = "FROM python:3.11\nCOPY requirements/base.txt /app/base.txt\nRUN pip install -r /app/base.txt\n"
+    result = edit_dockerfile(
+        same_name,
+        "Dockerfile.serve",
+        [DockerOp("repoint", old="requirements/base.txt", new="requirements/base-serving.txt")],
+    )
+    assert result.text == same_name.replace("base.txt", "base-serving.txt")
+    renamed = "FROM python:3.11\nCOPY requirements/base.txt /app/reqs.txt\nRUN pip install -r /app/reqs.txt\n"
     result = edit_dockerfile(
         renamed,
         "Dockerfile.serve",
@@ -127,3 +136,46 @@ def test_repoint_follows_copy_into_a_folder_but_not_a_renamed_copy() -> None:
         if isinstance(f, Include)
     }
     assert includes == {"requirements/base-serving.txt"}
+
+
+def test_repoint_follows_the_workdir_to_the_file_it_copied() -> None:
+    before = (
+        "FROM python:3.11-slim\n"
+        "WORKDIR /srv\n"
+        "COPY requirements.txt .\n"
+        "COPY api/requirements.txt api/\n"
+        "RUN pip install -r /srv/requirements.txt -r api/requirements.txt\n"
+    )
+    result = edit_dockerfile(
+        before,
+        "api/Dockerfile",
+        [DockerOp("repoint", old="requirements.txt", new="requirements-api.txt")],
+    )
+    # api/requirements.txt has the same name but is another file: it keeps its name
+    assert result.text == before.replace(
+        "COPY requirements.txt .", "COPY requirements-api.txt ."
+    ).replace("-r /srv/requirements.txt", "-r /srv/requirements-api.txt")
+    assert [(c.line, c.before, c.after) for c in result.changes] == [
+        (3, "requirements.txt", "requirements-api.txt"),
+        (5, "/srv/requirements.txt", "/srv/requirements-api.txt"),
+    ]
+
+
+def test_programs_run_by_the_image() -> None:
+    from depaudit.split.dockerfile_edit import programs_run
+
+    text = (
+        "FROM python:3.11-slim\n"
+        'RUN pip install "dvc[gdrive]" && \\\n'
+        "    DVC_NO_ANALYTICS=1 sudo dvc pull model.dvc\n"
+        "RUN python -m mlflow.models --help; echo $(date)\n"
+        'CMD ["uvicorn", "app:app"]\n'
+    )
+    assert programs_run(text) == [
+        (2, "pip"),
+        (2, "dvc"),
+        (4, "python"),
+        (4, "mlflow"),
+        (4, "echo"),
+        (5, "uvicorn"),
+    ]

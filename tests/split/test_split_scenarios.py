@@ -3,10 +3,11 @@ proposal leaves no package leftover or drift that it does not name as a human's 
 changes nothing else.
 
 Each scenario (sample_repos/scenarios/*.yaml) is materialized as a real git history. For
-every commit whose pair has a different set of fixable findings than the commit before
+every commit whose pairs have a different set of fixable findings than the commit before
 (package leftovers and drift, undeclared imports, a CUDA devel image), a clone checked
-out at that commit gets ``depaudit split --write``; ``depaudit check`` before and after
-is compared with :func:`split_support.assert_only_intended_changes`.
+out at that commit gets ``depaudit split --write`` for each pair with something to fix;
+``depaudit check`` before and after is compared with
+:func:`split_support.assert_only_intended_changes`.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ def clone_at(origin: Path, sha: str, where: Path) -> Path:
     return where
 
 
-def distinct_states(repo: Path, work: Path) -> list[tuple[int, str]]:
-    """(index, sha) of the commits whose fixable findings differ from the previous one's."""
-    out: list[tuple[int, str]] = []
-    previous: frozenset[tuple[str, str, str]] | None = None
+def distinct_states(repo: Path, work: Path) -> list[tuple[int, str, list[tuple[str, str]]]]:
+    """(index, sha, pairs) of the commits whose fixable findings differ from the previous
+    one's, with the (training, serving) pairs that have one."""
+    out: list[tuple[int, str, list[tuple[str, str]]]] = []
+    previous: frozenset[tuple[str, str, str, str]] | None = None
     probe = clone_at(repo, "HEAD", work / "probe")
     for index, sha in enumerate(commit_shas(repo)):
         subprocess.run(["git", "checkout", "-q", sha], cwd=probe, check=True)
@@ -52,24 +54,27 @@ def distinct_states(repo: Path, work: Path) -> list[tuple[int, str]]:
             continue
         report = json.loads(text)
         state = frozenset(
-            (f["serving_env"], f["rule"], f["item"])
+            (f["training_env"], f["serving_env"], f["rule"], f["item"])
             for f in report["findings"]
             if f["rule"] in FIXABLE
         )
         if state and state != previous:
-            out.append((index, sha))
+            out.append((index, sha, sorted({(t, s) for t, s, _, _ in state})))
         previous = state
     return out
 
 
 def run_history(name: str, tmp_path: Path) -> list[tuple[int, Applied]]:
+    """The proof at every distinct state, for every pair with something to fix there
+    (each on its own clone: a pair's proposal is applied to the tree as it was)."""
     repo = materialize(SCENARIOS[name], tmp_path / "built")
     out: list[tuple[int, Applied]] = []
-    for index, sha in distinct_states(repo, tmp_path):
-        work = clone_at(repo, sha, tmp_path / f"at-{index}")
-        applied = apply_split(work)
-        assert_only_intended_changes(applied)
-        out.append((index, applied))
+    for index, sha, pairs in distinct_states(repo, tmp_path):
+        for number, (training, serving) in enumerate(pairs):
+            work = clone_at(repo, sha, tmp_path / f"at-{index}-{number}")
+            applied = apply_split(work, "--training", training, "--serving", serving)
+            assert_only_intended_changes(applied)
+            out.append((index, applied))
     assert out, f"{name}: no commit with something to fix"
     return out
 
@@ -150,6 +155,24 @@ def test_monorepo_uv_drift_left_is_exactly_what_the_lock_still_records(tmp_path:
         assert left <= transitive, f"step {index}: {left}"
 
 
+def test_course_monorepo_each_chapter_is_split_on_its_own(tmp_path: Path) -> None:
+    chapters: set[str] = set()
+    fixed = 0
+    for index, applied in run_history("course_monorepo", tmp_path):
+        project = applied.proposal["pair"]["project"]
+        chapters.add(project)
+        # the edit stays in the pair's chapter: no other chapter's file is touched
+        assert all(e["path"].startswith(project + "/") for e in applied.proposal["edits"])
+        # what is left is what the proposal names as a human's job (a shared Pipfile, a
+        # lock to refresh), never something it forgot
+        remaining = {item for _, item in applied.remaining()}
+        assert remaining <= applied.flagged(), f"step {index} {applied.pair}: {remaining}"
+        fixed += not remaining and bool(applied.proposal["edits"])
+    assert len(chapters) > 1
+    assert fixed > 0
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_every_scenario_is_covered(name: str) -> None:
-    assert name in {"tabular_fraud", "vision_gpu", "monorepo_uv"}, "add a proof test for it"
+    covered = {"tabular_fraud", "vision_gpu", "monorepo_uv", "course_monorepo"}
+    assert name in covered, "add a proof test for it"
