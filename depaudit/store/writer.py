@@ -1,11 +1,12 @@
 """Collect-side writes: commits, deduplicated states, findings and finding runs.
 
 The writer buffers a batch of commits and writes it in ONE transaction together with
-the repo's resume point (``repos.head_sha``), so a collector killed at any moment leaves
-a store that is consistent at a batch boundary, and the next run resumes right after it.
+the repo's resume point (``repos.head_sha``) and the lease's heartbeat, so a collector
+killed at any moment leaves a store that is consistent at a batch boundary, and the
+next run resumes right after it.
 
-Finding runs are maintained incrementally. Invariant: the open (``end_seq IS NULL``)
-reachable runs of a repo are exactly the finding keys of the state of its stored head.
+What it delegates: the lease to :mod:`depaudit.store.lock`, which runs open and close
+to :mod:`depaudit.store.runs` (pure); this module turns their answers into batched SQL.
 A commit whose state equals its predecessor's changes no run, so run work grows with
 state *changes*, not with commits.
 """
@@ -13,27 +14,21 @@ state *changes*, not with commits.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from depaudit.model import CommitInfo, EnvironmentSnapshot, TreeAudit, finding_fields
 from depaudit.store import schema as s
 from depaudit.store.engine import StoreError
+from depaudit.store.lock import DEFAULT_STALE_LOCK_SECONDS, LockTimeout, RepoLock
+from depaudit.store.runs import Closed, Opened, Point, RunTracker
+
+__all__ = ["DEFAULT_BATCH_SIZE", "LockTimeout", "RepoWriter", "RunStats"]
 
 DEFAULT_BATCH_SIZE = 200
-DEFAULT_STALE_LOCK_SECONDS = 600
-
-
-class LockTimeout(StoreError):
-    """Another collector holds the repo's lock for longer than ``--lock-timeout``."""
 
 
 @dataclass(slots=True)
@@ -48,23 +43,12 @@ class RunStats:
 
 @dataclass(slots=True)
 class _Head:
-    seq: int
-    sha: str
+    point: Point
     state_hash: str
 
 
 def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RepoWriter:
@@ -85,35 +69,38 @@ class RepoWriter:
         self.engine = engine
         self.name = name
         self.batch_size = max(1, batch_size)
-        self.lock_timeout = lock_timeout
-        self.stale_lock_seconds = stale_lock_seconds
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lock = RepoLock(engine, name, timeout=lock_timeout, stale_seconds=stale_lock_seconds)
         self.stats = RunStats()
         self._path, self._url, self._branch = path, url, branch
-        self._locked = False
         self.repo_id = 0
         self.stored_branch = ""  # the branch the stored history was collected from
         self.head: _Head | None = None
         self.next_seq = 0
+        self.runs = RunTracker()
+        # resume caches: what the store already holds, so a commit costs no query
         self._sig_to_hash: dict[str, str] = {}
         self._state_ids: dict[str, int] = {}
         self._state_keys: dict[str, frozenset[str]] = {}
         self._env_ids: dict[str, int] = {}  # environments known to be stored (never deleted)
+        # the batch being built
         self._pending_states: dict[str, TreeAudit] = {}
         self._pending_commits: list[dict[str, Any]] = []
-        self._open_new: dict[str, dict[str, Any]] = {}  # runs opened in this batch
+        self._open_new: dict[tuple[str, int], dict[str, Any]] = {}  # runs opened in this batch
         self._closed_new: list[dict[str, Any]] = []  # runs opened and closed in this batch
         self._closes: list[dict[str, Any]] = []  # closes of runs already in the store
-        self._prev_keys: frozenset[str] = frozenset()
+
+    @property
+    def holder(self) -> str:
+        return self.lock.holder
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> RepoWriter:
         s.migrate(self.engine)
-        self._acquire_lock()
+        self.lock.acquire()
         try:
             self._load()
         except BaseException:
-            self._release_lock()
+            self.lock.release()
             raise
         return self
 
@@ -122,66 +109,7 @@ class RepoWriter:
             if exc_type is None:
                 self.flush()
         finally:
-            self._release_lock()
-
-    def _acquire_lock(self) -> None:
-        deadline = time.monotonic() + self.lock_timeout
-        while True:
-            holder = self._try_lock()
-            if holder is None:
-                self._locked = True
-                return
-            if time.monotonic() >= deadline:
-                raise LockTimeout(
-                    f"repo {self.name!r} is being collected by another collector ({holder}); "
-                    f"waited {self.lock_timeout:g} s (--lock-timeout)"
-                )
-            time.sleep(min(0.5, max(0.05, deadline - time.monotonic())))
-
-    def _try_lock(self) -> str | None:
-        """None when acquired, else the holder that keeps it."""
-        now = int(time.time())
-        try:
-            with self.engine.begin() as conn:
-                row = conn.execute(select(s.locks).where(s.locks.c.repo_name == self.name)).first()
-                if row is None:
-                    conn.execute(
-                        insert(s.locks).values(
-                            repo_name=self.name,
-                            holder=self.holder,
-                            acquired_at=now,
-                            heartbeat_at=now,
-                        )
-                    )
-                    return None
-                if row.holder == self.holder or self._is_stale(row.holder, row.heartbeat_at, now):
-                    taken = conn.execute(
-                        update(s.locks)
-                        .where(s.locks.c.repo_name == self.name, s.locks.c.holder == row.holder)
-                        .values(holder=self.holder, acquired_at=now, heartbeat_at=now)
-                    ).rowcount
-                    return None if taken == 1 else str(row.holder)
-                return str(row.holder)
-        except IntegrityError:
-            return "a collector that started at the same moment"
-
-    def _is_stale(self, holder: str, heartbeat_at: int, now: int) -> bool:
-        host, _, rest = holder.partition(":")
-        pid = rest.partition(":")[0]
-        if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
-            return True  # its process is gone (killed): take over at once
-        return now - heartbeat_at > self.stale_lock_seconds
-
-    def _release_lock(self) -> None:
-        if not self._locked:
-            return
-        with self.engine.begin() as conn:
-            conn.execute(
-                s.locks.delete().where(
-                    s.locks.c.repo_name == self.name, s.locks.c.holder == self.holder
-                )
-            )
-        self._locked = False
+            self.lock.release()
 
     def _load(self) -> None:
         with self.engine.begin() as conn:
@@ -223,10 +151,11 @@ class RepoWriter:
                 self._set_head(conn, head_sha)
 
     def _set_head(self, conn: Connection, sha: str | None) -> None:
+        """Resume at stored commit ``sha``: its state, and the runs open at it."""
         if sha is None:
-            self.head, self._prev_keys = None, frozenset()
+            self.head, self.runs = None, RunTracker()
             return
-        c = s.commits.c
+        c, r = s.commits.c, s.finding_runs.c
         row = conn.execute(
             select(c.seq, c.sha, c.state_id).where(c.repo_id == self.repo_id, c.sha == sha)
         ).first()
@@ -235,8 +164,19 @@ class RepoWriter:
                 f"store is inconsistent: head {sha[:12]} of repo {self.name!r} has no commit row"
             )
         state_hash = next(h for h, i in self._state_ids.items() if i == row.state_id)
-        self.head = _Head(int(row.seq), str(row.sha), state_hash)
-        self._prev_keys = self._keys_of(conn, state_hash)
+        point = Point(int(row.seq), str(row.sha))
+        self.head = _Head(point, state_hash)
+        open_runs = {
+            str(key): Point(int(seq), str(start_sha))
+            for key, seq, start_sha in conn.execute(
+                select(r.key, r.start_seq, r.start_sha).where(
+                    r.repo_id == self.repo_id, r.reachable.is_(True), r.end_seq.is_(None)
+                )
+            )
+        }
+        self.runs = RunTracker(point, open_runs)
+        # the head state's keys are the open runs' keys (the invariant of runs.py)
+        self._state_keys.setdefault(state_hash, self.runs.open_keys)
 
     def _keys_of(self, conn: Connection | None, state_hash: str) -> frozenset[str]:
         keys = self._state_keys.get(state_hash)
@@ -257,7 +197,7 @@ class RepoWriter:
     # ---------------------------------------------------------------- reads
     @property
     def head_sha(self) -> str | None:
-        return self.head.sha if self.head else None
+        return self.head.point.sha if self.head else None
 
     def reachable_shas(self) -> list[tuple[int, str]]:
         """(seq, sha) of the stored reachable commits, oldest first."""
@@ -286,28 +226,18 @@ class RepoWriter:
 
     def add_commit(self, info: CommitInfo, *, signature: str, state_hash: str) -> None:
         sha = info.sha
-        seq = self.next_seq
+        point = Point(self.next_seq, sha)
         self.next_seq += 1
-        prev = self.head
-        if prev is None or prev.state_hash != state_hash:
-            keys = self._keys_of(None, state_hash)
-            for key in sorted(self._prev_keys - keys):
-                assert prev is not None
-                self._close_run(key, prev, seq, sha)
-            for key in sorted(keys - self._prev_keys):
-                self._open_new[key] = {
-                    "repo_id": self.repo_id,
-                    "key": key,
-                    "start_seq": seq,
-                    "start_sha": sha,
-                    "end_seq": None,
-                    "end_sha": None,
-                    "resolved_seq": None,
-                    "resolved_sha": None,
-                    "reachable": True,
-                }
-                self.stats.findings_new += 1
-            self._prev_keys = keys
+        keys = (
+            self.runs.open_keys
+            if self.head is not None and self.head.state_hash == state_hash
+            else self._keys_of(None, state_hash)
+        )
+        for event in self.runs.advance(point, keys):
+            if isinstance(event, Opened):
+                self._open_run(event)
+            else:
+                self._close_run(event)
         self._sig_to_hash[signature] = state_hash
         self._pending_commits.append(
             {
@@ -318,31 +248,45 @@ class RepoWriter:
                 "author_email": info.author_email,
                 "committed_at": info.committed_at,
                 "summary": info.summary,
-                "seq": seq,
+                "seq": point.seq,
                 "state_hash": state_hash,
                 "env_signature": signature,
                 "reachable": True,
             }
         )
-        self.head = _Head(seq, sha, state_hash)
+        self.head = _Head(point, state_hash)
         self.stats.commits += 1
         if len(self._pending_commits) >= self.batch_size:
             self.flush()
 
-    def _close_run(self, key: str, prev: _Head, seq: int, sha: str) -> None:
+    def _open_run(self, event: Opened) -> None:
+        self.stats.findings_new += 1
+        self._open_new[(event.key, event.start.seq)] = {
+            "repo_id": self.repo_id,
+            "key": event.key,
+            "start_seq": event.start.seq,
+            "start_sha": event.start.sha,
+            "end_seq": None,
+            "end_sha": None,
+            "resolved_seq": None,
+            "resolved_sha": None,
+            "reachable": True,
+        }
+
+    def _close_run(self, event: Closed) -> None:
         self.stats.findings_resolved += 1
         values = {
-            "end_seq": prev.seq,
-            "end_sha": prev.sha,
-            "resolved_seq": seq,
-            "resolved_sha": sha,
+            "end_seq": event.end.seq,
+            "end_sha": event.end.sha,
+            "resolved_seq": event.resolved.seq,
+            "resolved_sha": event.resolved.sha,
         }
-        opened = self._open_new.pop(key, None)
+        opened = self._open_new.pop((event.key, event.start.seq), None)
         if opened is not None:
             opened.update(values)
             self._closed_new.append(opened)
-        else:
-            self._closes.append({"k": key, **values})
+        else:  # a run already in the store: closed by UPDATE
+            self._closes.append({"k": event.key, "s": event.start.seq, **values})
 
     def flush(self) -> None:
         """Write the buffered batch and the resume point in one transaction."""
@@ -478,7 +422,8 @@ class RepoWriter:
 
     def _write_runs(self, conn: Connection) -> None:
         r = s.finding_runs.c
-        # closes first: a key closed and reopened in this batch must not close the new run
+        # the close of a stored run names its start, so a key closed and reopened in
+        # this batch never closes the new run
         if self._closes:
             conn.execute(
                 update(s.finding_runs)
@@ -486,6 +431,7 @@ class RepoWriter:
                     and_(
                         r.repo_id == self.repo_id,
                         r.key == bindparam("k"),
+                        r.start_seq == bindparam("s"),
                         r.end_seq.is_(None),
                         r.reachable.is_(True),
                     )
@@ -504,16 +450,12 @@ class RepoWriter:
 
     def _touch(self, conn: Connection, **values: Any) -> None:
         conn.execute(update(s.repos).where(s.repos.c.id == self.repo_id).values(**values))
-        conn.execute(
-            update(s.locks)
-            .where(s.locks.c.repo_name == self.name, s.locks.c.holder == self.holder)
-            .values(heartbeat_at=int(time.time()))
-        )
+        self.lock.heartbeat(conn)
 
     def rewind(self, base_sha: str | None) -> int:
         """History was rewritten: commits after ``base_sha`` (a stored reachable commit,
-        or None for none at all) become unreachable and their runs are closed; runs
-        alive at ``base_sha`` are reopened so the new commits continue them.
+        or None for none at all) become unreachable. The runs change as
+        :func:`depaudit.store.runs.rewind` says, in three UPDATEs.
         Returns the number of commits marked unreachable.
         """
         self.flush()
@@ -526,7 +468,7 @@ class RepoWriter:
                         select(c.seq).where(c.repo_id == self.repo_id, c.sha == base_sha)
                     ).scalar_one()
                 )
-            old_head = self.head
+            old_head = self.head.point if self.head is not None else None
             marked = conn.execute(
                 update(s.commits)
                 .where(c.repo_id == self.repo_id, c.seq > base_seq, c.reachable.is_(True))
