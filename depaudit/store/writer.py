@@ -20,10 +20,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
 
-from depaudit.model import CommitInfo, EnvironmentSnapshot, TreeAudit, finding_fields
+from depaudit.model import CommitInfo, TreeAudit
 from depaudit.store import schema as s
 from depaudit.store.engine import StoreError
+from depaudit.store.environment_rows import EnvironmentWriter
+from depaudit.store.finding_rows import FindingWriter, counts_json, insert_returning_ids
 from depaudit.store.lock import DEFAULT_STALE_LOCK_SECONDS, LockTimeout, RepoLock
+from depaudit.store.refs import pack, unpack
 from depaudit.store.runs import Closed, Opened, Point, RunTracker
 
 __all__ = ["DEFAULT_BATCH_SIZE", "LockTimeout", "RepoWriter", "RunStats"]
@@ -81,7 +84,8 @@ class RepoWriter:
         self._sig_to_hash: dict[str, str] = {}
         self._state_ids: dict[str, int] = {}
         self._state_keys: dict[str, frozenset[str]] = {}
-        self._env_ids: dict[str, int] = {}  # environments known to be stored (never deleted)
+        self.environments = EnvironmentWriter()  # shared by every repo of the store
+        self.findings = FindingWriter(0)  # this repo's; given its id by _load
         # the batch being built
         self._pending_states: dict[str, TreeAudit] = {}
         self._pending_commits: list[dict[str, Any]] = []
@@ -126,8 +130,10 @@ class RepoWriter:
                         )
                     ).inserted_primary_key[0]  # type: ignore[index]
                 )
+                self.findings = FindingWriter(self.repo_id)
                 return
             self.repo_id = int(row.id)
+            self.findings = FindingWriter(self.repo_id)
             self.stored_branch = str(row.branch or "")
             head_sha = row.head_sha
             for h, sid in conn.execute(
@@ -178,19 +184,18 @@ class RepoWriter:
         # the head state's keys are the open runs' keys (the invariant of runs.py)
         self._state_keys.setdefault(state_hash, self.runs.open_keys)
 
-    def _keys_of(self, conn: Connection | None, state_hash: str) -> frozenset[str]:
+    def _keys_of(self, state_hash: str) -> frozenset[str]:
         keys = self._state_keys.get(state_hash)
         if keys is None:
             if state_hash in self._pending_states:
                 keys = frozenset(f.key for f in self._pending_states[state_hash].findings)
-            else:
-                sid = self._state_ids[state_hash]
-                query = select(s.findings.c.key).where(s.findings.c.state_id == sid)
-                if conn is None:
-                    with self.engine.connect() as own:
-                        keys = frozenset(own.execute(query).scalars())
-                else:
-                    keys = frozenset(conn.execute(query).scalars())
+            else:  # an earlier state that comes back (A -> B -> A)
+                st = s.states.c
+                with self.engine.connect() as conn:
+                    packed = conn.execute(
+                        select(st.finding_ids).where(st.id == self._state_ids[state_hash])
+                    ).scalar_one()
+                    keys = self.findings.keys_of(conn, unpack(packed))
             self._state_keys[state_hash] = keys
         return keys
 
@@ -231,7 +236,7 @@ class RepoWriter:
         keys = (
             self.runs.open_keys
             if self.head is not None and self.head.state_hash == state_hash
-            else self._keys_of(None, state_hash)
+            else self._keys_of(state_hash)
         )
         for event in self.runs.advance(point, keys):
             if isinstance(event, Opened):
@@ -292,12 +297,19 @@ class RepoWriter:
         """Write the buffered batch and the resume point in one transaction."""
         if not self._pending_commits and not self._pending_states:
             return
-        with self.engine.begin() as conn:
-            new_ids = {h: self._insert_state(conn, st) for h, st in self._pending_states.items()}
-            ids = {**self._state_ids, **new_ids}
-            self._write_commits(conn, ids)
-            self._write_runs(conn)
-            self._touch(conn, head_sha=self.head_sha)
+        try:
+            with self.engine.begin() as conn:
+                new_ids = self._insert_states(conn, list(self._pending_states.values()))
+                ids = {**self._state_ids, **new_ids}
+                self._write_commits(conn, ids)
+                self._write_runs(conn)
+                self._touch(conn, head_sha=self.head_sha)
+        except BaseException:
+            self.environments.rollback()
+            self.findings.rollback()
+            raise
+        self.environments.commit()
+        self.findings.commit()
         self._state_ids.update(new_ids)
         self.stats.states_new += len(new_ids)
         self.stats.batches += 1
@@ -308,77 +320,42 @@ class RepoWriter:
         # runs opened in this batch are now in the store: close them by UPDATE later
         self._open_new.clear()
 
-    def _insert_state(self, conn: Connection, state: TreeAudit) -> int:
-        env_ids: list[int] = []
-        for env, h in zip(state.environments, state.environment_hashes, strict=True):
-            env_ids.append(self._environment_id(conn, env, h))
-        sid = int(
-            conn.execute(
-                insert(s.states).values(
-                    repo_id=self.repo_id,
-                    content_hash=state.content_hash,
-                    config_origin=state.config_origin,
-                    config_errors=json.dumps([[e.file, e.message] for e in state.config_errors]),
-                    pairs=json.dumps(
-                        [[p.training, p.serving, p.project, p.reason] for p in state.pairs]
-                    ),
-                    unassigned=json.dumps(list(state.unassigned)),
-                    finding_count=len(state.findings),
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-        )
-        if env_ids:
-            conn.execute(
-                insert(s.state_environments),
-                [
-                    {"state_id": sid, "position": i, "environment_id": e}
-                    for i, e in enumerate(env_ids)
-                ],
-            )
-        if state.findings:
-            conn.execute(
-                insert(s.findings),
-                [
-                    {"state_id": sid, "key": f.key, "position": i, **finding_fields(f)}
-                    for i, f in enumerate(state.findings)
-                ],
-            )
-        return sid
-
-    def _environment_id(self, conn: Connection, env: EnvironmentSnapshot, env_hash: str) -> int:
-        known = self._env_ids.get(env_hash)
-        if known is not None:
-            return known
-        e = s.environments.c
-        found = conn.execute(select(e.id).where(e.content_hash == env_hash)).scalar()
-        if found is not None:
-            self._env_ids[env_hash] = int(found)
-            return int(found)
-        values = {
-            "content_hash": env_hash,
-            "name": env.name,
-            "role": env.role,
-            "data": json.dumps(
-                env.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    def _insert_states(self, conn: Connection, states: list[TreeAudit]) -> dict[str, int]:
+        if not states:
+            return {}
+        env_ids = self.environments.ids(
+            conn,
+            (
+                (h, env)
+                for state in states
+                for env, h in zip(state.environments, state.environment_hashes, strict=True)
             ),
-        }
-        dialect = conn.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            # another repo's collector may insert the same environment concurrently
-            if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert as upsert
-            else:
-                from sqlalchemy.dialects.postgresql import insert as upsert  # type: ignore[assignment]
-            conn.execute(
-                upsert(s.environments)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=["content_hash"])
-            )
-        else:
-            conn.execute(insert(s.environments).values(values))
-        env_id = int(conn.execute(select(e.id).where(e.content_hash == env_hash)).scalar_one())
-        self._env_ids[env_hash] = env_id
-        return env_id
+        )
+        rows = [
+            {
+                "repo_id": self.repo_id,
+                "content_hash": state.content_hash,
+                "config_origin": state.config_origin,
+                "config_errors": json.dumps([[e.file, e.message] for e in state.config_errors]),
+                "pairs": json.dumps(
+                    [[p.training, p.serving, p.project, p.reason] for p in state.pairs]
+                ),
+                "unassigned": json.dumps(list(state.unassigned)),
+                "finding_count": len(state.findings),
+                "finding_ids": pack(self.findings.ids(conn, state.findings)),
+                "counts": counts_json(state.findings),
+            }
+            for state in states
+        ]
+        state_ids = insert_returning_ids(conn, s.states, rows)
+        links = [
+            {"state_id": sid, "position": i, "environment_id": env_ids[h]}
+            for sid, state in zip(state_ids, states, strict=True)
+            for i, h in enumerate(state.environment_hashes)
+        ]
+        if links:
+            conn.execute(insert(s.state_environments), links)
+        return {state.content_hash: sid for state, sid in zip(states, state_ids, strict=True)}
 
     def _write_commits(self, conn: Connection, ids: dict[str, int]) -> None:
         if not self._pending_commits:

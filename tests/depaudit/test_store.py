@@ -76,8 +76,8 @@ def add(writer: RepoWriter, n: int, st: TreeAudit) -> None:
 
 def test_migrate_creates_schema_and_is_idempotent(store_url: str) -> None:
     engine = open_engine(store_url)
-    assert schema.migrate(engine) == schema.SCHEMA_VERSION == 3
-    assert schema.migrate(engine) == 3
+    assert schema.migrate(engine) == schema.SCHEMA_VERSION == 4
+    assert schema.migrate(engine) == 4
     names = set(inspect(engine).get_table_names())
     assert {
         "meta",
