@@ -4,9 +4,10 @@ Before v4 each environment row held its whole snapshot as JSON and each state it
 copy of every finding. This step, run inside :func:`~depaudit.store.schema.migrate`'s
 transaction (a failure leaves the v3 store as it was):
 
-1. cuts every environment into parts (:mod:`.environment_rows`), keeping its id (live
+1. cuts every environment into parts (:mod:`.parts`), keeping its id (live
    observations and states point at it) and replacing its ``data`` by the header;
-2. moves the findings to one row per distinct finding of a repo, and gives each state
+2. replaces each state's JSON list of unassigned paths by references to path parts;
+3. moves the findings to one row per distinct finding of a repo, and gives each state
    the ordered list of its findings and their counts.
 
 It works through the store a bounded number of rows at a time, so a store of several
@@ -24,15 +25,15 @@ from sqlalchemy import Connection, inspect, select, text, update
 
 from depaudit.model import EnvironmentSnapshot, Finding
 from depaudit.store import schema as s
-from depaudit.store.environment_rows import EnvironmentWriter, chunks
 from depaudit.store.finding_rows import FIELDS, FindingWriter, counts_json
+from depaudit.store.parts import PartWriter, chunks
 from depaudit.store.refs import pack
 
 _ENV_BATCH = 50  # environments decoded at a time (one can be MBs of JSON)
 
 
 def compact(conn: Connection) -> None:
-    s.env_parts.create(conn, checkfirst=True)
+    s.parts.create(conn, checkfirst=True)
     _add_columns(
         conn,
         "environments",
@@ -43,7 +44,9 @@ def compact(conn: Connection) -> None:
         "states",
         {"finding_ids": "TEXT NOT NULL DEFAULT ''", "counts": "TEXT NOT NULL DEFAULT '{}'"},
     )
-    _compact_environments(conn)
+    writer = PartWriter()
+    _compact_environments(conn, writer)
+    _compact_unassigned(conn, writer)
     if "state_id" in _columns(conn, "findings"):
         _compact_findings(conn)
 
@@ -59,7 +62,7 @@ def _add_columns(conn: Connection, table: str, columns: dict[str, str]) -> None:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
 
 
-def _compact_environments(conn: Connection) -> None:
+def _compact_environments(conn: Connection, writer: PartWriter) -> None:
     e = s.environments.c
     # v3 rows are the ones without parts; an empty environment converts to empty lists
     todo = [
@@ -68,7 +71,6 @@ def _compact_environments(conn: Connection) -> None:
             select(e.id).where(e.files == "", e.facts == "").order_by(e.id)
         ).scalars()
     ]
-    writer = EnvironmentWriter()
     for batch in chunks(todo, _ENV_BATCH):
         rows = conn.execute(select(e.id, e.data).where(e.id.in_(batch))).all()
         for env_id, data in rows:
@@ -87,6 +89,20 @@ def _compact_environments(conn: Connection) -> None:
                 )
             )
         writer.commit()
+
+
+def _compact_unassigned(conn: Connection, writer: PartWriter) -> None:
+    st = s.states.c
+    for state_id, raw in conn.execute(
+        select(st.id, st.unassigned).where(st.unassigned.startswith("[")).order_by(st.id)
+    ).all():
+        paths = [str(p) for p in json.loads(raw)]
+        conn.execute(
+            update(s.states)
+            .where(st.id == state_id)
+            .values(unassigned=pack(writer.path_ids(conn, paths)))
+        )
+    writer.commit()
 
 
 def _compact_findings(conn: Connection) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, insert, select
 
 from depaudit.model import Finding, finding_fields
 from depaudit.store import schema as s
-from depaudit.store.environment_rows import chunks
+from depaudit.store.parts import chunks
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
 

@@ -1,7 +1,7 @@
 """Live observations in the store (``depaudit live``): write one, read them back.
 
 The observed snapshot goes into the shared, content-deduplicated ``environments`` table
-by its parts (:mod:`.environment_rows`: the same environment observed nightly is stored
+by its parts (:mod:`.parts`: the same environment observed nightly is stored
 once, and a package upgrade adds a part, not a copy); ``live_snapshots`` records each
 observation: which declared environment, compared at which commit, when, from where,
 and the live findings of that comparison.
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, select
 
 from depaudit.model import EnvironmentSnapshot, Finding
-from depaudit.store import environment_rows
+from depaudit.store import parts
 from depaudit.store import schema as s
 from depaudit.store.engine import StoreError
 
@@ -46,7 +46,7 @@ def _repo_id(conn: Connection, repo: str) -> int:
 
 def _environment_id(conn: Connection, env: EnvironmentSnapshot) -> int:
     env_hash = env.content_hash()
-    return environment_rows.EnvironmentWriter().ids(conn, [(env_hash, env)])[env_hash]
+    return parts.PartWriter().environment_ids(conn, [(env_hash, env)])[env_hash]
 
 
 def save_observation(
@@ -94,7 +94,7 @@ def observations(engine: Engine, repo: str, env_name: str | None = None) -> list
         query = query.where(ls.env_name == env_name)
     with engine.connect() as conn:
         rows = list(conn.execute(query))
-        snapshots = environment_rows.load(conn, {int(row.environment_id) for row in rows})
+        snapshots = parts.load_environments(conn, {int(row.environment_id) for row in rows})
     return [
         LiveObservation(
             id=int(row.id),

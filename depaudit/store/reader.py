@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from depaudit.model import EnvironmentSnapshot, Finding, FindingKey, Pair
 from depaudit.reports.base import ReportRow
-from depaudit.store import environment_rows, finding_rows
+from depaudit.store import finding_rows, parts
 from depaudit.store import schema as s
 from depaudit.store.engine import StoreError, display_url, open_engine
 from depaudit.store.refs import unpack
@@ -352,7 +352,7 @@ class StoreReader:
                     .order_by(se.position)
                 ).scalars()
             )
-            snapshots = environment_rows.load(conn, env_ids)
+            snapshots = parts.load_environments(conn, env_ids)
         return [snapshots[i] for i in env_ids]
 
     def state_at(self, repo: str | None, sha: str) -> dict[str, Any]:
@@ -363,10 +363,11 @@ class StoreReader:
         commit = self.commit(info.name, sha)
         with self.engine.connect() as conn:
             row = conn.execute(select(s.states).where(s.states.c.id == commit.state_id)).one()
+            unassigned = parts.load_paths(conn, row.unassigned)
         return {
             "config_origin": row.config_origin,
             "config_errors": json.loads(row.config_errors),
-            "unassigned": json.loads(row.unassigned),
+            "unassigned": unassigned,
             "finding_count": int(row.finding_count),
         }
 
@@ -480,7 +481,7 @@ class StoreReader:
             snapshots: dict[int, EnvironmentSnapshot] = {}
             for env_id in {int(row.environment_id) for row in rows}:
                 try:
-                    snapshots.update(environment_rows.load(conn, [env_id]))
+                    snapshots.update(parts.load_environments(conn, [env_id]))
                 except (ValueError, TypeError, KeyError, AttributeError):
                     continue  # an unreadable observation must not hide the others
         out = []

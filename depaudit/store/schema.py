@@ -8,10 +8,10 @@ have it: the run's first commit is the finding's ``introduced_in``, the commit a
 last is where it was resolved.
 
 v4 stores each thing once by content: an environment is a header and packed lists of
-references to ``env_parts`` (a run of facts from one file, or a file assignment; see
-:mod:`.environment_rows`), a finding is one row per repo however many states have it,
-and a state lists its findings in order (``states.finding_ids``, packed by
-:mod:`.refs`). Consecutive states that share almost everything share almost all rows.
+references to ``parts`` (a run of facts from one file, a file assignment; see
+:mod:`.parts`), a finding is one row per repo however many states have it, and a state
+lists its findings and its unassigned paths by reference (packed by :mod:`.refs`).
+Consecutive states that share almost everything share almost all rows.
 
 ``migrate(engine)`` creates a new store or upgrades an old one step by step; every
 version ever released keeps its step in :data:`MIGRATIONS`.
@@ -72,7 +72,8 @@ states = Table(
     Column("content_hash", String(64), nullable=False),
     Column("config_origin", Text, nullable=False, default=""),  # a --config path can be long
     Column("config_errors", Text, nullable=False, default="[]"),  # JSON [[file, message], ...]
-    Column("unassigned", Text, nullable=False, default="[]"),  # JSON [path, ...]
+    # v4: packed ids of path parts; before v4 JSON [path, ...]
+    Column("unassigned", Text, nullable=False, default=""),
     Column("finding_count", Integer, nullable=False, default=0),
     # v3: the compared pairs, JSON [[training, serving, project, reason], ...]
     Column("pairs", Text, nullable=False, default="[]"),
@@ -93,17 +94,18 @@ environments = Table(
     # v4: JSON of the header only {"origin", "entrypoints", "observed"}; before v4 the
     # whole EnvironmentSnapshot.to_dict()
     Column("data", Text, nullable=False),
-    Column("files", Text, nullable=False, default=""),  # v4: packed env_parts ids
-    Column("facts", Text, nullable=False, default=""),  # v4: packed env_parts ids
+    Column("files", Text, nullable=False, default=""),  # v4: packed ids of parts
+    Column("facts", Text, nullable=False, default=""),  # v4: packed ids of parts
 )
 
-# v4: what environments are made of, each stored once by the sha256 of its JSON
-env_parts = Table(
-    "env_parts",
+# v4: what environments and states are made of, each stored once by the sha256 of its
+# JSON: [fact dict, ...] (a run of facts of one file), [path, reason] or "path"
+parts = Table(
+    "parts",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("content_hash", String(64), nullable=False, unique=True),
-    Column("data", Text, nullable=False),  # [fact dict, ...] or [path, reason]
+    Column("data", Text, nullable=False),
 )
 
 state_environments = Table(

@@ -23,9 +23,9 @@ from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select
 from depaudit.model import CommitInfo, TreeAudit
 from depaudit.store import schema as s
 from depaudit.store.engine import StoreError
-from depaudit.store.environment_rows import EnvironmentWriter
 from depaudit.store.finding_rows import FindingWriter, counts_json, insert_returning_ids
 from depaudit.store.lock import DEFAULT_STALE_LOCK_SECONDS, LockTimeout, RepoLock
+from depaudit.store.parts import PartWriter
 from depaudit.store.refs import pack, unpack
 from depaudit.store.runs import Closed, Opened, Point, RunTracker
 
@@ -84,7 +84,7 @@ class RepoWriter:
         self._sig_to_hash: dict[str, str] = {}
         self._state_ids: dict[str, int] = {}
         self._state_keys: dict[str, frozenset[str]] = {}
-        self.environments = EnvironmentWriter()  # shared by every repo of the store
+        self.parts = PartWriter()  # parts and environments: shared by every repo of the store
         self.findings = FindingWriter(0)  # this repo's; given its id by _load
         # the batch being built
         self._pending_states: dict[str, TreeAudit] = {}
@@ -305,10 +305,10 @@ class RepoWriter:
                 self._write_runs(conn)
                 self._touch(conn, head_sha=self.head_sha)
         except BaseException:
-            self.environments.rollback()
+            self.parts.rollback()
             self.findings.rollback()
             raise
-        self.environments.commit()
+        self.parts.commit()
         self.findings.commit()
         self._state_ids.update(new_ids)
         self.stats.states_new += len(new_ids)
@@ -323,7 +323,7 @@ class RepoWriter:
     def _insert_states(self, conn: Connection, states: list[TreeAudit]) -> dict[str, int]:
         if not states:
             return {}
-        env_ids = self.environments.ids(
+        env_ids = self.parts.environment_ids(
             conn,
             (
                 (h, env)
@@ -340,7 +340,7 @@ class RepoWriter:
                 "pairs": json.dumps(
                     [[p.training, p.serving, p.project, p.reason] for p in state.pairs]
                 ),
-                "unassigned": json.dumps(list(state.unassigned)),
+                "unassigned": pack(self.parts.path_ids(conn, state.unassigned)),
                 "finding_count": len(state.findings),
                 "finding_ids": pack(self.findings.ids(conn, state.findings)),
                 "counts": counts_json(state.findings),

@@ -27,7 +27,7 @@ from depaudit.model import (
 )
 from depaudit.store import schema
 from depaudit.store.engine import open_engine
-from depaudit.store.environment_rows import Encoder, fact_runs, load
+from depaudit.store.parts import Encoder, PartWriter, fact_runs, load_environments
 from depaudit.store.reader import StoreReader
 from depaudit.store.refs import RefsError, pack, unpack
 from depaudit.store.writer import RepoWriter
@@ -96,15 +96,14 @@ def test_an_environment_comes_back_whole_from_its_parts() -> None:
     engine = open_engine("sqlite://")
     schema.migrate(engine)
     live = dataclasses.replace(serving_env(), observed=True, origin="convention")
-    from depaudit.store.environment_rows import EnvironmentWriter
 
-    writer = EnvironmentWriter()
+    writer = PartWriter()
     envs = [serving_env(), live, EnvironmentSnapshot("empty", "training", "convention")]
     with engine.begin() as conn:
-        ids = writer.ids(conn, [(e.content_hash(), e) for e in envs])
+        ids = writer.environment_ids(conn, [(e.content_hash(), e) for e in envs])
     writer.commit()
     with engine.connect() as conn:
-        back = load(conn, ids.values())
+        back = load_environments(conn, ids.values())
     assert [back[ids[e.content_hash()]] for e in envs] == envs
     assert [back[ids[e.content_hash()]].content_hash() for e in envs] == [
         e.content_hash() for e in envs
@@ -181,7 +180,7 @@ def test_consecutive_states_share_their_rows(store_url: str) -> None:
     assert count(engine, schema.states) == 40  # every commit changed the code...
     # ...but each added one module part and at most one file part; the unchanged parts
     # (schemas, config, packages, compose, runtime, the training side) are stored once
-    assert count(engine, schema.env_parts) <= 40 * 2 + 12
+    assert count(engine, schema.parts) <= 40 * 2 + 12
     # the findings changed 8 times: 3 findings each, not 3 per state
     assert count(engine, schema.findings) == 3 * 8
     reader = StoreReader(engine)
@@ -193,9 +192,9 @@ def test_consecutive_states_share_their_rows(store_url: str) -> None:
 def test_two_repos_share_parts_and_keep_their_own_findings(store_url: str) -> None:
     engine = open_engine(store_url)
     collect(engine, "api", 10)
-    parts = count(engine, schema.env_parts)
+    parts = count(engine, schema.parts)
     collect(engine, "api-fork", 10)  # the same content under another name
-    assert count(engine, schema.env_parts) == parts
+    assert count(engine, schema.parts) == parts
     assert count(engine, schema.environments) == 10 * 1 + 1
     assert count(engine, schema.findings) == 2 * 3 * 2  # per repo: 2 versions of 3 findings
     reader = StoreReader(engine)

@@ -48,8 +48,8 @@ from depaudit.model import (
 )
 from depaudit.store import schema
 from depaudit.store.engine import open_engine
-from depaudit.store.environment_rows import load
 from depaudit.store.live_snapshots import save_observation
+from depaudit.store.parts import load_environments, load_paths
 from depaudit.store.reader import StoreReader
 from depaudit.store.writer import RepoWriter
 
@@ -255,9 +255,12 @@ def as_v3(source: Engine, target: Engine) -> None:
             return rows
 
         copy("repos")
-        states = copy("states")
+        states = [dict(r._mapping) for r in src.execute(select(*V3.tables["states"].c))]
+        for state in states:  # v3: the unassigned paths themselves, as JSON
+            state["unassigned"] = json.dumps(load_paths(src, state["unassigned"]))
+        dst.execute(V3.tables["states"].insert(), states)
         env_ids = list(src.execute(select(schema.environments.c.id)).scalars())
-        for env_id, env in load(src, env_ids).items():
+        for env_id, env in load_environments(src, env_ids).items():
             row = {"id": env_id, "content_hash": env.content_hash(), "name": env.name}
             data = json.dumps(env.to_dict(), sort_keys=True, separators=(",", ":"))
             dst.execute(V3.tables["environments"].insert(), {**row, "role": env.role, "data": data})
@@ -392,7 +395,7 @@ def test_migration_is_one_transaction(
         schema.migrate(old)
     with old.connect() as conn:
         assert schema.current_version(conn) == 3
-        assert "env_parts" not in inspect(conn).get_table_names()
+        assert "parts" not in inspect(conn).get_table_names()
         assert "state_id" in {c["name"] for c in inspect(conn).get_columns("findings")}
     monkeypatch.undo()
     assert schema.migrate(old) == 4

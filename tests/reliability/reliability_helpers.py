@@ -80,7 +80,7 @@ def canonical_dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     con = sqlite3.connect(db)
     q = con.execute
     # references between rows are ids, which differ between runs: dump what they name
-    parts = dict(q("SELECT id, content_hash FROM env_parts"))
+    parts = dict(q("SELECT id, content_hash FROM parts"))
     findings = {
         row[0]: row[1:]
         for row in q(
@@ -99,7 +99,8 @@ def canonical_dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
             )
         ),
         "states": sorted(
-            q(
+            (name, h, origin, errors, [parts[i] for i in unpack(unassigned)], n)
+            for name, h, origin, errors, unassigned, n in q(
                 "SELECT r.name, s.content_hash, s.config_origin, s.config_errors, s.unassigned, s.finding_count"
                 " FROM states s JOIN repos r ON r.id = s.repo_id"
             )
@@ -117,7 +118,7 @@ def canonical_dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
                 "SELECT content_hash, name, role, data, files, facts FROM environments"
             )
         ),
-        "env_parts": sorted(q("SELECT content_hash, data FROM env_parts")),
+        "parts": sorted(q("SELECT content_hash, data FROM parts")),
         "state_environments": sorted(
             q(
                 "SELECT s.content_hash, se.position, e.content_hash FROM state_environments se"

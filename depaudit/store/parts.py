@@ -1,22 +1,26 @@
-"""Environment snapshots stored by their parts, each part once by content.
+"""Environments (and a state's unassigned paths) stored by parts, each part once.
 
 Consecutive commits share almost all of their facts, but an environment whose one file
 changed is a new snapshot; stored whole (one JSON document, 650 KB on a real
 repository) each new snapshot copied everything again. Here a snapshot is cut into
-*parts*, each stored once in ``env_parts`` under the sha256 of its JSON:
+*parts*, each stored once in ``parts`` under the sha256 of its JSON:
 
-- each run of consecutive facts of one type from one file (facts are kept in the
-  snapshot's order, so concatenating the runs gives the same tuple back: a file's
-  facts change together when its blob changes, and one part per file and type
-  measured as small as one part per fact with a quarter of the references);
-- each file assignment (path and why it is in the environment).
+- each run of consecutive facts of one type from one file, as ``[fact dict, ...]``
+  (facts keep the snapshot's order, so concatenating the runs gives the same tuple
+  back; a file's facts change together when its blob changes, and one part per file
+  and type measured as small as one part per fact with a fifth of the references);
+- each file assignment, as ``[path, reason]``;
+- each unassigned path of a state, as ``"path"``.
 
-The ``environments`` row keeps the name, role and the rest of the header (JSON in
-``data``) and the packed id lists of its file and fact parts (:mod:`.refs`). Parts and
-environments are shared by every repository of the store; collectors of different
-repositories may write the same ones at once, so rows are inserted with
-"on conflict do nothing", in hash order (two transactions never wait on each other in
-opposite orders), and read back by hash.
+An ``environments`` row keeps the name, the role, the rest of the header (JSON in
+``data``) and the packed id lists of its file and fact parts (:mod:`.refs`).
+
+Parts and environments are shared by every repository of the store, and collectors of
+different repositories may write the same ones at once. Parts are inserted in the order
+they are first listed (so reference lists pack into runs) with "on conflict do
+nothing", and read back by hash; on PostgreSQL a transaction-scoped advisory lock makes
+collectors insert parts one transaction at a time, or two inserting the same new parts
+in different orders would deadlock (SQLite has one writer at a time anyway).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, insert, select, text
 
 from depaudit.model import (
     EnvironmentSnapshot,
@@ -40,6 +44,8 @@ from depaudit.store import schema as s
 from depaudit.store.refs import pack, unpack
 
 _CHUNK = 500  # ids per IN (...): well under every driver's parameter limit
+# pg_advisory_xact_lock key of "inserting parts" (any constant no other code uses)
+_PG_PARTS_LOCK = 0x6465_7061_7274  # "departs"
 
 
 def _dumps(value: Any) -> str:
@@ -84,6 +90,9 @@ def fact_runs(facts: Iterable[Fact]) -> list[tuple[Fact, ...]]:
     return runs
 
 
+PartKey = FileAssignment | tuple[Fact, ...] | str
+
+
 class Encoder:
     """Cuts environments into parts, remembering the hashes of parts it has seen (a
     new snapshot differs from the last one by a file or two)."""
@@ -91,14 +100,18 @@ class Encoder:
     MAX_MEMO = 200_000
 
     def __init__(self) -> None:
-        self._memo: dict[FileAssignment | tuple[Fact, ...], tuple[str, str]] = {}
+        self._memo: dict[PartKey, tuple[str, str]] = {}
 
-    def _remember(self, key: FileAssignment | tuple[Fact, ...], value: Any) -> tuple[str, str]:
+    def _remember(self, key: PartKey, value: Any) -> tuple[str, str]:
         if len(self._memo) >= self.MAX_MEMO:
             self._memo.clear()
         text = _dumps(value)
         known = self._memo[key] = (_sha(text), text)
         return known
+
+    def path(self, path: str) -> tuple[str, str]:
+        """(hash, JSON) of the part of one path."""
+        return self._memo.get(path) or self._remember(path, path)
 
     def encode(self, env: EnvironmentSnapshot) -> Encoded:
         parts: dict[str, str] = {}
@@ -118,8 +131,18 @@ class Encoder:
         return Encoded(env.name, env.role, header, tuple(files), tuple(facts), parts)
 
 
+def decode_part(text: str) -> list[Fact] | FileAssignment | str:
+    """A fact run is a list of facts, a file assignment [path, reason], a path a string."""
+    value = json.loads(text)
+    if isinstance(value, str):
+        return value
+    if value and isinstance(value[0], str):
+        return FileAssignment(*value)
+    return [fact_from_dict(f) for f in value]
+
+
 def decode(row: Any, parts: dict[int, Any]) -> EnvironmentSnapshot:
-    """The snapshot of an ``environments`` row, given its parts decoded from JSON."""
+    """The snapshot of an ``environments`` row, given its parts decoded."""
     header = json.loads(row.data)
     facts: list[Fact] = []
     for part_id in unpack(row.facts):
@@ -135,32 +158,20 @@ def decode(row: Any, parts: dict[int, Any]) -> EnvironmentSnapshot:
     )
 
 
-def _decode_part(text: str) -> list[Fact] | FileAssignment:
-    """A fact run is a list of fact objects; a file assignment is [path, reason]."""
-    value = json.loads(text)
-    if value and isinstance(value[0], str):
-        return FileAssignment(*value)
-    return [fact_from_dict(f) for f in value]
-
-
 # ------------------------------------------------------------------ writing
 
 
-def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows whose content_hash is not stored yet, in hash order."""
+def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows whose content_hash is not stored yet, in the given order."""
     if not rows:
         return
-    rows = sorted(rows, key=lambda r: str(r["content_hash"]))
     dialect = conn.dialect.name
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as upsert
     elif dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert  # type: ignore[assignment]
     else:  # another database: no concurrent collectors of the same content assumed
-        known = _ids_by_hash(conn, table, [str(r["content_hash"]) for r in rows])
-        fresh = [r for r in rows if r["content_hash"] not in known]
-        if fresh:
-            conn.execute(insert(table), fresh)
+        conn.execute(insert(table), rows)
         return
     for batch in chunks(rows, 200):
         conn.execute(
@@ -168,7 +179,7 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         )
 
 
-def _ids_by_hash(conn: Connection, table: Table, hashes: Sequence[str]) -> dict[str, int]:
+def _ids_by_hash(conn: Connection, table: Table, hashes: Iterable[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for batch in chunks(sorted(set(hashes))):
         for h, i in conn.execute(
@@ -178,8 +189,13 @@ def _ids_by_hash(conn: Connection, table: Table, hashes: Sequence[str]) -> dict[
     return out
 
 
-class EnvironmentWriter:
-    """Writes environments by parts and remembers the ids of what the store holds.
+def _lock_for_insert(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_PARTS_LOCK})
+
+
+class PartWriter:
+    """Writes parts and environments and remembers the ids of what the store holds.
 
     Its memory of ids is only extended by :meth:`commit` after the caller's transaction
     committed: ids read or written in a transaction that rolled back are forgotten.
@@ -192,12 +208,12 @@ class EnvironmentWriter:
         self._staged_envs: dict[str, int] = {}
         self._staged_parts: dict[str, int] = {}
 
-    def ids(
+    def environment_ids(
         self, conn: Connection, envs: Iterable[tuple[str, EnvironmentSnapshot]]
     ) -> dict[str, int]:
         """environment hash -> row id for ``envs`` (hash, snapshot), writing the new ones
         (and their new parts) in ``conn``'s transaction."""
-        wanted = {h: env for h, env in envs}
+        wanted = dict(envs)
         out = {h: self._env_ids[h] for h in wanted if h in self._env_ids}
         out.update({h: self._staged_envs[h] for h in wanted if h in self._staged_envs})
         missing = [h for h in wanted if h not in out]
@@ -209,43 +225,47 @@ class EnvironmentWriter:
         new = {h: self.encoder.encode(wanted[h]) for h in missing if h not in found}
         if not new:
             return out
-        part_ids = self.part_ids(conn, {h: t for e in new.values() for h, t in e.parts.items()})
-        _upsert(
-            conn,
-            s.environments,
-            [
-                {
-                    "content_hash": h,
-                    "name": e.name,
-                    "role": e.role,
-                    "data": e.header,
-                    "files": pack(part_ids[p] for p in e.files),
-                    "facts": pack(part_ids[p] for p in e.facts),
-                }
-                for h, e in new.items()
-            ],
-        )
-        written = _ids_by_hash(conn, s.environments, list(new))
+        parts = {h: t for e in new.values() for h, t in e.parts.items()}
+        part_ids = self.part_ids(conn, parts)
+        rows = [
+            {
+                "content_hash": h,
+                "name": e.name,
+                "role": e.role,
+                "data": e.header,
+                "files": pack(part_ids[p] for p in e.files),
+                "facts": pack(part_ids[p] for p in e.facts),
+            }
+            for h, e in new.items()
+        ]
+        _insert_new(conn, s.environments, rows)
+        written = _ids_by_hash(conn, s.environments, new)
         out.update(written)
         self._staged_envs.update(written)
         return out
 
     def part_ids(self, conn: Connection, parts: dict[str, str]) -> dict[str, int]:
+        """part hash -> row id for ``parts`` (hash -> JSON, in the order first listed),
+        inserting the new ones in that order."""
         out = {h: self._part_ids[h] for h in parts if h in self._part_ids}
         out.update({h: self._staged_parts[h] for h in parts if h in self._staged_parts})
         missing = [h for h in parts if h not in out]
         if missing:
-            found = _ids_by_hash(conn, s.env_parts, missing)
-            _upsert(
-                conn,
-                s.env_parts,
-                [{"content_hash": h, "data": parts[h]} for h in missing if h not in found],
-            )
-            if len(found) < len(missing):
-                found = _ids_by_hash(conn, s.env_parts, missing)
+            _lock_for_insert(conn)
+            found = _ids_by_hash(conn, s.parts, missing)
+            fresh = [{"content_hash": h, "data": parts[h]} for h in missing if h not in found]
+            if fresh:
+                _insert_new(conn, s.parts, fresh)
+                found = _ids_by_hash(conn, s.parts, missing)
             out.update(found)
             self._staged_parts.update(found)
         return out
+
+    def path_ids(self, conn: Connection, paths: Sequence[str]) -> list[int]:
+        """The part ids of ``paths``, in order."""
+        encoded = [self.encoder.path(p) for p in paths]
+        ids = self.part_ids(conn, dict(encoded))
+        return [ids[h] for h, _ in encoded]
 
     def commit(self) -> None:
         """The caller's transaction committed: what it wrote is known from now on."""
@@ -261,7 +281,17 @@ class EnvironmentWriter:
 # ------------------------------------------------------------------ reading
 
 
-def load(conn: Connection, env_ids: Iterable[int]) -> dict[int, EnvironmentSnapshot]:
+def load_parts(conn: Connection, part_ids: Iterable[int]) -> dict[int, Any]:
+    """Decoded parts by id."""
+    parts: dict[int, Any] = {}
+    p = s.parts.c
+    for batch in chunks(sorted(set(part_ids))):
+        for pid, data in conn.execute(select(p.id, p.data).where(p.id.in_(batch))):
+            parts[int(pid)] = decode_part(data)
+    return parts
+
+
+def load_environments(conn: Connection, env_ids: Iterable[int]) -> dict[int, EnvironmentSnapshot]:
     """The snapshots of ``environments`` rows by id (missing ids are left out)."""
     e = s.environments.c
     rows: list[Any] = []
@@ -271,10 +301,12 @@ def load(conn: Connection, env_ids: Iterable[int]) -> dict[int, EnvironmentSnaps
                 select(e.id, e.name, e.role, e.data, e.files, e.facts).where(e.id.in_(batch))
             )
         )
-    part_ids = sorted({i for row in rows for i in (*unpack(row.files), *unpack(row.facts))})
-    parts: dict[int, Any] = {}
-    p = s.env_parts.c
-    for batch in chunks(part_ids):
-        for pid, data in conn.execute(select(p.id, p.data).where(p.id.in_(batch))):
-            parts[int(pid)] = _decode_part(data)
+    parts = load_parts(conn, (i for row in rows for i in (*unpack(row.files), *unpack(row.facts))))
     return {int(row.id): decode(row, parts) for row in rows}
+
+
+def load_paths(conn: Connection, packed: str) -> list[str]:
+    """The paths of a packed list of path parts, in order."""
+    ids = unpack(packed)
+    parts = load_parts(conn, ids)
+    return [parts[i] for i in ids]
