@@ -70,7 +70,7 @@ class Encoded:
     header: str  # JSON of what is neither a file nor a fact (origin, entrypoints, observed)
     files: tuple[str, ...]  # part hashes, one per file assignment
     facts: tuple[str, ...]  # part hashes, one per run of facts
-    parts: dict[str, str]  # hash -> JSON of every part named above
+    parts: dict[str, Any]  # hash -> what the part is made of (its JSON: part_json)
 
 
 def fact_runs(facts: Iterable[Fact]) -> list[tuple[Fact, ...]]:
@@ -90,40 +90,44 @@ def fact_runs(facts: Iterable[Fact]) -> list[tuple[Fact, ...]]:
     return runs
 
 
-PartKey = FileAssignment | tuple[Fact, ...] | str
+def part_json(key: Any) -> str:
+    """The JSON of a part: a fact run, a file assignment or a path."""
+    if isinstance(key, FileAssignment):
+        return _dumps([key.path, key.reason])
+    if isinstance(key, str):
+        return _dumps(key)
+    return _dumps([fact_to_dict(f) for f in key])
 
 
 class Encoder:
-    """Cuts environments into parts, remembering the hashes of parts it has seen (a
-    new snapshot differs from the last one by a file or two)."""
+    """Cuts environments into parts, remembering the hashes of the parts it has seen (a
+    new snapshot differs from the last one by a file or two). Only hashes are kept: a
+    part's JSON is made again in the rare case it has to be written."""
 
-    MAX_MEMO = 200_000
+    MAX_MEMO = 100_000
 
     def __init__(self) -> None:
-        self._memo: dict[PartKey, tuple[str, str]] = {}
+        self._memo: dict[Any, str] = {}
 
-    def _remember(self, key: PartKey, value: Any) -> tuple[str, str]:
-        if len(self._memo) >= self.MAX_MEMO:
-            self._memo.clear()
-        text = _dumps(value)
-        known = self._memo[key] = (_sha(text), text)
+    def hash(self, key: Any) -> str:
+        known = self._memo.get(key)
+        if known is None:
+            if len(self._memo) >= self.MAX_MEMO:
+                self._memo.clear()
+            known = self._memo[key] = _sha(part_json(key))
         return known
 
-    def path(self, path: str) -> tuple[str, str]:
-        """(hash, JSON) of the part of one path."""
-        return self._memo.get(path) or self._remember(path, path)
-
     def encode(self, env: EnvironmentSnapshot) -> Encoded:
-        parts: dict[str, str] = {}
+        parts: dict[str, Any] = {}
         files: list[str] = []
         for a in env.files:
-            h, text = self._memo.get(a) or self._remember(a, [a.path, a.reason])
-            parts[h] = text
+            h = self.hash(a)
+            parts[h] = a
             files.append(h)
         facts: list[str] = []
         for run in fact_runs(env.facts):
-            h, text = self._memo.get(run) or self._remember(run, [fact_to_dict(f) for f in run])
-            parts[h] = text
+            h = self.hash(run)
+            parts[h] = run
             facts.append(h)
         header = _dumps(
             {"origin": env.origin, "entrypoints": list(env.entrypoints), "observed": env.observed}
@@ -244,16 +248,18 @@ class PartWriter:
         self._staged_envs.update(written)
         return out
 
-    def part_ids(self, conn: Connection, parts: dict[str, str]) -> dict[str, int]:
-        """part hash -> row id for ``parts`` (hash -> JSON, in the order first listed),
-        inserting the new ones in that order."""
+    def part_ids(self, conn: Connection, parts: dict[str, Any]) -> dict[str, int]:
+        """part hash -> row id for ``parts`` (hash -> what it is made of, in the order
+        first listed), inserting the new ones in that order."""
         out = {h: self._part_ids[h] for h in parts if h in self._part_ids}
         out.update({h: self._staged_parts[h] for h in parts if h in self._staged_parts})
         missing = [h for h in parts if h not in out]
         if missing:
             _lock_for_insert(conn)
             found = _ids_by_hash(conn, s.parts, missing)
-            fresh = [{"content_hash": h, "data": parts[h]} for h in missing if h not in found]
+            fresh = [
+                {"content_hash": h, "data": part_json(parts[h])} for h in missing if h not in found
+            ]
             if fresh:
                 _insert_new(conn, s.parts, fresh)
                 found = _ids_by_hash(conn, s.parts, missing)
@@ -263,9 +269,9 @@ class PartWriter:
 
     def path_ids(self, conn: Connection, paths: Sequence[str]) -> list[int]:
         """The part ids of ``paths``, in order."""
-        encoded = [self.encoder.path(p) for p in paths]
-        ids = self.part_ids(conn, dict(encoded))
-        return [ids[h] for h, _ in encoded]
+        hashes = [self.encoder.hash(p) for p in paths]
+        ids = self.part_ids(conn, dict(zip(hashes, paths, strict=True)))
+        return [ids[h] for h in hashes]
 
     def commit(self) -> None:
         """The caller's transaction committed: what it wrote is known from now on."""
