@@ -7,38 +7,73 @@ Nothing raised by a source or by bad bytes gets past it: every problem becomes a
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import posixpath
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from collectors.sources import source_for
+from collectors.sources import include_source, source_for
 from collectors.sources.base import MAX_FILE_BYTES
+from collectors.sources.makefile import SOURCE as MAKEFILE
 from collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
-from depaudit.environments import EnvironmentPlan, find_environments, is_test_path, role_of_name
+from depaudit.conventions import role_of_name
+from depaudit.environments import find_environments, is_test_path, is_vendored_path
 from depaudit.model import (
     EnvironmentSnapshot,
     EnvironmentSpec,
     Fact,
     FileAssignment,
+    ImageBuild,
     Include,
+    Package,
     ParseError,
+    Runtime,
     Scope,
     SourceResult,
+    SystemPackage,
 )
 
 MAX_INCLUDE_DEPTH = 8
 
 
-class BlobCache(dict[tuple[str, str], SourceResult]):
-    """(blob id, path) -> parsed result. Each distinct blob at a path is parsed once.
+class BlobCache(OrderedDict[tuple[str, str], SourceResult]):
+    """(blob id, path) -> parsed result. Each distinct blob at a path is parsed once
+    while it is among the ``MAX_BLOBS`` most recently used (memory stays flat however
+    long the history: the blobs an old commit had rarely come back).
 
     The path is part of the key because facts carry their file (and Python module
     names derive from it); a renamed file is parsed again, an unchanged one never.
+
+    It also keeps the environment snapshots it built, by the identity of the facts they
+    were built from: facts of an unchanged blob are the very same objects at the next
+    commit, so an environment none of whose files changed is the same snapshot object,
+    and everything keyed by it downstream (views, pair findings) is reused.
     """
 
     hits: int = 0
     misses: int = 0
+    MAX_BLOBS = 20_000
+    MAX_ENVIRONMENTS = 128
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.environments: dict[tuple[object, ...], tuple[list[Fact], EnvironmentSnapshot]] = {}
+
+    def environment(
+        self, spec: tuple[object, ...], facts: list[Fact], build: Callable[[], EnvironmentSnapshot]
+    ) -> EnvironmentSnapshot:
+        key = (*spec, tuple(map(id, facts)))
+        known = self.environments.get(key)
+        if known is not None:
+            return known[1]
+        if len(self.environments) >= self.MAX_ENVIRONMENTS:
+            self.environments.clear()
+        snapshot = build()
+        self.environments[key] = (facts, snapshot)  # the facts stay alive: ids stay theirs
+        return snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +83,15 @@ class TreeSnapshot:
     config_origin: str
     config_errors: tuple[ParseError, ...] = ()
     unassigned: tuple[str, ...] = ()
-    plan: EnvironmentPlan | None = field(default=None, compare=False)
+    # where each environment lives and which project it is in, for pairing
+    specs: tuple[EnvironmentSpec, ...] = field(default=(), compare=False)
 
 
 def is_environment_path(path: str) -> bool:
     """True if a change to ``path`` can change an environment snapshot."""
     if path in (CONFIG_FILE, PYPROJECT):
         return True
-    return not is_test_path(path) and source_for(path) is not None
+    return not is_test_path(path) and not is_vendored_path(path) and source_for(path) is not None
 
 
 def decode_blob(data: bytes, path: str) -> str | ParseError:
@@ -66,42 +102,6 @@ def decode_blob(data: bytes, path: str) -> str | ParseError:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return ParseError(path, f"not UTF-8 text (invalid byte at offset {exc.start}); not parsed")
-
-
-class _Utf8Names:
-    """A tree whose entry names are valid UTF-8; reads go to the original entries.
-
-    A name that is not UTF-8 comes from disk (and ``git ls-tree``) as surrogate escapes,
-    which no report, terminal or database can encode: such a name is shown with U+FFFD,
-    as the history walker already names it, and the file is still read.
-    """
-
-    def __init__(self, tree: Tree, entries: Sequence[TreeEntry]) -> None:
-        self._tree = tree
-        self._entries: list[TreeEntry] = []
-        self._originals: dict[str, TreeEntry] = {}
-        for entry in entries:
-            try:
-                entry.path.encode("utf-8")
-            except UnicodeEncodeError:
-                shown = _utf8_name(entry.path)
-                self._originals[shown] = entry
-                entry = TreeEntry(shown, entry.blob_id, entry.size, entry.kind)
-            self._entries.append(entry)
-
-    def entries(self) -> list[TreeEntry]:
-        return list(self._entries)
-
-    def read(self, entry: TreeEntry) -> bytes:
-        return self._tree.read(self._originals.get(entry.path, entry))
-
-
-def _utf8_name(path: str) -> str:
-    try:
-        raw = path.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
-        raw = path.encode("utf-8", "replace")
-    return raw.decode("utf-8", "replace")
 
 
 def read_entry(tree: Tree, entry: TreeEntry) -> str | ParseError:
@@ -127,25 +127,38 @@ def read_entry(tree: Tree, entry: TreeEntry) -> str | ParseError:
     return decode_blob(data, entry.path)
 
 
-def parse_entry(tree: Tree, entry: TreeEntry, cache: BlobCache | None) -> SourceResult:
+def parse_entry(
+    tree: Tree, entry: TreeEntry, cache: BlobCache | None, *, included: bool = False
+) -> SourceResult:
+    """Facts of one file; ``included``: named by ``-r`` / ``-c`` (see ``include_source``)."""
     key = (entry.blob_id, entry.path)
-    if cache is not None and key in cache:
-        cache.hits += 1
-        return cache[key]
-    result = _parse_uncached(tree, entry)
+    if cache is not None:
+        known = cache.get(key)
+        if known is not None:
+            cache.hits += 1
+            cache.move_to_end(key)
+            return known
+    result = _parse_uncached(tree, entry, included=included)
     if cache is not None:
         cache.misses += 1
         cache[key] = result
+        if len(cache) > cache.MAX_BLOBS:
+            cache.popitem(last=False)
     return result
 
 
-def _parse_uncached(tree: Tree, entry: TreeEntry) -> SourceResult:
-    source = source_for(entry.path)
+def _parse_uncached(tree: Tree, entry: TreeEntry, *, included: bool = False) -> SourceResult:
+    # a path no source reads by name is parsed only when included, so the key stays unique
+    source = include_source(entry.path) if included else source_for(entry.path)
     if source is None:
         return SourceResult()
     text = read_entry(tree, entry)
     if isinstance(text, ParseError):
         return SourceResult((text,))
+    if (not text or text.isspace()) and source.name != "python":
+        # An empty data file declares nothing (and `check > out.json` creates one in the
+        # audited tree while it runs); an empty module is still a module (__init__.py).
+        return SourceResult()
     try:
         return source.parse(text, entry.path)
     except RecursionError:
@@ -203,8 +216,7 @@ def snapshot_tree(
     ``config`` (already parsed, e.g. from ``--config FILE`` on disk) wins over the
     tree's own config file; ``config_path`` names a config file inside the tree.
     """
-    tree = _Utf8Names(tree, entries if entries is not None else tree.entries())
-    all_entries = tree.entries()
+    all_entries = list(entries) if entries is not None else tree.entries()
     by_path = {e.path: e for e in all_entries}
     config_errors: tuple[ParseError, ...] = ()
     if config is None:
@@ -214,9 +226,9 @@ def snapshot_tree(
 
     parsed: dict[str, SourceResult] = {}
 
-    def facts_of(path: str) -> SourceResult:
+    def facts_of(path: str, included: bool = False) -> SourceResult:
         if path not in parsed:
-            parsed[path] = parse_entry(tree, by_path[path], cache)
+            parsed[path] = parse_entry(tree, by_path[path], cache, included=included)
         return parsed[path]
 
     env_facts: dict[str, list[Fact]] = {e.name: [] for e in plan.environments}
@@ -241,21 +253,44 @@ def snapshot_tree(
         result = facts_of(path)
         if any(isinstance(f, Scope) for f in result.facts):
             scoped_files.add(path)
-    placed_scopes = _place_scoped_facts(
-        scoped_files, facts_of, plan, env_of_path, env_facts, env_files, by_path
+    specs = list(plan.environments)
+    builds = [
+        f
+        for path in sorted(by_path)
+        if is_environment_path(path) and source_for(path) is MAKEFILE
+        for f in facts_of(path).facts
+        if isinstance(f, ImageBuild)
+    ]
+    placed_bases = (
+        _add_built_base_images(builds, specs, env_facts, env_files, by_path, facts_of)
+        if builds
+        else set()
     )
-    unassigned = tuple(p for p in plan.unassigned if p not in placed_scopes)
+    placed_scopes = _place_scoped_facts(
+        scoped_files, facts_of, specs, env_of_path, env_facts, env_files, by_path
+    )
+    unassigned = tuple(
+        p for p in plan.unassigned if p not in placed_scopes and p not in placed_bases
+    )
 
-    snapshots = tuple(
-        EnvironmentSnapshot(
+    def build(env: EnvironmentSpec) -> EnvironmentSnapshot:
+        return EnvironmentSnapshot(
             name=env.name,
             role=env.role,
             origin=env.origin,
             files=tuple(sorted(set(env_files[env.name]), key=lambda a: (a.path, a.reason))),
             facts=_canonical(env_facts[env.name]),
             entrypoints=env.entrypoints,
+            project=env.project,
         )
-        for env in plan.environments
+
+    snapshots = tuple(
+        build(env)
+        if cache is None
+        else cache.environment(
+            (env, tuple(env_files[env.name])), env_facts[env.name], functools.partial(build, env)
+        )
+        for env in specs
     )
     return TreeSnapshot(
         snapshots,
@@ -263,18 +298,21 @@ def snapshot_tree(
         plan.origin if not config_errors else "conventions",
         config_errors,
         unassigned,
-        plan,
+        tuple(specs),
     )
 
 
 def _with_includes(
     facts: Iterable[Fact],
     by_path: dict[str, TreeEntry],
-    facts_of: Callable[[str], SourceResult],
+    facts_of: Callable[[str, bool], SourceResult],
     depth: int = 0,
-    seen: frozenset[str] = frozenset(),
+    reading: tuple[str, ...] = (),
 ) -> list[Fact]:
-    """Facts plus those of the files they include (``-r``/``-c``, ``pip install -r``)."""
+    """Facts plus those of the files they include (``-r``/``-c``, ``pip install -r``).
+
+    ``reading`` is the chain of files being read: a target already in it is a cycle.
+    """
     out: list[Fact] = []
     for fact in facts:
         out.append(fact)
@@ -288,47 +326,133 @@ def _with_includes(
                 )
             )
             continue
-        if target in seen or depth >= MAX_INCLUDE_DEPTH:
+        chain = reading or (fact.file,)
+        if target in chain:
+            cycle = " -> ".join((*chain[chain.index(target) :], target))
+            out.append(ParseError(fact.file, f"include cycle: {cycle}; not read again", fact.line))
+            continue
+        if depth >= MAX_INCLUDE_DEPTH:
             out.append(
-                ParseError(fact.file, f"include cycle or depth limit at {fact.target!r}", fact.line)
+                ParseError(
+                    fact.file,
+                    f"includes nested deeper than {MAX_INCLUDE_DEPTH} at {fact.target!r}; not read",
+                    fact.line,
+                )
             )
             continue
-        included = facts_of(target)
-        out.extend(_with_includes(included.facts, by_path, facts_of, depth + 1, seen | {fact.file}))
+        included = facts_of(target, True).facts
+        if fact.kind == "constraints":  # -c pins versions, it installs nothing
+            included = tuple(_as_constraint(f) for f in included)
+        out.extend(_with_includes(included, by_path, facts_of, depth + 1, (*chain, target)))
     return out
 
 
+def _as_constraint(fact: Fact) -> Fact:
+    if isinstance(fact, Package) and not fact.group:
+        return dataclasses.replace(fact, group="constraints")
+    return fact
+
+
 def _resolve_include(fact: Include, by_path: dict[str, TreeEntry]) -> str | None:
+    """The tree path ``fact`` names: relative to the including file (as pip resolves
+    ``-r``), else to the root (a Dockerfile's build context). Any name: pip reads
+    ``-r base.txt`` as a requirements file whatever it is called."""
     raw = fact.target.strip().strip("\"'")
     if raw.startswith(("http://", "https://", "/")):
         return None
     base = posixpath.dirname(fact.file)
     for candidate in (posixpath.normpath(posixpath.join(base, raw)), posixpath.normpath(raw)):
-        if candidate in by_path and source_for(candidate) is not None:
+        if candidate in by_path:
             return candidate
     return None
+
+
+def _add_built_base_images(
+    builds: Sequence[ImageBuild],
+    specs: Sequence[EnvironmentSpec],
+    env_facts: dict[str, list[Fact]],
+    env_files: dict[str, list[FileAssignment]],
+    by_path: dict[str, TreeEntry],
+    facts_of: Callable[[str, bool], SourceResult],
+) -> set[str]:
+    """An environment whose image is built on an image the repository builds itself gets
+    that image's packages (DESIGN.md §5.3: "a base image built from a shared folder").
+
+    The base is found without evaluating the Dockerfile's ARGs: a Makefile / compose
+    build of the environment's Dockerfile that passes a build arg whose value is the tag
+    of another build (``--build-arg FROM_IMAGE=$(BASE)``), or a ``FROM`` naming that tag.
+    """
+    by_tag = {b.tag: b for b in builds if b.tag}
+    placed: set[str] = set()
+    for env in specs:
+        own = env_facts[env.name]
+        dockerfiles = {f.file: f for f in own if isinstance(f, Runtime) and f.item == "base_image"}
+        for dockerfile, from_fact in sorted(dockerfiles.items()):
+            candidates = {from_fact.value}
+            via: dict[str, tuple[ImageBuild, str]] = {}
+            for build in builds:
+                if build.dockerfile != dockerfile:
+                    continue
+                for arg in build.args:
+                    value = arg.split("=", 1)[1]
+                    candidates.add(value)
+                    via.setdefault(value, (build, arg))
+            for tag in sorted(candidates):
+                base = by_tag.get(tag)
+                if base is None or base.dockerfile == dockerfile or base.dockerfile not in by_path:
+                    continue
+                how = via.get(tag)
+                passed = (
+                    f"{how[0].file}:{how[0].line} builds {dockerfile} with --build-arg {how[1]}"
+                    if how is not None
+                    else f"{dockerfile} starts FROM {tag}"
+                )
+                reason = f"base image {tag} built from {base.dockerfile} ({passed})"
+                env_files[env.name].append(FileAssignment(base.dockerfile, reason))
+                placed.add(base.dockerfile)
+                inherited = _with_includes(
+                    facts_of(base.dockerfile, False).facts, by_path, facts_of
+                )
+                for fact in inherited:
+                    if isinstance(fact, Package | SystemPackage):
+                        own.append(fact)
+                        if fact.file != base.dockerfile:
+                            env_files[env.name].append(FileAssignment(fact.file, reason))
+                            placed.add(fact.file)
+    return placed
 
 
 def _place_scoped_facts(
     scoped_files: set[str],
     facts_of: Callable[[str], SourceResult],
-    plan: EnvironmentPlan,
+    specs: list[EnvironmentSpec],
     env_of_path: dict[str, list[str]],
     env_facts: dict[str, list[Fact]],
     env_files: dict[str, list[FileAssignment]],
     by_path: dict[str, TreeEntry],
 ) -> set[str]:
-    """Put each compose service / k8s workload's facts in the environment it names."""
+    """Put each compose service / k8s workload's facts in the environment it names.
+
+    A service or workload whose name says its role (``fraud-api``, ``trainer``) where no
+    environment of that role exists near its file becomes an environment of its own
+    (origin ``scope``): a CUDA devel image, a GPU and a tracker key in a ``fraud-api``
+    Deployment must be audited even when no folder is called ``serving``.
+    """
     placed_files: set[str] = set()
-    envs = plan.environments
     for path in sorted(scoped_files):
         result = facts_of(path)
         scopes = [f for f in result.facts if isinstance(f, Scope)]
         targets: set[str] = set(env_of_path.get(path, []))
         for scope in scopes:
-            target = _environment_for_scope(scope, envs, env_of_path, by_path, path)
+            target = _environment_for_scope(scope, specs, env_of_path, by_path, path)
             if target is None:
-                continue
+                new = _environment_from_scope(scope, specs, path)
+                if new is None:
+                    continue
+                spec, reason = new
+                specs.append(spec)
+                env_facts[spec.name], env_files[spec.name] = [], []
+                target = (spec.name, reason)
             env_name, reason = target
             placed_files.add(path)
             targets.add(env_name)
@@ -365,11 +489,48 @@ def _environment_for_scope(
     role = role_of_name(scope.name)
     if role is None:
         return None
-    same_role = [e for e in envs if e.role == role]
+    same_role = [e for e in _near(envs, path) if e.role == role]
     if len(same_role) == 1:
         how = "config" if same_role[0].origin == "config" else "convention"
         return same_role[0].name, f'{how}: {role} service "{scope.name}" in {base}'
     return None
+
+
+def _near(envs: Sequence[EnvironmentSpec], path: str) -> list[EnvironmentSpec]:
+    """The environments of the project that holds ``path`` (all of them when the
+    environments come from a config or no project holds it)."""
+    folder = posixpath.dirname(path)
+    holders = [
+        e
+        for e in envs
+        if e.project
+        and (e.project == "." or folder == e.project or folder.startswith(e.project + "/"))
+    ]
+    if not holders or any(e.origin == "config" for e in envs):
+        return list(envs)
+    deepest = max(len(e.project) if e.project != "." else 0 for e in holders)
+    return [e for e in holders if (len(e.project) if e.project != "." else 0) == deepest]
+
+
+def _environment_from_scope(
+    scope: Scope, envs: Sequence[EnvironmentSpec], path: str
+) -> tuple[EnvironmentSpec, str] | None:
+    """A new environment for a service / workload whose name gives its role, when none of
+    that role is near its file (config-defined environments are never added to)."""
+    role = role_of_name(scope.name)
+    if role is None or any(e.origin == "config" for e in envs):
+        return None
+    if any(e.role == role for e in _near(envs, path)):
+        return None  # several of that role: ambiguous, left unplaced as before
+    folder = posixpath.dirname(path)
+    name = scope.name.lower()
+    taken = {e.name for e in envs}
+    if name in taken:
+        name = f"{folder}/{name}" if folder else f"{name}-{posixpath.basename(path)}"
+    project = next((e.project for e in _near(envs, path) if e.project), "")
+    reason = f'{role} by name: service / workload "{scope.name}" in {posixpath.basename(path)}'
+    spec = EnvironmentSpec(name=name, role=role, origin="scope", project=project, home=folder)
+    return spec, reason
 
 
 def _canonical(facts: Iterable[Fact]) -> tuple[Fact, ...]:

@@ -64,6 +64,20 @@ RULE_INFOS: tuple[RuleInfo, ...] = (
         "A package is declared directly in only one of the two environments.",
     ),
     RuleInfo(
+        "DA106",
+        "Serving dependency only training code uses",
+        "package",
+        "medium",
+        "A package the serving environment installs is imported only by training code or notebooks, never by code reachable from the serving entrypoints.",
+    ),
+    RuleInfo(
+        "DA107",
+        "Pinned in training, unpinned or looser in serving",
+        "package",
+        "low",
+        "Training pins a version that serving leaves open: serving installs whatever release is newest when its image is built.",
+    ),
+    RuleInfo(
         "DA201",
         "Serving code imports training code",
         "code",
@@ -89,7 +103,7 @@ RULE_INFOS: tuple[RuleInfo, ...] = (
         "Serving code imports an undeclared package",
         "code",
         "medium",
-        "Code reachable from a serving entrypoint imports a third-party package that no serving dependency file declares: it works only while something else installs it.",
+        "Code reachable from a serving entrypoint imports a third-party package that no serving dependency file declares: it works only while something else installs it. Imports guarded by try/except ImportError have a fallback and are not reported.",
     ),
     RuleInfo(
         "DA205",

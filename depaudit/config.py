@@ -19,7 +19,7 @@ CONFIG_FILE = ".depaudit.toml"
 PYPROJECT = "pyproject.toml"
 
 _TOP_KEYS = {"environments", "rules", "knowledge"}
-_ENV_KEYS = {"role", "include", "exclude", "entrypoints"}
+_ENV_KEYS = {"role", "include", "exclude", "entrypoints", "project"}
 _RULE_KEYS = {"ignore", "severity"}
 _RULE_TABLE_KEYS = {"allow"}
 _KNOWLEDGE_LISTS = {
@@ -51,6 +51,7 @@ class EnvironmentConfig:
     include: tuple[str, ...]
     exclude: tuple[str, ...] = ()
     entrypoints: tuple[str, ...] = ()
+    project: str = ""  # environments of one project are compared; "" = the one default project
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,7 @@ def _build(data: dict[str, Any], path: str, prefix: str) -> AuditConfig:
                 include=include,
                 exclude=_strings(spec.get("exclude", []), path, f"{where}.exclude"),
                 entrypoints=_strings(spec.get("entrypoints", []), path, f"{where}.entrypoints"),
+                project=_string(spec.get("project", ""), path, f"{where}.project"),
             )
         )
     if environments:
@@ -126,6 +128,12 @@ def _build(data: dict[str, Any], path: str, prefix: str) -> AuditConfig:
             raise ConfigError(
                 path, f"{prefix}environments needs at least one {missing} environment"
             )
+        for project in sorted({e.project for e in environments}):
+            sides = {e.role for e in environments if e.project == project}
+            if sides != set(ROLES):
+                missing = ", ".join(sorted(set(ROLES) - sides))
+                shown = f"project {project!r}" if project else "the environments without a project"
+                raise ConfigError(path, f"{shown} needs at least one {missing} environment")
     rules = _rules(data.get("rules", {}), path, f"{prefix}rules")
     knowledge = _knowledge(data.get("knowledge", {}), path, f"{prefix}knowledge")
     return AuditConfig(tuple(environments), rules, knowledge, origin=path)
@@ -223,6 +231,12 @@ def _table(value: Any, path: str, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(path, f"{where} must be a table (got {type(value).__name__})")
     return value
+
+
+def _string(value: Any, path: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(path, f"{where} must be a string (got {value!r:.60})")
+    return value.strip()
 
 
 def _strings(value: Any, path: str, where: str, *, required: bool = False) -> tuple[str, ...]:

@@ -3,6 +3,8 @@
 Pure: takes the list of environment-relevant paths of a tree (the snapshot builder
 filters them) and an :class:`~depaudit.config.AuditConfig`, and returns the environments
 with, for every file, the reason it was placed there, so a wrong guess is easy to see.
+The conventions themselves (keywords, environments by location, projects) are
+:mod:`depaudit.conventions`.
 """
 
 from __future__ import annotations
@@ -13,27 +15,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from depaudit.config import AuditConfig
-from depaudit.model import EnvironmentSpec, FileAssignment, Role
+from depaudit.conventions import is_dependency_file, plan_conventions, role_of_name
+from depaudit.model import EnvironmentSpec, FileAssignment
 
-# DESIGN.md §5.2, as path tokens.
-TRAINING_WORDS = frozenset(
-    {
-        "train", "training", "trainer", "trainers", "pipeline", "pipelines", "experiment",
-        "experiments", "notebook", "notebooks", "research", "finetune", "finetuning",
-    }
-)  # fmt: skip
-SERVING_WORDS = frozenset(
-    {
-        "serve", "serving", "server", "api", "app", "inference", "predict", "predictor",
-        "deploy", "deployment", "service",
-    }
-)  # fmt: skip
-# Tokens that name the canonical environment when a *file name* (not a folder) places it.
-_CANONICAL = {"train": "training", "trainer": "training", "serve": "serving", "server": "serving"}
-# Folders whose unmarked files are used by every environment.
-SHARED_DIRS = frozenset({"common", "shared", "lib", "libs", "core", "src", "utils", "pkg"})
+__all__ = [
+    "EnvironmentPlan",
+    "environment_of",
+    "find_environments",
+    "glob_match",
+    "is_test_path",
+    "is_vendored_path",
+    "role_of_name",
+]
+
 _TEST_PARTS = frozenset({"tests", "test", "testing"})
-_TOKEN = re.compile(r"[-_.\s]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,28 +50,28 @@ def is_test_path(path: str) -> bool:
     )
 
 
-def role_of_name(name: str) -> Role | None:
-    """The role a folder, file, service or workload name suggests, by its tokens."""
-    lowered = name.lower()
-    tokens = [t for t in _TOKEN.split(lowered) if t]
-    if lowered in TRAINING_WORDS or any(t in TRAINING_WORDS for t in tokens):
-        return "training"
-    if lowered in SERVING_WORDS or any(t in SERVING_WORDS for t in tokens):
-        return "serving"
-    return None
+_VENDORED_PARTS = frozenset(
+    {
+        "vendor",
+        "vendored",
+        "third_party",
+        "third-party",
+        "node_modules",
+        "site-packages",
+        ".ipynb_checkpoints",
+    }
+)
 
 
-def _file_env_name(filename: str, role: Role) -> str:
-    stem_tokens = [t for t in _TOKEN.split(filename.lower()) if t]
-    words = TRAINING_WORDS if role == "training" else SERVING_WORDS
-    for token in stem_tokens:
-        if token in words:
-            return _CANONICAL.get(token, token)
-    return role
+@functools.lru_cache(maxsize=65_536)
+def is_vendored_path(path: str) -> bool:
+    """Someone else's code copied into the tree (ksonnet ``vendor/``, ``third_party/``):
+    not the repository's environments, and never compared."""
+    return any(p in _VENDORED_PARTS for p in path.split("/")[:-1])
 
 
 def find_environments(paths: Iterable[str], config: AuditConfig) -> EnvironmentPlan:
-    paths = sorted({p for p in paths if not is_test_path(p)})
+    paths = sorted({p for p in paths if not is_test_path(p) and not is_vendored_path(p)})
     if config.environments:
         return _from_config(paths, config)
     return _from_conventions(paths)
@@ -209,6 +204,7 @@ def _from_config(paths: Sequence[str], config: AuditConfig) -> EnvironmentPlan:
             origin="config",
             files=tuple(sorted(files[e.name], key=lambda a: a.path)),
             entrypoints=e.entrypoints,
+            project=e.project or ".",
         )
         for e in config.environments
     )
@@ -218,78 +214,45 @@ def _from_config(paths: Sequence[str], config: AuditConfig) -> EnvironmentPlan:
 # ------------------------------------------------------------------------ conventions
 
 
-def _place(path: str) -> tuple[str, Role, str, bool] | None:
-    """(env name, role, reason, placed-by-folder) for a path, by its first keyword part."""
-    parts = path.split("/")
-    for depth, part in enumerate(parts):
-        role = role_of_name(part)
-        if role is None:
-            continue
-        is_folder = depth < len(parts) - 1
-        if is_folder:
-            folder = "/".join(parts[: depth + 1])
-            return part.lower(), role, f'convention: folder "{folder}/"', True
-        return _file_env_name(part, role), role, f'convention: file name "{part}"', False
-    return None
-
-
 def _from_conventions(paths: Sequence[str]) -> EnvironmentPlan:
-    placed: dict[str, tuple[Role, list[FileAssignment], bool]] = {}
-    shared: list[str] = []
-    unassigned: list[str] = []
-    for path in paths:
-        where = _place(path)
-        if where is None:
-            parts = path.split("/")
-            if len(parts) == 1 or parts[0].lower() in SHARED_DIRS or path.endswith(".py"):
-                shared.append(path)
-            else:
-                unassigned.append(path)
-            continue
-        name, role, reason, by_folder = where
-        env = placed.setdefault(name, (role, [], by_folder))
-        if env[0] != role:  # same name with two roles cannot happen with disjoint word lists
-            continue
-        env[1].append(FileAssignment(path, reason))
-        if by_folder and not env[2]:
-            placed[name] = (role, env[1], True)
-    # A file named "requirements-train.txt" joins the one "training" folder environment
-    # when there is exactly one: it is almost always that environment's file.
-    for role in ("training", "serving"):
-        folders = [n for n, (r, _, f) in placed.items() if r == role and f]
-        loose = [n for n, (r, _, f) in placed.items() if r == role and not f]
-        if len(folders) == 1:
-            for name in loose:
-                placed[folders[0]][1].extend(placed.pop(name)[1])
-        elif not folders and len(loose) > 1:
-            # several file-placed names of one role (train + pipeline): one environment
-            target = "training" if role == "training" else "serving"
-            merged: list[FileAssignment] = []
-            for name in loose:
-                merged.extend(placed.pop(name)[1])
-            placed[target] = (role, merged, False)  # type: ignore[assignment]
-    envs: list[EnvironmentSpec] = []
-    for name, (role, assigned, _) in sorted(placed.items()):
-        extra = []
-        for p in shared:
-            reason = (
-                "shared code: no environment keyword in its path"
-                if p.endswith(".py")
-                else "shared: repository root or shared folder"
-            )
-            extra.append(FileAssignment(p, reason))
+    plan = plan_conventions(paths)
+    shared_by_project: dict[str, list[FileAssignment]] = {}
+    for path, reason, project in plan.shared:
+        shared_by_project.setdefault(project, []).append(FileAssignment(path, reason))
+    envs = []
+    for env in sorted(plan.environments, key=lambda e: e.name):
+        own = [FileAssignment(p, r) for p, r in env.files]
+        extra = shared_by_project.get(env.project, [])
+        if any(is_dependency_file(p) for p, _ in env.files) or not any(
+            _runs_python(p) for p, _ in env.files
+        ):
+            # An environment with its own dependency file installs that one: a shared
+            # requirements.txt / Pipfile above it (often the repo's dev tooling) is not
+            # its (a Dockerfile that -r's or COPYs it still includes it explicitly). One
+            # that runs no Python (manifests, ksonnet) installs no dependency file at all.
+            extra = [a for a in extra if not is_dependency_file(a.path)]
         envs.append(
             EnvironmentSpec(
-                name=name,
-                role=role,
+                name=env.name,
+                role=env.role,
                 origin="convention",
-                files=tuple(sorted([*assigned, *extra], key=lambda a: a.path)),
+                files=tuple(sorted([*own, *extra], key=lambda a: a.path)),
+                project=env.project,
+                home=env.home,
             )
         )
-    if not any(e.role == "training" for e in envs) or not any(e.role == "serving" for e in envs):
-        # Shared files alone make no comparison; keep the environments that exist.
-        pass
-    return EnvironmentPlan(tuple(envs), tuple(unassigned), "conventions")
+    return EnvironmentPlan(tuple(envs), plan.unassigned, "conventions")
+
+
+def _runs_python(path: str) -> bool:
+    """Python code, a notebook, or a file that builds or starts a Python process."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return (
+        name.endswith((".py", ".ipynb"))
+        or name.startswith(("dockerfile", "containerfile"))
+        or name.endswith((".dockerfile", ".containerfile"))
+        or name in ("procfile", "bentofile.yaml", "bentofile.yml")
+    )
 
 
 def environment_of(plan: EnvironmentPlan, path: str) -> list[str]:

@@ -54,6 +54,9 @@ class Knowledge:
     max_memory: float = 32 * 1024**3  # bytes
     # import name -> distribution name where they differ (sklearn -> scikit-learn)
     import_names: Mapping[str, str] = field(default_factory=dict)
+    # package -> packages it needs at run time without the user's code importing them
+    # (lime draws with matplotlib): never a leftover while the first is used
+    runtime_needs: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def package(self, name: str) -> Entry | None:
         return self.training_packages.get(name)
@@ -153,6 +156,10 @@ def builtin() -> Knowledge:
         max_cpu=float(data.get("limits", {}).get("max_cpu", 8.0)),
         max_memory=float(data.get("limits", {}).get("max_memory_bytes", 32 * 1024**3)),
         import_names=dict(data.get("import_names", {})),
+        runtime_needs={
+            name: frozenset(spec.get("needs", []))
+            for name, spec in data.get("runtime_needs", {}).items()
+        },
     )
 
 

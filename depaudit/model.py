@@ -68,7 +68,7 @@ class Package:
     group: str = ""  # "" for main deps; e.g. "dev", "test", "docs", an extra's name
     url: str = ""  # direct URL / VCS reference, credentials stripped
     editable: bool = False
-    manager: str = "pip"  # pip | conda | poetry | uv | pipenv
+    manager: str = "pip"  # pip | conda | poetry | uv | pipenv | image (installed by the base image)
     scope: str = ""
     requires: tuple[str, ...] = ()  # canonical names this one depends on (lock / live)
     # live only: PEP 508 requirement strings behind ``requires`` ("idna<4,>=2.5"), so a
@@ -144,6 +144,7 @@ class ImportRef:
     name: str  # dotted module, e.g. "training.train", "sklearn.model_selection"
     line: int
     dynamic: bool = False  # importlib.import_module("literal")
+    optional: bool = False  # inside try: ... except ImportError (it has a fallback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,21 @@ class Entrypoint:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageBuild:
+    """An image a build script builds (``docker build -t TAG -f FILE --build-arg K=V DIR``
+    in a Makefile, a compose ``build:``): lets a Dockerfile's ``FROM ${ARG}`` or
+    ``FROM local-tag`` be followed to the Dockerfile that builds that image."""
+
+    tag: str  # "" when the command names none
+    dockerfile: str  # repo-relative path of the Dockerfile it builds
+    context: str  # repo-relative build context folder ("" for the root)
+    args: tuple[str, ...] = ()  # build args as "NAME=value"
+    file: str = ""
+    line: int = 0
+    scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ParseError:
     """A file that could not be read or parsed. Never fatal; becomes an ``error`` finding."""
 
@@ -233,6 +249,7 @@ Fact = (
     | CodeModule
     | Include
     | Entrypoint
+    | ImageBuild
     | ParseError
     | Scope
 )
@@ -249,6 +266,7 @@ FACT_TYPES: dict[str, type[Any]] = {
         CodeModule,
         Include,
         Entrypoint,
+        ImageBuild,
         ParseError,
         Scope,
     )
@@ -334,9 +352,11 @@ class EnvironmentSpec:
 
     name: str
     role: Role
-    origin: Literal["config", "convention"]
+    origin: Literal["config", "convention", "entrypoint", "scope"]
     files: tuple[FileAssignment, ...] = ()
     entrypoints: tuple[str, ...] = ()  # configured serving entrypoint modules
+    project: str = ""  # the project it belongs to ("." = the repository root; "" = none)
+    home: str = ""  # the folder it lives in (repo-relative, "" for the root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,11 +365,12 @@ class EnvironmentSnapshot:
 
     name: str
     role: Role
-    origin: Literal["config", "convention"]
+    origin: Literal["config", "convention", "entrypoint", "scope"]
     files: tuple[FileAssignment, ...] = ()
     facts: tuple[Fact, ...] = ()
     entrypoints: tuple[str, ...] = ()
     observed: bool = False  # True for live (pipdeptree) snapshots
+    project: str = ""  # see EnvironmentSpec.project
 
     def of_type(self, cls: type[Any]) -> list[Any]:
         return [f for f in self.facts if isinstance(f, cls)]
@@ -363,6 +384,7 @@ class EnvironmentSnapshot:
             "facts": [fact_to_dict(f) for f in self.facts],
             "entrypoints": list(self.entrypoints),
             "observed": self.observed,
+            **({"project": self.project} if self.project else {}),
         }
 
     @classmethod
@@ -375,6 +397,7 @@ class EnvironmentSnapshot:
             facts=tuple(fact_from_dict(f) for f in data.get("facts", [])),
             entrypoints=tuple(data.get("entrypoints", [])),
             observed=bool(data.get("observed", False)),
+            project=str(data.get("project", "")),
         )
 
     def content_hash(self) -> str:
@@ -489,6 +512,7 @@ class TreeAudit:
     environments: tuple[EnvironmentSnapshot, ...] = ()
     findings: tuple[Finding, ...] = ()
     pairs: tuple[Pair, ...] = ()
+    unpaired: tuple[tuple[str, str], ...] = ()  # (environment, why it is compared with nothing)
     config_origin: str = ""  # ".depaudit.toml", "pyproject.toml", "conventions", a --config path
     config_errors: tuple[ParseError, ...] = ()  # an invalid config: conventions were used
     unassigned: tuple[str, ...] = ()  # environment-looking files placed in no environment
@@ -505,6 +529,7 @@ class TreeAudit:
                 "environments": list(self.environment_hashes),
                 "findings": [finding_fields(f) for f in self.findings],
                 "pairs": [dataclasses.astuple(p) for p in self.pairs],
+                "unpaired": [list(u) for u in self.unpaired],
                 "config_origin": self.config_origin,
                 "config_errors": [[e.file, e.message] for e in self.config_errors],
                 "unassigned": list(self.unassigned),
@@ -512,18 +537,22 @@ class TreeAudit:
         )
 
 
-_ENV_HASHES: dict[EnvironmentSnapshot, str] = {}
+_ENV_HASHES: dict[int, tuple[EnvironmentSnapshot, str]] = {}
 
 
 def environment_hash(env: EnvironmentSnapshot) -> str:
-    """Content hash of an environment, memoised: consecutive states usually share most of
-    their environments, and hashing a frozen snapshot is far cheaper than serialising it."""
-    known = _ENV_HASHES.get(env)
-    if known is None:
-        if len(_ENV_HASHES) > 4096:
-            _ENV_HASHES.clear()
-        known = _ENV_HASHES[env] = env.content_hash()
-    return known
+    """Content hash of an environment, memoised by identity: the snapshot builder hands
+    out the same object for an environment whose files did not change, and serialising
+    (or even hashing) thousands of facts per commit is the cost to avoid. The memo keeps
+    the snapshot alive, so its id is never reused by another object."""
+    known = _ENV_HASHES.get(id(env))
+    if known is not None and known[0] is env:
+        return known[1]
+    if len(_ENV_HASHES) > 4096:
+        _ENV_HASHES.clear()
+    digest = env.content_hash()
+    _ENV_HASHES[id(env)] = (env, digest)
+    return digest
 
 
 _FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))

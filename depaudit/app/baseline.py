@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from collectors.git_revision import GitRevisionError, GitRevisionTree
+from collectors.git import GitNotFoundError, RepositoryError, open_tree
 from depaudit.app.audit import audit_tree
 from depaudit.config import AuditConfig
 from depaudit.model import Finding
@@ -119,8 +119,10 @@ def keys_from_revision(
     """Audit ``rev`` of ``repo`` exactly like ``depaudit check --rev`` and return its keys
     and sha (an invalid config at that revision is its DA901 finding, as in ``check``)."""
     try:
-        tree = GitRevisionTree(repo, rev)
-    except GitRevisionError as exc:
+        opened = open_tree(repo, rev)
+    except GitNotFoundError:
+        raise  # "git not found on PATH" is not about the revision: said as it is
+    except RepositoryError as exc:
         raise BaselineError(str(exc)) from None
-    audit = audit_tree(tree, config=config)
-    return frozenset(f.key for f in audit.findings), tree.sha
+    audit = audit_tree(opened.tree, config=config)
+    return frozenset(f.key for f in audit.findings), opened.commit

@@ -22,16 +22,20 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from collectors.history import GitHistoryError, GitRepository
-from collectors.snapshot import BlobCache
-from depaudit.app.audit import audit_tree
+from collectors.git import GitRepository, RepositoryError
+from collectors.history import walk
+from collectors.state_keys import StateKeys
+from depaudit.app.audit import AuditCache, audit_tree
 from depaudit.config import AuditConfig
+from depaudit.model import TreeAudit
 from depaudit.store.engine import StoreError
 from depaudit.store.writer import RepoWriter, RunStats
 
 # Bump when what a state contains changes meaning (rules, snapshot format, pairs): a
 # later collect then recomputes states instead of reusing ones from an older depaudit.
-STATE_FORMAT = "2"
+STATE_FORMAT = "3"
+# Rules whose findings name copied definitions (qualified names in training / serving).
+COPY_RULES = frozenset({"DA206", "DA207"})
 
 
 class CollectError(Exception):
@@ -91,14 +95,14 @@ def collect_repository(
     started = time.monotonic()
     try:
         repo = GitRepository(path)
-    except GitHistoryError as exc:
+    except RepositoryError as exc:
         raise CollectError(str(exc)) from None
     try:
         branch_name = options.branch or repo.default_branch()
         try:
             head = repo.resolve(options.branch or "HEAD")
             since_sha = repo.resolve(options.since) if options.since else None
-        except GitHistoryError as exc:
+        except RepositoryError as exc:
             if repo.is_empty():
                 raise CollectError(
                     f"{path}: empty repository (no commits yet); nothing to collect"
@@ -128,7 +132,7 @@ def collect_repository(
                 )
         except StoreError as exc:
             raise CollectError(str(exc)) from None
-        except GitHistoryError as exc:
+        except RepositoryError as exc:
             raise CollectError(f"{path}: {exc}") from None
         except SQLAlchemyError as exc:
             # a full disk, a store made read-only, a dropped connection: one line, and
@@ -168,6 +172,18 @@ def _refuse_foreign_history(
         )
 
 
+def copied_definitions(audit: TreeAudit) -> set[str]:
+    """Qualified names of both halves of every copy (DA206 / DA207) the audit reports:
+    their bodies count in the state key from now on (collectors.state_keys)."""
+    return {
+        name
+        for f in audit.findings
+        if f.rule in COPY_RULES
+        for name in (f.training, f.serving)
+        if name
+    }
+
+
 def _resume_point(
     repo: GitRepository, writer: RepoWriter, head: str, since_sha: str | None
 ) -> str | None:
@@ -194,19 +210,20 @@ def _walk(
     progress_factory: Callable[[], Progress] | None,
 ) -> None:
     salt = f"{STATE_FORMAT}|{options.config_salt}"
-    cache = BlobCache()
+    cache = AuditCache()
+    keys = StateKeys(repo, cache.blobs)
     first_parent = not options.all_commits
     progress = progress_factory() if progress_factory is not None else None
     if progress is not None:
         progress.start(repo.count_commits(head, base=base, first_parent=first_parent))
     try:
-        for step in repo.walk(head, base=base, first_parent=first_parent):
+        for step in walk(repo, head, base=base, first_parent=first_parent, keys=keys):
             signature = hashlib.sha256(f"{step.signature}|{salt}".encode()).hexdigest()
             state_hash = writer.state_for_signature(signature)
             if state_hash is None:
-                state_hash = writer.add_state(
-                    audit_tree(step.tree(), config=options.config, cache=cache)
-                )
+                audit = audit_tree(step.tree(), config=options.config, cache=cache)
+                state_hash = writer.add_state(audit)
+                keys.watch(copied_definitions(audit))
             writer.add_commit(step.info, signature=signature, state_hash=state_hash)
             if progress is not None:
                 progress.advance()

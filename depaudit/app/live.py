@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from collectors.git_revision import GitRevisionError, GitRevisionTree
+from collectors.git import RepositoryError, open_tree
 from collectors.live import LiveError as ObserveError
 from collectors.live import observe_interpreter, observe_pipdeptree_file
 from collectors.snapshot import read_config
@@ -65,9 +65,9 @@ def repo_config(path: str, sha: str) -> AuditConfig | None:
     if not path or not Path(path).is_dir():
         return None
     try:
-        tree = GitRevisionTree(path, sha)
+        tree = open_tree(path, sha).tree
         config, errors = read_config(tree, {e.path: e for e in tree.entries()})
-    except (GitRevisionError, OSError):
+    except (RepositoryError, OSError):
         return None
     return None if errors else config
 
@@ -93,6 +93,7 @@ def compare_live_environment(
                 f"repository {repo!r} has no collected commit yet (run `depaudit collect`)"
             )
         environments = reader.environments_at(info.name, head.sha)
+        pairs = reader.pairs_at(info.name, head.sha)
     except (StoreError, schema.SchemaError) as exc:
         raise LiveError(str(exc)) from None
 
@@ -118,7 +119,14 @@ def compare_live_environment(
 
     config = repo_config(info.path, head.sha) or AuditConfig()
     knowledge = builtin().with_overrides(config.knowledge)
-    training = [e for e in environments if e.role == "training" and not e.observed]
+    # the training sides the declared environment is paired with (its project's), not
+    # every training environment of a monorepo; a state stored before pairs: all of them
+    partners = {p.training for p in pairs if p.serving == declared.name}
+    training = [
+        e
+        for e in environments
+        if e.role == "training" and not e.observed and (e.name in partners or not pairs)
+    ]
     findings = compare_live(declared, observed, knowledge, training=training, rules=config.rules)
     try:
         save_observation(

@@ -66,32 +66,29 @@ def check(
         fail(f"{path}: not a directory")
     audit_config = read_config_file(config)[0] if config is not None else None
 
-    from collectors.git_revision import GitRevisionError, GitRevisionTree
-    from collectors.tree import Tree, WorkingTree
+    from collectors.git import RepositoryError, open_tree
     from depaudit.app.audit import audit_tree
     from depaudit.app.baseline import BaselineError, baseline_keys, new_findings
     from depaudit.reports import ReportRow
+    from depaudit.reports.json_report import JsonReport
 
     # the baseline is the user's input: a bad one fails before any report is printed
     known: frozenset[str] | None = None
     if baseline is not None:
         try:
             known, described = baseline_keys(baseline, repo=path, config=audit_config)
-        except BaselineError as exc:
+        except (BaselineError, RepositoryError) as exc:
             fail(str(exc))
 
-    tree: Tree
-    commit = ""
-    if rev is not None:
-        try:
-            git_tree = GitRevisionTree(path, rev)
-        except GitRevisionError as exc:
-            fail(str(exc))
-        tree, commit = git_tree, git_tree.sha
-    else:
-        tree = WorkingTree(path)
+    try:
+        opened = open_tree(path, rev, exclude=[output] if output is not None else [])
+    except RepositoryError as exc:
+        fail(str(exc))
+    if opened.notice:
+        log(f"depaudit: {opened.notice}")
+    commit = opened.commit
 
-    audit = audit_tree(tree, config=audit_config)
+    audit = audit_tree(opened.tree, config=audit_config)
     # The audit is the same as collect stores (a DA901 finding, conventions used), but a
     # gate must not pass or fail on guesses: the repository's config is input to fix first.
     for err in audit.config_errors:
@@ -100,7 +97,10 @@ def check(
         print_assignment(audit)
     repo_name = path.resolve().name
     rows = [ReportRow(f, repo=repo_name, commit=commit) for f in audit.findings]
-    text = render(rows, format, to_terminal=output is None and sys.stdout.isatty())
+    if format == "json":
+        text = JsonReport().render(rows, pairs=audit.pairs, unpaired=audit.unpaired)
+    else:
+        text = render(rows, format, to_terminal=output is None and sys.stdout.isatty())
     write_output(text, output)
     gated = list(audit.findings)
     if known is not None:
@@ -126,7 +126,8 @@ def print_assignment(audit: TreeAudit) -> None:
     if audit.pairs:
         print("pairs compared:", file=err)
         for pair in audit.pairs:
-            project = f" [{pair.project}]" if pair.project else ""
-            print(f"  {pair.training} x {pair.serving}{project}  <- {pair.reason}", file=err)
+            print(f"  {pair.training} x {pair.serving}  <- {pair.reason}", file=err)
     elif audit.environments:
         print("pairs compared: none (a training and a serving environment are needed)", file=err)
+    for name, why in audit.unpaired:
+        print(f"  {name} is compared with nothing: {why}", file=err)

@@ -37,9 +37,11 @@ from depaudit.rules import (
     training_config_in_serving,
     training_library_in_serving_code,
     training_network_in_serving,
+    training_only_usage_in_serving,
     training_package_in_serving,
     training_secret_in_serving_config,
     undeclared_serving_import,
+    unpinned_in_serving,
     unused_serving_dependency,
 )
 from depaudit.rules.base import LiveRule, Rule
@@ -51,6 +53,8 @@ RULES: tuple[Rule, ...] = (
     incompatible_specifiers.RULE,  # DA103
     shared_package.RULE,  # DA104
     one_sided_package.RULE,  # DA105
+    training_only_usage_in_serving.RULE,  # DA106
+    unpinned_in_serving.RULE,  # DA107
     code_reaches_training.RULE,  # DA201
     training_library_in_serving_code.RULE,  # DA202
     training_call_in_serving.RULE,  # DA203

@@ -10,19 +10,7 @@ from depaudit.catalog import rule_info
 from depaudit.code_graph import distribution_candidates
 from depaudit.model import Entrypoint, Finding, Package
 from depaudit.rules.findings import finding
-from depaudit.rules.view import PairView
-
-# Packages a service needs without importing them: servers started by a command, drivers
-# and plugins loaded by name (SQLAlchemy URLs, FastAPI form parsing), packaging tools.
-USED_WITHOUT_IMPORT: frozenset[str] = frozenset(
-    {
-        "uvicorn", "gunicorn", "hypercorn", "daphne", "waitress", "uwsgi", "granian",
-        "gevent", "eventlet", "uvloop", "httptools", "watchfiles", "websockets",
-        "python-multipart", "email-validator", "orjson", "ujson",
-        "psycopg", "psycopg2", "psycopg2-binary", "pymysql", "mysqlclient", "asyncpg",
-        "pip", "setuptools", "wheel", "supervisor", "gunicorn-worker",
-    }
-)  # fmt: skip
+from depaudit.rules.view import USED_WITHOUT_IMPORT, PairView
 
 
 class UnusedServingDependency:
@@ -40,7 +28,8 @@ class UnusedServingDependency:
                 used |= distribution_candidates(ref.name, kn.import_names)
         for ep in view.serving.of_type(Entrypoint):
             used |= {canonicalize_name(w) for w in ep.command.replace("/", " ").split()}
-        seen: set[str] = set()
+        # what only training code uses is DA106's (a leftover), not "nobody imports it"
+        seen: set[str] = {c.name for c in view.packages if c.training_use is not None}
         for pkg in sorted(view.serving.of_type(Package), key=lambda p: (p.name, p.file, p.line)):
             name = pkg.name
             if (

@@ -17,9 +17,21 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from packaging.utils import canonicalize_name
+
+from depaudit.code_graph import distribution_candidates
 from depaudit.entrypoints import CodeAnalysis, build_analysis, code_modules
 from depaudit.knowledge import Entry, Knowledge
-from depaudit.model import CodeModule, EnvironmentSnapshot, Pair, Role
+from depaudit.model import (
+    CodeModule,
+    ConfigEntry,
+    Entrypoint,
+    EnvironmentSnapshot,
+    Include,
+    Package,
+    Pair,
+    Role,
+)
 from depaudit.rules.config_keys import ConfigKey, config_keys, leftover_rule
 from depaudit.rules.merged_packages import MergedPackage, allowed, merged_packages, training_entry
 from depaudit.rules.network_targets import Target, classify, targets
@@ -81,6 +93,54 @@ class EnvironmentView:
 
 PackageSide = Literal["training", "serving", ""]
 
+# Packages a service needs without importing them: servers started by a command, drivers
+# and plugins loaded by name (SQLAlchemy URLs, FastAPI form parsing), packaging tools.
+USED_WITHOUT_IMPORT: frozenset[str] = frozenset(
+    {
+        "uvicorn", "gunicorn", "hypercorn", "daphne", "waitress", "uwsgi", "granian",
+        "gevent", "eventlet", "uvloop", "httptools", "watchfiles", "websockets",
+        "python-multipart", "email-validator", "orjson", "ujson",
+        "psycopg", "psycopg2", "psycopg2-binary", "pymysql", "mysqlclient", "asyncpg",
+        "pip", "setuptools", "wheel", "supervisor", "gunicorn-worker",
+    }
+)  # fmt: skip
+# Modules whose use in serving code means a model is unpickled: the library that pickled
+# it (scikit-learn, xgboost ...) is then needed at load time without any import of it.
+# (torch.load and keras load their own formats: the framework is imported anyway.)
+UNPICKLERS: frozenset[str] = frozenset(
+    {"pickle", "joblib", "dill", "cloudpickle", "skops", "mlflow", "bentoml"}
+)
+# A serving config value or copied file with one of these endings is a pickled model.
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".sav", ".dill", ".cloudpickle")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSite:
+    """Where a module imports a distribution: shown as evidence."""
+
+    file: str
+    line: int
+    module: str  # the import as written ("hydra", "ray.tune.search.hyperopt")
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} (import {self.module})"
+
+
+@dataclass(frozen=True, slots=True)
+class PackageUsage:
+    """Which distributions the two sides' code uses.
+
+    ``serving`` holds what code reachable from the serving entrypoints imports (plus what
+    serving's commands run); ``training`` where training code (its scripts, modules
+    serving does not reach, notebooks) imports each distribution. ``known`` is False when
+    serving has no code or no entrypoint was found: then nothing can be said from usage.
+    """
+
+    serving: frozenset[str]
+    training: dict[str, ImportSite]
+    unpickles: bool  # serving loads pickled models (pickle / joblib / mlflow code, a .pkl path)
+    known: bool
+
 
 @dataclass(frozen=True, slots=True)
 class PackageComparison:
@@ -96,6 +156,8 @@ class PackageComparison:
     training: MergedPackage | None
     serving: MergedPackage | None
     leftover: Entry | None = None  # DA101: why it is training-only
+    training_use: ImportSite | None = None  # DA106: only training code imports it
+    loose_in_serving: bool = False  # DA107: pinned in training, unpinned / looser in serving
     pinned_apart: bool = False  # DA102
     incompatible: bool = False  # DA103
     shared_how: str = ""  # DA104: how the two sides agree
@@ -163,27 +225,114 @@ class PairView:
         return frozenset(out)
 
     @cached_property
+    def usage(self) -> PackageUsage:
+        """Which distributions serving-reachable code and training code import."""
+        code = self.code
+        reached = code.reached_serving()
+        known = bool(reached) and not code.fallback
+        names = self.knowledge.import_names
+        serving: set[str] = set()
+        unpickles = False
+        for mod in reached:
+            for ref in mod.imports:
+                if code.graph.is_local(ref.name, mod.module):
+                    continue
+                serving |= distribution_candidates(ref.name, names)
+                unpickles |= ref.name.split(".", 1)[0] in UNPICKLERS
+        for ep in self.serving.of_type(Entrypoint):
+            serving |= {canonicalize_name(w) for w in ep.command.replace("/", " ").split()}
+        unpickles = unpickles or any(
+            value.lower().rstrip("\"' ").endswith(PICKLE_SUFFIXES)
+            for value in (
+                *(c.value for c in self.serving.of_type(ConfigEntry)),
+                *(i.target for i in self.serving.of_type(Include) if i.kind == "copy"),
+            )
+        )
+        reach = set(code.reach)
+        training: dict[str, ImportSite] = {}
+        for name in sorted(code.training_modules):
+            if name in reach:
+                continue  # serving runs it: not training-only code
+            mod = code.training_modules[name]
+            for ref in mod.imports:
+                if code.graph.is_local(ref.name, mod.module):
+                    continue
+                for dist in distribution_candidates(ref.name, names):
+                    training.setdefault(dist, ImportSite(mod.file, ref.line, ref.name))
+        return PackageUsage(frozenset(serving), training, unpickles, known)
+
+    @cached_property
     def packages(self) -> tuple[PackageComparison, ...]:
         """Every package name either side declares, with the rule that owns it."""
         return tuple(self._compare_packages())
 
+    def _training_use(self, name: str, pkg: MergedPackage) -> ImportSite | None:
+        """Where training code imports a serving-declared package that serving never uses
+        (DA106), or None: used by serving, needed without an import, or not known."""
+        usage = self.usage
+        if not usage.known or not pkg.direct or name not in usage.training:
+            return None
+        if name in usage.serving or name in USED_WITHOUT_IMPORT:
+            return None
+        if any(name.startswith(u + "-") for u in usage.serving):
+            return None  # opencv-python-headless, psycopg2-binary ship their base module
+        if name in self._needed_by_serving:
+            return None  # a dependency of something serving imports
+        if usage.unpickles and name in self.knowledge.inference_packages:
+            return None  # a pickled model needs the library that pickled it
+        return usage.training[name]
+
+    @cached_property
+    def _needed_by_serving(self) -> frozenset[str]:
+        """Packages that what serving imports requires (lock files' and live trees'
+        ``requires``, else the knowledge base's table of well-known runtime needs)."""
+        graph: dict[str, set[str]] = {}
+        for fact in self.serving.of_type(Package):
+            if fact.requires:
+                graph.setdefault(canonicalize_name(fact.name), set()).update(fact.requires)
+        for name, needs in self.knowledge.runtime_needs.items():
+            graph.setdefault(name, set()).update(needs)
+        seen: set[str] = set()
+        stack = [n for n in self.usage.serving if n in graph]
+        while stack:
+            for dep in graph.get(stack.pop(), ()):
+                if dep not in seen:
+                    seen.add(dep)
+                    stack.append(dep)
+        return frozenset(seen)
+
     def _compare_packages(self) -> Iterator[PackageComparison]:
         training, serving = self.training.packages, self.serving.packages
-        allow = {rule: allowed(self.allow(rule)) for rule in ("DA101", "DA102", "DA103")}
+        allow = {
+            rule: allowed(self.allow(rule))
+            for rule in ("DA101", "DA102", "DA103", "DA106", "DA107")
+        }
         for name in sorted(training.keys() | serving.keys()):
             t, s = training.get(name), serving.get(name)
-            # a training-only package in serving: a leftover, not good news nor "serving only"
+            # a training-only package in serving: a leftover, not good news nor "serving only";
+            # allowed in serving ([rules.DA101] allow), it is not reported at all
             known = training_entry(s, self.knowledge) if s is not None else None
             if known is not None and name in allow["DA101"]:
+                if t is not None and t.direct:
+                    yield PackageComparison(name, t, s)  # said of nothing: the user allowed it
+                    continue
                 known = None
             leftover = known if s is not None and s.direct else None
+            use = None
+            if s is not None and leftover is None and known is None and name not in allow["DA106"]:
+                use = self._training_use(name, s)
             if t is None or s is None:
                 side: PackageSide = ""
                 if t is not None and t.direct:
                     side = "training"
-                elif s is not None and s.direct and known is None:
+                elif s is not None and s.direct and known is None and use is None:
                     side = "serving"
-                yield PackageComparison(name, t, s, leftover=leftover, one_side=side)
+                yield PackageComparison(
+                    name, t, s, leftover=leftover, training_use=use, one_side=side
+                )
+                continue
+            if use is not None:  # serving should not have it at all: no drift, not shared
+                yield PackageComparison(name, t, s, training_use=use)
                 continue
             pinned_apart = bool(
                 t.version
@@ -192,14 +341,23 @@ class PairView:
                 and not same_version(t.version, s.version)
                 and name not in allow["DA102"]
             )
+            incompatible = name not in allow["DA103"] and _incompatible(t, s)
+            loose = (
+                bool(t.version)
+                and not s.version
+                and not incompatible
+                and known is None
+                and name not in allow["DA107"]
+            )
             yield PackageComparison(
                 name,
                 t,
                 s,
                 leftover=leftover,
+                loose_in_serving=loose,
                 pinned_apart=pinned_apart,
-                incompatible=name not in allow["DA103"] and _incompatible(t, s),
-                shared_how="" if known is not None else _shared_how(t, s),
+                incompatible=incompatible,
+                shared_how="" if known is not None or loose else _shared_how(t, s),
             )
 
 

@@ -267,7 +267,7 @@ def test_config_file_errors_name_the_file_and_key(repo: Path, tmp_path: Path) ->
     proc = run_check(repo, "--config", str(cfg))
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"depaudit: error: {cfg}: unknown key 'environments.api.foo' (expected one of entrypoints, exclude, include, role)"
+        f"depaudit: error: {cfg}: unknown key 'environments.api.foo' (expected one of entrypoints, exclude, include, project, role)"
     ]
 
 

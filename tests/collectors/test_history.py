@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from collectors import git as git_reader
 from collectors import history
-from collectors.history import GitHistoryError, GitRepository
+from collectors.git import GitRepository, RepositoryError
+from collectors.history import walk
 from collectors.tree import TreeReadError
 from tests.gitrepo import GitRepo
 
@@ -36,7 +38,7 @@ def walk_all(repo: GitRepo, **kwargs: object) -> list[history.WalkStep]:
     """Walk and check each commit's tree against ls-tree while it is current."""
     g = GitRepository(repo.path)
     steps = []
-    for step in g.walk(g.resolve("HEAD"), **kwargs):  # type: ignore[arg-type]
+    for step in walk(g, g.resolve("HEAD"), **kwargs):  # type: ignore[arg-type]
         entries = step.tree().entries()
         assert {e.path: e.blob_id for e in entries} == ls_tree(repo, step.info.sha), (
             step.info.summary
@@ -75,7 +77,7 @@ def test_tree_reads_blobs_from_objects_without_checkout(tmp_path: Path) -> None:
     repo = ml_repo(tmp_path)
     (repo.path / "serving/requirements.txt").write_text("edited in the work tree only\n")
     g = GitRepository(repo.path)
-    step = next(iter(g.walk(g.resolve("HEAD"))))
+    step = next(iter(walk(g, g.resolve("HEAD"))))
     tree = step.tree()
     entry = next(e for e in tree.entries() if e.path == "serving/requirements.txt")
     assert tree.read(entry) == b"torch==2.1.0\nfastapi==0.110.0\n"
@@ -132,7 +134,7 @@ def test_symlinks_and_submodules_are_listed_never_read(tmp_path: Path) -> None:
     repo.commit("link and submodule")
     walk_all(repo)
     g = GitRepository(repo.path)
-    last = list(g.walk(g.resolve("HEAD"), base=g.resolve("HEAD~1")))
+    last = list(walk(g, g.resolve("HEAD"), base=g.resolve("HEAD~1")))
     t = last[0].tree()
     kinds = {e.path: e.kind for e in t.entries()}
     assert kinds["serving/requirements-extra.txt"] == "symlink"
@@ -147,7 +149,7 @@ def test_tree_after_walk_moved_on_is_refused(tmp_path: Path) -> None:
     repo = ml_repo(tmp_path)
     repo.commit("docs", {"README.md": "x\n"})
     g = GitRepository(repo.path)
-    steps = list(g.walk(g.resolve("HEAD")))
+    steps = list(walk(g, g.resolve("HEAD")))
     with pytest.raises(RuntimeError):
         steps[0].tree()
 
@@ -158,7 +160,7 @@ def test_walk_from_a_base_only_yields_later_commits(tmp_path: Path) -> None:
     repo.commit("bump", {"serving/requirements.txt": "torch==2.2.0\n"})
     g = GitRepository(repo.path)
     steps = []
-    for step in g.walk(g.resolve("HEAD"), base=base):
+    for step in walk(g, g.resolve("HEAD"), base=base):
         assert {e.path: e.blob_id for e in step.tree().entries()} == ls_tree(repo, step.info.sha)
         steps.append(step)
     assert [s.info.summary for s in steps] == ["bump"]
@@ -171,9 +173,9 @@ def test_huge_blob_size_known_without_reading(
 ) -> None:
     repo = ml_repo(tmp_path)
     repo.commit("big lock file", {"serving/requirements.txt": "x" * 5000 + "\n"})
-    monkeypatch.setattr(history, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(git_reader, "MAX_FILE_BYTES", 1000)
     g = GitRepository(repo.path)
-    (step,) = list(g.walk(g.resolve("HEAD"), base=g.resolve("HEAD~1")))
+    (step,) = list(walk(g, g.resolve("HEAD"), base=g.resolve("HEAD~1")))
     t = step.tree()
     big = next(e for e in t.entries() if e.path == "serving/requirements.txt")
     assert big.size == 5001
@@ -188,7 +190,7 @@ def test_many_new_blobs_get_sizes_in_bulk(tmp_path: Path) -> None:
     }
     repo.commit("many files", files)
     g = GitRepository(repo.path)
-    t = next(iter(g.walk(g.resolve("HEAD")))).tree()
+    t = next(iter(walk(g, g.resolve("HEAD")))).tree()
     sizes = {e.path: e.size for e in t.entries()}
     assert sizes["serving/pkg/m7.py"] == len("X = 7\n")
     assert sizes["serving/pkg/m42.py"] == len("X = 42\n")
@@ -205,14 +207,14 @@ def test_empty_repository(tmp_path: Path) -> None:
     repo = GitRepo(tmp_path / "empty")
     g = GitRepository(repo.path)
     assert g.is_empty()
-    with pytest.raises(GitHistoryError, match="unknown revision"):
+    with pytest.raises(RepositoryError, match="unknown revision"):
         g.resolve("HEAD")
 
 
 def test_not_a_repository(tmp_path: Path) -> None:
-    with pytest.raises(GitHistoryError, match="not a git repository"):
+    with pytest.raises(RepositoryError, match="not a git repository"):
         GitRepository(tmp_path)
-    with pytest.raises(GitHistoryError, match="no such directory"):
+    with pytest.raises(RepositoryError, match="no such directory"):
         GitRepository(tmp_path / "missing")
 
 
@@ -229,7 +231,7 @@ def test_shallow_clone_walks_what_is_there(tmp_path: Path) -> None:
     g = GitRepository(clone)
     assert g.is_shallow
     steps = []
-    for step in g.walk(g.resolve("HEAD")):
+    for step in walk(g, g.resolve("HEAD")):
         entries = {e.path: e.blob_id for e in step.tree().entries()}
         assert entries == ls_tree(clone, step.info.sha)
         assert "training/requirements.txt" in entries

@@ -6,6 +6,8 @@ The fuzz tests truncate, mutate and splice these, so the parsers see inputs that
 
 from __future__ import annotations
 
+import json
+
 SEEDS: dict[str, list[str]] = {
     "requirements.txt": [
         "# serving deps\n--index-url https://pypi.org/simple\n-r base.txt\n-c constraints.txt\n"
@@ -119,6 +121,117 @@ SEEDS: dict[str, list[str]] = {
     ".env": [
         "# env\nexport AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY='wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'\n"
         'MLFLOW_TRACKING_URI="http://mlflow.internal:5000"\nEMPTY=\nMULTI="a\\nb"\n',
+    ],
+    # nbformat 4 as Jupyter writes it (indent 1, sorted keys), with outputs and IPython
+    # syntax; and the nbformat 3 shape (worksheets, "input")
+    "notebooks/explore.ipynb": [
+        json.dumps(
+            {
+                "cells": [
+                    {
+                        "cell_type": "markdown",
+                        "id": "a1",
+                        "metadata": {},
+                        "source": ["# Fraud model\n", "EDA"],
+                    },
+                    {
+                        "cell_type": "code",
+                        "execution_count": 1,
+                        "id": "b2",
+                        "metadata": {"tags": []},
+                        "outputs": [
+                            {
+                                "name": "stdout",
+                                "output_type": "stream",
+                                "text": ["Successfully installed wandb-0.16.3\n"],
+                            },
+                            {
+                                "data": {
+                                    "image/png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk",
+                                    "text/plain": ["<Figure>"],
+                                },
+                                "metadata": {},
+                                "output_type": "display_data",
+                            },
+                        ],
+                        "source": [
+                            "%pip install -q wandb==0.16.3 'transformers>=4.36' -r ../requirements-train.txt\n",
+                            "!{sys.executable} -m pip install optuna\n",
+                            "%matplotlib inline\n",
+                            "import pandas as pd\n",
+                            "from sklearn.model_selection import train_test_split\n",
+                            "df = pd.read_parquet('s3://train-data/raw/2024.parquet')\n",
+                            "X_train, X_test = train_test_split(df, test_size=0.2)\n",
+                            "df.describe?",
+                        ],
+                    },
+                    {
+                        "cell_type": "code",
+                        "execution_count": 2,
+                        "id": "c3",
+                        "metadata": {},
+                        "outputs": [],
+                        "source": "%%time\nimport wandb\nwandb.init(project='fraud')\nmodel.fit(X_train, y_train)",
+                    },
+                    {
+                        "cell_type": "code",
+                        "execution_count": None,
+                        "id": "d4",
+                        "metadata": {},
+                        "outputs": [],
+                        "source": ["%%bash\n", "pip install lightgbm==4.1.0 \\\n", "  xgboost\n"],
+                    },
+                ],
+                "metadata": {
+                    "kernelspec": {
+                        "display_name": "Python 3",
+                        "language": "python",
+                        "name": "python3",
+                    },
+                    "language_info": {"name": "python", "version": "3.11.7"},
+                },
+                "nbformat": 4,
+                "nbformat_minor": 5,
+            },
+            indent=1,
+            sort_keys=True,
+        )
+        + "\n",
+        json.dumps(
+            {
+                "metadata": {"name": "old"},
+                "nbformat": 3,
+                "nbformat_minor": 0,
+                "worksheets": [
+                    {
+                        "cells": [
+                            {"cell_type": "heading", "level": 1, "source": ["Training"]},
+                            {
+                                "cell_type": "code",
+                                "collapsed": False,
+                                "input": [
+                                    "import numpy as np\n",
+                                    "!pip install keras==2.4.3\n",
+                                    "np.random.seed(0)",
+                                ],
+                                "language": "python",
+                                "outputs": [],
+                                "prompt_number": 1,
+                            },
+                        ],
+                        "metadata": {},
+                    }
+                ],
+            },
+            indent=1,
+        ),
+    ],
+    # a book repository's image targets: build args, a cd into the build folder,
+    # continuation lines and a variable for the tag
+    "Makefile": [
+        "IMAGE ?= book/serving\nTAG := 1.0\n\n.PHONY: build\nbuild:\n"
+        "\tdocker build -t $(IMAGE):$(TAG) \\\n\t\t--build-arg BASE=base:latest -f serving/Dockerfile .\n"
+        "base:\n\tcd docker/base && docker build -t base:latest .\n",
     ],
 }
 

@@ -50,7 +50,9 @@ PATH_OF_SOURCE = {
     "dockerfile": "serving/Dockerfile",
     "compose": "docker-compose.yml",
     "python": "serving/app.py",
+    "notebook": "notebooks/explore.ipynb",
     "config": "serving/config.yaml",
+    "makefile": "Makefile",
 }
 SOURCES = {s.name: s for s in all_sources()}
 
@@ -499,6 +501,7 @@ TREE_PATHS = st.sampled_from(
         "training/environment.yml",
         "serving/poetry.lock",
         "serving/caf\udce9.yaml",
+        "notebooks/explore.ipynb",
     ]
 )
 CONTENT = (

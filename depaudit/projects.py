@@ -1,0 +1,307 @@
+"""Which training and serving environments are compared, and why (DESIGN.md §4, §5.3).
+
+Pure: environment snapshots (with where each lives and its project from the naming
+conventions or the config) in; pairs, each with the reason it was made, and the
+environments that pair with nothing, each with why, out. Only environments of one
+project are compared: a monorepo of twenty examples is twenty small audits.
+
+Beyond the folder projects of :mod:`depaudit.conventions`:
+
+- environments found after parsing (a ``fraud-api`` Deployment, a ``trainer`` compose
+  service) join projects the same way, by their folder;
+- a repository with one environment for everything (``train.py`` or notebooks beside an
+  unnamed app, one ``requirements.txt``) still has two sides: the serving side is
+  derived from the app's entrypoint (a FastAPI / Flask / BentoML app object, a
+  Dockerfile or compose command), installing the same shared files;
+- inside a project with several environments of each role, environments whose folders
+  share a name (``search/learn_to_rank/api`` and ``search/model/learn_to_rank``) are
+  paired with each other only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from depaudit.conventions import (
+    Project,
+    common_folder,
+    find_projects,
+    is_under,
+    keyword_of,
+    project_name,
+)
+from depaudit.entrypoints import code_modules, find_starts
+from depaudit.model import (
+    CodeModule,
+    Entrypoint,
+    EnvironmentSnapshot,
+    EnvironmentSpec,
+    FileAssignment,
+    Package,
+    Pair,
+    Resource,
+    Role,
+    Runtime,
+    Scope,
+    SystemPackage,
+)
+
+# Folder names too common to say two environments belong together.
+_GENERIC = frozenset(
+    {
+        "src", "source", "app", "apps", "ml", "model", "models", "service", "services",
+        "code", "python", "py", "docker", "k8s", "kubernetes", "deploy", "deployment",
+        "manifests", "infra", "infrastructure", "scripts", "lib", "libs", "common",
+        "shared", "core", "utils", "pkg", "tests", "test", "docs", "examples", "example",
+    }
+)  # fmt: skip
+_TOKEN = re.compile(r"[-_.\s/]+")
+
+
+@dataclass(frozen=True, slots=True)
+class PairPlan:
+    environments: tuple[EnvironmentSnapshot, ...]  # as given, plus any derived serving side
+    pairs: tuple[Pair, ...]
+    unpaired: tuple[tuple[str, str], ...] = ()  # (environment, why it is compared with nothing)
+
+
+@dataclass(slots=True)
+class _Located:
+    """An environment as project finding sees it."""
+
+    name: str
+    role: Role
+    home: str
+    project: str
+    origin: str
+    tokens: frozenset[str] = field(default_factory=frozenset)
+
+
+def plan_pairs(
+    snapshots: Sequence[EnvironmentSnapshot], specs: Sequence[EnvironmentSpec]
+) -> PairPlan:
+    """The pairs to compare among ``snapshots`` (``specs`` say where each lives)."""
+    declared = [s for s in snapshots if not s.observed]
+    spec_of = {s.name: s for s in specs}
+    located = [
+        _Located(
+            s.name,
+            s.role,
+            spec_of[s.name].home if s.name in spec_of else "",
+            s.project,
+            s.origin,
+        )
+        for s in declared
+    ]
+    if any(e.origin == "config" for e in located):
+        return PairPlan(tuple(snapshots), _config_pairs(located))
+    not_environments = {
+        s.name: why for s in declared if (why := _not_an_environment(s)) is not None
+    }
+    located = [e for e in located if e.name not in not_environments]
+
+    known = [Project(_folder(e.project), "") for e in located if e.project]
+    find_projects([e for e in located if not e.project], known)
+
+    derived: list[EnvironmentSnapshot] = []
+    if located and not any(e.role == "serving" for e in located):
+        serving = _derive_serving(declared)
+        if serving is not None:
+            derived.append(serving)
+            folder = common_folder([e.home for e in located])
+            for e in located:
+                e.project = project_name(folder)
+            located.append(
+                _Located(serving.name, "serving", folder, project_name(folder), "entrypoint")
+            )
+    by_name = {e.name: e for e in located}
+    environments = [
+        replace(s, project=by_name[s.name].project)
+        if s.name in by_name and s.project != by_name[s.name].project
+        else s
+        for s in snapshots
+    ]
+    environments += [replace(d, project=by_name[d.name].project) for d in derived]
+
+    pairs: list[Pair] = []
+    for project in sorted({e.project for e in located if e.project}):
+        members = [e for e in located if e.project == project]
+        pairs.extend(_project_pairs(project, members))
+    paired = {p.training for p in pairs} | {p.serving for p in pairs}
+    unpaired = tuple(
+        (e.name, _why_unpaired(e, located)) for e in located if e.name not in paired
+    ) + tuple(sorted(not_environments.items()))
+    return PairPlan(tuple(environments), tuple(pairs), unpaired)
+
+
+_SUBSTANCE = (Package, CodeModule, Runtime, Entrypoint, Scope, Resource, SystemPackage)
+_SERVING_COMMANDS = ("uvicorn", "gunicorn", "flask", "serve", "streamlit", "bentoml", "hypercorn")
+
+
+def _not_an_environment(env: EnvironmentSnapshot) -> str | None:
+    """Why a name-placed group of files is not an environment to compare, or None.
+
+    - Only configuration files of its own (a hydra ``configs/training/`` group, course
+      metadata): settings of something else, not a place that installs or runs anything.
+    - A serving side that is only Python files named for serving (``inference.py``) with
+      no app object, no server command and no file that builds or deploys it: a local
+      script, not a service — pairing it would report the training file it shares as
+      serving leftovers.
+    """
+    if env.origin != "convention":
+        return None
+    own = {a.path for a in env.files if not a.reason.startswith(("shared", "base image"))}
+    if not own:
+        return None
+    own_facts = [f for f in env.facts if getattr(f, "file", "") in own]
+    if not any(isinstance(f, _SUBSTANCE) for f in own_facts):
+        return "only configuration files of its own: not an environment"
+    if env.role == "serving" and all(p.endswith((".py", ".ipynb")) for p in own):
+        apps = any(isinstance(f, CodeModule) and f.app_objects for f in env.facts)
+        servers = any(
+            isinstance(f, Entrypoint) and any(w in f.command for w in _SERVING_COMMANDS)
+            for f in env.facts
+        )
+        if not apps and not servers:
+            return (
+                "only Python files named for serving, with no app object, server command "
+                "or deployment file: a script, not a service"
+            )
+    return None
+
+
+def _folder(project: str) -> str:
+    return "" if project == "." else project
+
+
+def _config_pairs(located: Sequence[_Located]) -> tuple[Pair, ...]:
+    """Configured environments: every training x serving pair of one ``project``."""
+    named = any(e.project not in ("", ".") for e in located)
+    out = []
+    for project in sorted({e.project for e in located}):
+        members = [e for e in located if e.project == project]
+        reason = (
+            f'config: both in project "{project}"'
+            if named
+            else "config: both configured in the same repository (no project set)"
+        )
+        out += [
+            Pair(t.name, s.name, project, reason)
+            for t in members
+            if t.role == "training"
+            for s in members
+            if s.role == "serving"
+        ]
+    return tuple(out)
+
+
+def _project_pairs(project: str, members: Sequence[_Located]) -> list[Pair]:
+    folder = _folder(project)
+    where = f"project folder {folder}/" if folder else "the repository root"
+    training = [e for e in members if e.role == "training"]
+    serving = [e for e in members if e.role == "serving"]
+    for e in members:
+        e.tokens = _tokens(e, folder)
+    matched: dict[tuple[str, str], str] = {}
+    if len(training) > 1 and len(serving) > 1:
+        # a word most of the project's environments carry ("components") tells none apart
+        counts: dict[str, int] = {}
+        for e in members:
+            for token in e.tokens:
+                counts[token] = counts.get(token, 0) + 1
+        common_words = {t for t, n in counts.items() if n * 2 > len(members)}
+        for t in training:
+            for s in serving:
+                common = (t.tokens & s.tokens) - common_words
+                if common:
+                    matched[(t.name, s.name)] = sorted(common)[0]
+    pairs = []
+    for t in training:
+        for s in serving:
+            if matched:
+                t_has = any(k[0] == t.name for k in matched)
+                s_has = any(k[1] == s.name for k in matched)
+                if (t.name, s.name) in matched:
+                    reason = f'both under {where} and named "{matched[(t.name, s.name)]}"'
+                elif t_has or s_has:
+                    continue  # each of them pairs with its namesake
+                else:
+                    reason = f"both under {where}"
+            elif s.origin == "entrypoint":
+                reason = (
+                    "one environment for everything: serving is the app entrypoint, "
+                    f"training the code named for training, both under {where}"
+                )
+            else:
+                reason = f"both under {where}"
+            pairs.append(Pair(t.name, s.name, project, reason))
+    return pairs
+
+
+def _tokens(env: _Located, project_folder: str) -> frozenset[str]:
+    """Distinguishing words of an environment's location inside its project."""
+    path = f"{env.home}/{env.name}" if env.home else env.name
+    if project_folder and is_under(path, project_folder):
+        path = path[len(project_folder) :]
+    words = {w for w in _TOKEN.split(path.lower()) if w}
+    return frozenset(
+        w for w in words if w not in _GENERIC and keyword_of(w) is None and not w.isdigit()
+    )
+
+
+def _why_unpaired(env: _Located, located: Sequence[_Located]) -> str:
+    other: Role = "serving" if env.role == "training" else "training"
+    if not any(e.role == other for e in located):
+        return f"no {other} environment in the repository"
+    if not env.project:
+        return (
+            f"no {other} environment in its folder or a folder above it that is not "
+            "another project's (a monorepo of independent projects)"
+        )
+    folder = _folder(env.project)
+    where = f"project folder {folder}/" if folder else "the repository root"
+    if not any(e.role == other and e.project == env.project for e in located):
+        return f"no {other} environment under {where}"
+    return f"under {where}, each {other} environment pairs with its namesake"
+
+
+def _derive_serving(training: Sequence[EnvironmentSnapshot]) -> EnvironmentSnapshot | None:
+    """A serving side for a repository whose only environment names are training's: the
+    app its shared code defines or its shared Dockerfile / compose file starts."""
+    shared_files: dict[str, FileAssignment] = {}
+    for env in training:
+        for a in env.files:
+            if a.reason.startswith("shared"):
+                shared_files.setdefault(a.path, a)
+    if not shared_files:
+        return None
+    source = training[0]
+    facts = tuple(
+        f for env in training for f in env.facts if getattr(f, "file", "") in shared_files
+    )
+    probe = EnvironmentSnapshot(
+        "serving", "serving", "entrypoint", facts=tuple(dict.fromkeys(facts))
+    )
+    modules: dict[str, CodeModule] = code_modules(probe)
+    starts, fallback = find_starts(probe, modules)
+    has_command = any(isinstance(f, Entrypoint) for f in probe.facts)
+    if fallback or not starts or not (modules or has_command):
+        return None
+    shown = "; ".join(s.reason for s in starts[:3])
+    files = tuple(
+        FileAssignment(a.path, f"{a.reason}; serving side derived from {shown}")
+        for a in sorted(shared_files.values(), key=lambda a: a.path)
+    )
+    taken = {e.name for e in training}
+    name = "serving" if "serving" not in taken else "serving-app"
+    return EnvironmentSnapshot(
+        name=name,
+        role="serving",
+        origin="entrypoint",
+        files=files,
+        facts=probe.facts,
+        entrypoints=tuple(s.module for s in starts),
+        project=source.project,
+    )
