@@ -67,7 +67,7 @@ class Encoded:
 
     name: str
     role: str
-    header: str  # JSON of what is neither a file nor a fact (origin, entrypoints, observed)
+    header: str  # JSON of the rest: origin, entrypoints, observed, project (if any)
     files: tuple[str, ...]  # part hashes, one per file assignment
     facts: tuple[str, ...]  # part hashes, one per run of facts
     parts: dict[str, Any]  # hash -> what the part is made of (its JSON: part_json)
@@ -130,7 +130,12 @@ class Encoder:
             parts[h] = run
             facts.append(h)
         header = _dumps(
-            {"origin": env.origin, "entrypoints": list(env.entrypoints), "observed": env.observed}
+            {
+                "origin": env.origin,
+                "entrypoints": list(env.entrypoints),
+                "observed": env.observed,
+                **({"project": env.project} if env.project else {}),
+            }
         )
         return Encoded(env.name, env.role, header, tuple(files), tuple(facts), parts)
 
@@ -159,6 +164,7 @@ def decode(row: Any, parts: dict[int, Any]) -> EnvironmentSnapshot:
         facts=tuple(facts),
         entrypoints=tuple(header.get("entrypoints", ())),
         observed=bool(header.get("observed", False)),
+        project=str(header.get("project", "")),
     )
 
 

@@ -405,13 +405,17 @@ class StoreReader:
         recorded: it was collected by a depaudit that compared every pair."""
         commit = self.commit(self.repo(repo).name, sha)
         f = s.findings.c
-        query = (
-            select(f.id)
-            .where(f.state_id == commit.state_id, f.training_env != "", f.serving_env != "")
-            .limit(1)
-        )
         with self.engine.connect() as conn:
-            return conn.execute(query).first() is not None
+            ids = sorted(set(_finding_ids(conn, [commit.state_id])[commit.state_id]))
+            for chunk in _chunks(ids, 500):
+                query = (
+                    select(f.id)
+                    .where(f.id.in_(chunk), f.training_env != "", f.serving_env != "")
+                    .limit(1)
+                )
+                if conn.execute(query).first() is not None:
+                    return True
+        return False
 
     def latest_live(self, repo: str | None, sha: str | None = None) -> list[LiveRecord]:
         """The newest live observation of each environment that recorded its findings,

@@ -91,8 +91,8 @@ environments = Table(
     Column("content_hash", String(64), nullable=False, unique=True),
     Column("name", String(255), nullable=False),
     Column("role", String(16), nullable=False),
-    # v4: JSON of the header only {"origin", "entrypoints", "observed"}; before v4 the
-    # whole EnvironmentSnapshot.to_dict()
+    # v4: JSON of the header only {"origin", "entrypoints", "observed"[, "project"]};
+    # before v4 the whole EnvironmentSnapshot.to_dict()
     Column("data", Text, nullable=False),
     Column("files", Text, nullable=False, default=""),  # v4: packed ids of parts
     Column("facts", Text, nullable=False, default=""),  # v4: packed ids of parts

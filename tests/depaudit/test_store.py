@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, inspect, select, text
 
-from depaudit.model import CommitInfo, EnvironmentSnapshot, Finding, Package, TreeAudit
+from depaudit.model import CommitInfo, EnvironmentSnapshot, Finding, Package, Pair, TreeAudit
 from depaudit.store import schema
 from depaudit.store.engine import StoreError, open_engine
 from depaudit.store.reader import StoreReader, UnknownCommit, UnknownRepo
@@ -164,6 +164,26 @@ def test_runs_give_introduced_in_and_resolution(store_url: str) -> None:
     assert reader.head("svc") is not None and reader.head("svc").sha == sha(3)  # type: ignore[union-attr]
     info = reader.repo(None)
     assert info.last_run["commits"] == 4 and info.commit_count == 4
+
+
+def test_unpaired_environments_are_told_again_from_the_stored_state(store_url: str) -> None:
+    engine = open_engine(store_url)
+    error = Finding("error", "file", "setup.cfg", "low", "DA900", "cannot parse", file="setup.cfg")
+    with RepoWriter(engine, "svc") as w:
+        # collected before pairs were recorded: its findings name the pair it compared
+        add(w, 0, TreeAudit((TRAIN, SERVE), (error, finding("wandb")), config_origin="x"))
+        # no pair recorded and no finding naming one: both sides were compared with nothing
+        add(w, 1, TreeAudit((TRAIN, SERVE), (error,), config_origin="x"))
+        add(w, 2, TreeAudit((TRAIN, SERVE), (error,), pairs=(Pair("training", "serving"),)))
+        w.finish(branch="main", shallow=False, since=None, seconds=0.1)
+    reader = StoreReader(engine)
+    assert reader.unpaired_at("svc", sha(0)) == []
+    why = "in no project: no {} environment in its folder or a folder above it that is not another project's"
+    assert reader.unpaired_at("svc", sha(1)) == [
+        ("training", why.format("serving")),
+        ("serving", why.format("training")),
+    ]
+    assert reader.unpaired_at("svc", sha(2)) == []
 
 
 def test_rewind_marks_unreachable_and_reopens_runs(store_url: str) -> None:

@@ -89,6 +89,7 @@ def serving_env(*, body: str = "return model(x)", extra_files: int = 0) -> Envir
             Scope("api", "docker-compose.yml", 2, build_path="serving"),
         ),
         entrypoints=("serving.app",),
+        project="services/fraud",
     )
 
 
