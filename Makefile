@@ -6,10 +6,11 @@ PORT   ?= 8501
 
 .PHONY: demo test check lint typecheck imports pytest fuzz bench clean venv
 
+# the dashboard extra (for demo) and the test tools; `pip install depaudit` alone is the light core
 $(BIN)/depaudit: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[dashboard,test]'
 	@touch $@
 
 venv: $(BIN)/depaudit

@@ -227,19 +227,14 @@ class ImportGraph:
         return out
 
 
-def distribution_candidates(name: str, import_names: Mapping[str, str]) -> set[str]:
-    """Distribution names an import may come from (``google.cloud.storage`` -> ``google-cloud-storage``).
+def distribution_candidates(name: str, import_names: Mapping[str, tuple[str, ...]]) -> set[str]:
+    """Distributions that provide an import (``google.cloud.storage`` -> ``google-cloud-storage``).
 
-    Namespace distributions are named after their dotted path, so every prefix joined with
-    ``-`` is a candidate, as is the knowledge base's mapping of the top-level name.
+    Looked up in depaudit.import_names' map of real packages by the longest dotted prefix,
+    ``import_names`` (the knowledge base's overrides) first; several distributions can provide
+    one import (``cv2``) and any of them counts. An unknown import falls back to the
+    distribution named after it; a bare namespace package (``import google``) gives none.
     """
-    from packaging.utils import canonicalize_name
+    from depaudit.import_names import distributions_for
 
-    parts = name.split(".")
-    out: set[str] = {canonicalize_name("-".join(parts[:i])) for i in range(1, len(parts) + 1)}
-    mapped = import_names.get(parts[0])
-    if mapped:
-        out.add(canonicalize_name(mapped))
-    if len(parts) > 1:
-        out.add(canonicalize_name(parts[1]))  # google.protobuf -> protobuf
-    return out
+    return set(distributions_for(name, import_names))

@@ -7,6 +7,7 @@ what is audited. Parsing is pure (text in); the caller reads the file from the t
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,7 +30,9 @@ _KNOWLEDGE_LISTS = {
     "inference_packages",
 }
 _KNOWLEDGE_NUMBERS = {"max_cpu", "max_memory"}
-_KNOWLEDGE_KEYS = _KNOWLEDGE_LISTS | _KNOWLEDGE_NUMBERS
+_KNOWLEDGE_TABLES = {"import_names"}
+_KNOWLEDGE_KEYS = _KNOWLEDGE_LISTS | _KNOWLEDGE_NUMBERS | _KNOWLEDGE_TABLES
+_DISTRIBUTION_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")  # PEP 508
 MAX_CONFIG_BYTES = 256 * 1024
 MAX_TOML_LINE_DOTS = 2_000
 
@@ -181,7 +184,9 @@ def _knowledge(raw: Any, path: str, where: str) -> dict[str, Any]:
                 path,
                 f"unknown key '{where}.{_shown(key)}' (expected one of {', '.join(sorted(_KNOWLEDGE_KEYS))})",
             )
-        if key in _KNOWLEDGE_LISTS:
+        if key in _KNOWLEDGE_TABLES:
+            out[key] = _import_names(value, path, f"{where}.{key}")
+        elif key in _KNOWLEDGE_LISTS:
             out[key] = _strings(value, path, f"{where}.{key}")
         else:
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
@@ -189,6 +194,30 @@ def _knowledge(raw: Any, path: str, where: str) -> dict[str, Any]:
             if value == float("inf"):
                 raise ConfigError(path, f"{where}.{key} must be finite")
             out[key] = float(value)
+    return out
+
+
+def _import_names(value: Any, path: str, where: str, above: str = "") -> dict[str, tuple[str, ...]]:
+    """``import_names``: dotted import prefix -> a distribution name or a list of them."""
+    out: dict[str, tuple[str, ...]] = {}
+    for key, names in _table(value, path, where).items():
+        dotted = f"{above}.{key}" if above else key
+        if not all(part.isidentifier() for part in dotted.split(".")):
+            raise ConfigError(path, f"{where}: '{_shown(dotted)}' is not a dotted import name")
+        if isinstance(names, dict):  # written unquoted: google.cloud.bigquery = "..."
+            out.update(_import_names(names, path, where, dotted))
+            continue
+        listed = [names] if isinstance(names, str) else names
+        if not (
+            isinstance(listed, list)
+            and listed
+            and all(isinstance(n, str) and _DISTRIBUTION_NAME.fullmatch(n) for n in listed)
+        ):
+            raise ConfigError(
+                path,
+                f"{where}.{_shown(dotted)} must be a distribution name or a list of them (got {names!r:.60})",
+            )
+        out[dotted] = tuple(listed)
     return out
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
+from depaudit import import_names as _import_names
 from depaudit.model import Severity
 
 
@@ -52,8 +53,9 @@ class Knowledge:
     # serving resource ceilings
     max_cpu: float = 8.0  # cores
     max_memory: float = 32 * 1024**3  # bytes
-    # import name -> distribution name where they differ (sklearn -> scikit-learn)
-    import_names: Mapping[str, str] = field(default_factory=dict)
+    # dotted import prefix -> distributions: overrides of depaudit.import_names' map, checked
+    # first (the knowledge base's [import_names] table, then a repository's [knowledge])
+    import_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # package -> packages it needs at run time without the user's code importing them
     # (lime draws with matplotlib): never a leftover while the first is used
     runtime_needs: Mapping[str, frozenset[str]] = field(default_factory=dict)
@@ -89,11 +91,26 @@ class Knowledge:
                 return entry
         return None
 
-    def distribution_for_import(self, top_level: str) -> str:
-        """Distribution name for an import's top-level name (``yaml`` -> ``pyyaml``)."""
+    def import_match(self, module: str) -> _import_names.Match:
+        """What provides a dotted import, and by which prefix (see depaudit.import_names)."""
+        return _import_names.lookup(module, self.import_names)
+
+    def distributions_for_import(self, module: str) -> tuple[str, ...]:
+        """Every distribution that provides ``module`` (``cv2`` -> opencv-python, -headless...)."""
+        return self.import_match(module).distributions
+
+    def distribution_for_import(self, module: str) -> str:
+        """The most downloaded distribution that provides ``module`` (``yaml`` -> ``pyyaml``,
+        ``google.cloud.bigquery.job`` -> ``google-cloud-bigquery``); a bare namespace package
+        (``google``) provides none, and gives its own name canonicalised."""
         from packaging.utils import canonicalize_name
 
-        return self.import_names.get(top_level, canonicalize_name(top_level))
+        found = self.distributions_for_import(module)
+        return found[0] if found else canonicalize_name(module.split(".", 1)[0])
+
+    def import_names_for(self, distribution: str) -> tuple[str, ...]:
+        """Import prefixes a distribution provides (``scikit-learn`` -> ``sklearn``...)."""
+        return _import_names.import_names_for(distribution, self.import_names)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Knowledge:
         """Extend from a repo's ``[knowledge]`` table (already validated by depaudit.config)."""
@@ -155,12 +172,31 @@ def builtin() -> Knowledge:
         training_images=_entries(data.get("training_images", {}), "training-image"),
         max_cpu=float(data.get("limits", {}).get("max_cpu", 8.0)),
         max_memory=float(data.get("limits", {}).get("max_memory_bytes", 32 * 1024**3)),
-        import_names=dict(data.get("import_names", {})),
+        import_names=import_name_table(data.get("import_names", {})),
         runtime_needs={
             name: frozenset(spec.get("needs", []))
             for name, spec in data.get("runtime_needs", {}).items()
         },
     )
+
+
+def import_name_table(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """``{"google.cloud.bigquery": "google-cloud-bigquery"}`` with canonical names as tuples.
+
+    A key written unquoted in TOML (``google.cloud.bigquery = ...``) arrives as nested tables:
+    it is joined back into its dotted prefix.
+    """
+    from packaging.utils import canonicalize_name
+
+    out: dict[str, tuple[str, ...]] = {}
+    for key, value in raw.items():
+        if isinstance(value, Mapping):
+            for inner, names in import_name_table(value).items():
+                out[f"{key}.{inner}"] = names
+        else:
+            values = [value] if isinstance(value, str) else list(value)
+            out[str(key)] = tuple(canonicalize_name(str(v)) for v in values)
+    return out
 
 
 def _apply_overrides(base: Knowledge, o: Mapping[str, Any]) -> Knowledge:
@@ -182,8 +218,10 @@ def _apply_overrides(base: Knowledge, o: Mapping[str, Any]) -> Knowledge:
     inference = base.inference_packages | {
         canonicalize_name(n) for n in o.get("inference_packages", [])
     }
+    import_names = {**base.import_names, **import_name_table(o.get("import_names", {}))}
     return replace(
         base,
+        import_names=import_names,
         training_packages=pkgs,
         training_hosts=hosts,
         inference_packages=frozenset(inference),

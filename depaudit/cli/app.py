@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -60,8 +60,34 @@ def log(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def installed_version() -> str:
+    """The installed distribution's version (what pip installed), not a copy in the source."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("depaudit")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"depaudit {installed_version()}")
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the installed version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """depaudit: find training code, libraries, config and access that leaked into serving."""
 
 

@@ -20,6 +20,7 @@ from typing import Annotated
 import typer
 
 from depaudit.cli.app import app, fail, log, normalize_db_url
+from depaudit.cli.extras import require_dashboard_extra
 
 DEFAULT_HOST = "127.0.0.1"
 APP_PATH = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -134,6 +135,7 @@ def dashboard(
     ] = False,
 ) -> None:
     """Open the web dashboard on a store (read-only): leftovers, drift, shared, history."""
+    require_dashboard_extra("dashboard")
     url = normalize_db_url(db)
     host = bare_host(host)
     from depaudit.store.engine import StoreError, sqlite_path

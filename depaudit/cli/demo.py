@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from depaudit.cli.app import app, fail, log
+from depaudit.cli.extras import require_dashboard_extra
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ("tabular_fraud", "vision_gpu", "monorepo_uv")
@@ -36,6 +37,8 @@ def demo(
     ] = False,
 ) -> None:
     """Build the sample repositories, collect their history, print a report, open the dashboard."""
+    if not no_dashboard:  # checked first: the samples take a while to build
+        require_dashboard_extra("demo")
     if not (ROOT / "sample_repos" / "materialize.py").is_file():
         fail(
             "depaudit demo needs a source checkout (sample_repos/ is not installed with the package)"

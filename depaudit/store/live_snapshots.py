@@ -1,7 +1,8 @@
 """Live observations in the store (``depaudit live``): write one, read them back.
 
 The observed snapshot goes into the shared, content-deduplicated ``environments`` table
-(the same environment observed nightly is stored once); ``live_snapshots`` records each
+by its parts (:mod:`.parts`: the same environment observed nightly is stored
+once, and a package upgrade adds a part, not a copy); ``live_snapshots`` records each
 observation: which declared environment, compared at which commit, when, from where,
 and the live findings of that comparison.
 """
@@ -11,12 +12,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import IntegrityError
 
 from depaudit.model import EnvironmentSnapshot, Finding
+from depaudit.store import parts
 from depaudit.store import schema as s
 from depaudit.store.engine import StoreError
 
@@ -46,26 +46,7 @@ def _repo_id(conn: Connection, repo: str) -> int:
 
 def _environment_id(conn: Connection, env: EnvironmentSnapshot) -> int:
     env_hash = env.content_hash()
-    e = s.environments.c
-    found = conn.execute(select(e.id).where(e.content_hash == env_hash)).first()
-    if found is not None:
-        return int(found[0])
-    values: dict[str, Any] = {
-        "content_hash": env_hash,
-        "name": env.name,
-        "role": env.role,
-        "data": json.dumps(env.to_dict(), sort_keys=True, ensure_ascii=False),
-    }
-    # another collector may insert the same environment at the same moment: a savepoint
-    # keeps our transaction alive, then we read the row it wrote
-    try:
-        with conn.begin_nested():
-            key = conn.execute(s.environments.insert().values(**values)).inserted_primary_key
-            assert key is not None
-            return int(key[0])
-    except IntegrityError:
-        row = conn.execute(select(e.id).where(e.content_hash == env_hash)).one()
-        return int(row[0])
+    return parts.PartWriter().environment_ids(conn, [(env_hash, env)])[env_hash]
 
 
 def save_observation(
@@ -102,10 +83,9 @@ def save_observation(
 
 def observations(engine: Engine, repo: str, env_name: str | None = None) -> list[LiveObservation]:
     """Observations of a repo (optionally one environment), oldest first."""
-    ls, e, r = s.live_snapshots.c, s.environments.c, s.repos.c
+    ls, r = s.live_snapshots.c, s.repos.c
     query = (
-        select(s.live_snapshots, e.data, r.name.label("repo_name"))
-        .join(s.environments, e.id == ls.environment_id)
+        select(s.live_snapshots, r.name.label("repo_name"))
         .join(s.repos, r.id == ls.repo_id)
         .where(r.name == repo)
         .order_by(ls.observed_at, ls.id)
@@ -113,16 +93,18 @@ def observations(engine: Engine, repo: str, env_name: str | None = None) -> list
     if env_name is not None:
         query = query.where(ls.env_name == env_name)
     with engine.connect() as conn:
-        return [
-            LiveObservation(
-                id=int(row.id),
-                repo=row.repo_name,
-                env_name=row.env_name,
-                commit_sha=row.commit_sha,
-                observed_at=row.observed_at,
-                source=row.source,
-                snapshot=EnvironmentSnapshot.from_dict(json.loads(row.data)),
-                findings=tuple(Finding.from_dict(f) for f in json.loads(row.findings)),
-            )
-            for row in conn.execute(query)
-        ]
+        rows = list(conn.execute(query))
+        snapshots = parts.load_environments(conn, {int(row.environment_id) for row in rows})
+    return [
+        LiveObservation(
+            id=int(row.id),
+            repo=row.repo_name,
+            env_name=row.env_name,
+            commit_sha=row.commit_sha,
+            observed_at=row.observed_at,
+            source=row.source,
+            snapshot=snapshots[int(row.environment_id)],
+            findings=tuple(Finding.from_dict(f) for f in json.loads(row.findings)),
+        )
+        for row in rows
+    ]

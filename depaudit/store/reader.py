@@ -24,26 +24,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from depaudit.model import EnvironmentSnapshot, Finding, FindingKey, Pair
 from depaudit.reports.base import ReportRow
+from depaudit.store import finding_rows, parts
 from depaudit.store import schema as s
 from depaudit.store.engine import StoreError, display_url, open_engine
+from depaudit.store.refs import unpack
 
 StoreReaderT = TypeVar("StoreReaderT")
-
-_FINDING_FIELDS = (
-    "status",
-    "kind",
-    "item",
-    "severity",
-    "rule",
-    "message",
-    "training_env",
-    "serving_env",
-    "training",
-    "serving",
-    "file",
-    "line",
-    "evidence",
-)
 
 
 class UnknownRepo(StoreError):
@@ -110,10 +96,6 @@ class CommitRow:
         )
 
 
-def _finding(row: Any) -> Finding:
-    return Finding(**{name: getattr(row, name) for name in _FINDING_FIELDS})
-
-
 def _read_errors_as_store_errors(cls: type[StoreReaderT]) -> type[StoreReaderT]:
     """Every public read raises :class:`StoreError` with one line for a database error
     (a dropped connection, a file that is not a database): callers never see SQL."""
@@ -159,6 +141,13 @@ class StoreReader:
         if version > s.SCHEMA_VERSION:
             raise StoreError(
                 f"the store has schema version {version}, newer than this depaudit; upgrade depaudit"
+            )
+        if version < s.SCHEMA_VERSION:
+            # the reader never writes (the dashboard opens SQLite read-only): the
+            # collector, which migrates, upgrades it
+            raise StoreError(
+                f"the store has schema version {version}, older than this depaudit "
+                f"({s.SCHEMA_VERSION}); run `depaudit collect` once to upgrade it"
             )
 
     def close(self) -> None:
@@ -282,13 +271,10 @@ class StoreReader:
         """The findings of one commit, as report rows (repo, commit, committed_at, introduced_in)."""
         info = self.repo(repo)
         commit = self.commit(info.name, sha)
-        f, r = s.findings.c, s.finding_runs.c
+        r = s.finding_runs.c
         with self.engine.connect() as conn:
-            rows = list(
-                conn.execute(
-                    select(s.findings).where(f.state_id == commit.state_id).order_by(f.position)
-                )
-            )
+            ids = _finding_ids(conn, [commit.state_id])[commit.state_id]
+            by_id = finding_rows.load(conn, repo_id=info.id, ids=ids)
             runs = conn.execute(
                 select(r.key, r.start_seq, r.start_sha, r.reachable).where(
                     r.repo_id == info.id,
@@ -306,52 +292,49 @@ class StoreReader:
                     introduced[key] = (int(start_seq), str(start_sha))
         return [
             ReportRow(
-                _finding(row),
+                by_id[i],
                 repo=info.name,
                 commit=commit.sha,
                 committed_at=commit.committed_at,
-                introduced_in=introduced.get(row.key, (0, ""))[1],
+                introduced_in=introduced.get(by_id[i].key, (0, ""))[1],
             )
-            for row in rows
+            for i in ids
         ]
 
     def findings_all_commits(self, repo: str | None) -> Iterator[ReportRow]:
         """The findings of every reachable commit, oldest commit first.
 
-        Each state's findings are read once and each finding's run found by bisection,
-        so the cost is the size of the output, not commits × queries.
+        Each state's list and each distinct finding are read once and each finding's
+        run found by bisection, so the cost is the size of the output, not
+        commits × queries.
         """
         info = self.repo(repo)
         commits = self.commits(info.name)
-        f, r = s.findings.c, s.finding_runs.c
-        by_state: dict[int, list[tuple[str, Finding]]] = defaultdict(list)
+        r = s.finding_runs.c
         runs: dict[str, list[tuple[int, int, str]]] = defaultdict(list)  # key -> (start, end, sha)
-        state_ids = sorted({c.state_id for c in commits})
         with self.engine.connect() as conn:
-            for chunk in _chunks(state_ids, 500):
-                query = (
-                    select(s.findings).where(f.state_id.in_(chunk)).order_by(f.state_id, f.position)
-                )
-                for row in conn.execute(query):
-                    by_state[int(row.state_id)].append((row.key, _finding(row)))
-            query2 = select(r.key, r.start_seq, r.end_seq, r.start_sha).where(
+            by_state = _finding_ids(conn, {c.state_id for c in commits})
+            by_id = finding_rows.load(conn, repo_id=info.id)
+            query = select(r.key, r.start_seq, r.end_seq, r.start_sha).where(
                 r.repo_id == info.id, r.reachable.is_(True)
             )
-            for key, start, end, start_sha in conn.execute(query2):
+            for key, start, end, start_sha in conn.execute(query):
                 runs[key].append(
                     (int(start), int(end) if end is not None else 1 << 62, str(start_sha))
                 )
+        keys = {i: f.key for i, f in by_id.items()}
         starts = {k: sorted(v) for k, v in runs.items()}
         start_keys = {k: [x[0] for x in v] for k, v in starts.items()}
         for commit in commits:
-            for key, finding in by_state.get(commit.state_id, ()):
+            for i in by_state.get(commit.state_id, ()):
+                key = keys[i]
                 introduced = ""
                 if key in starts:
-                    i = bisect.bisect_right(start_keys[key], commit.seq) - 1
-                    if i >= 0 and starts[key][i][1] >= commit.seq:
-                        introduced = starts[key][i][2]
+                    j = bisect.bisect_right(start_keys[key], commit.seq) - 1
+                    if j >= 0 and starts[key][j][1] >= commit.seq:
+                        introduced = starts[key][j][2]
                 yield ReportRow(
-                    finding,
+                    by_id[i],
                     repo=info.name,
                     commit=commit.sha,
                     committed_at=commit.committed_at,
@@ -362,17 +345,17 @@ class StoreReader:
         """The environment snapshots of one commit, in the order they were found."""
         info = self.repo(repo)
         commit = self.commit(info.name, sha)
-        se, e = s.state_environments.c, s.environments.c
-        query = (
-            select(e.data)
-            .join(s.state_environments, se.environment_id == e.id)
-            .where(se.state_id == commit.state_id)
-            .order_by(se.position)
-        )
+        se = s.state_environments.c
         with self.engine.connect() as conn:
-            return [
-                EnvironmentSnapshot.from_dict(json.loads(data)) for (data,) in conn.execute(query)
-            ]
+            env_ids = list(
+                conn.execute(
+                    select(se.environment_id)
+                    .where(se.state_id == commit.state_id)
+                    .order_by(se.position)
+                ).scalars()
+            )
+            snapshots = parts.load_environments(conn, env_ids)
+        return [snapshots[i] for i in env_ids]
 
     def state_at(self, repo: str | None, sha: str) -> dict[str, Any]:
         """How the commit's environments were found:
@@ -382,10 +365,11 @@ class StoreReader:
         commit = self.commit(info.name, sha)
         with self.engine.connect() as conn:
             row = conn.execute(select(s.states).where(s.states.c.id == commit.state_id)).one()
+            unassigned = parts.load_paths(conn, row.unassigned)
         return {
             "config_origin": row.config_origin,
             "config_errors": json.loads(row.config_errors),
-            "unassigned": json.loads(row.unassigned),
+            "unassigned": unassigned,
             "finding_count": int(row.finding_count),
         }
 
@@ -421,13 +405,17 @@ class StoreReader:
         recorded: it was collected by a depaudit that compared every pair."""
         commit = self.commit(self.repo(repo).name, sha)
         f = s.findings.c
-        query = (
-            select(f.id)
-            .where(f.state_id == commit.state_id, f.training_env != "", f.serving_env != "")
-            .limit(1)
-        )
         with self.engine.connect() as conn:
-            return conn.execute(query).first() is not None
+            ids = sorted(set(_finding_ids(conn, [commit.state_id])[commit.state_id]))
+            for chunk in _chunks(ids, 500):
+                query = (
+                    select(f.id)
+                    .where(f.id.in_(chunk), f.training_env != "", f.serving_env != "")
+                    .limit(1)
+                )
+                if conn.execute(query).first() is not None:
+                    return True
+        return False
 
     def latest_live(self, repo: str | None, sha: str | None = None) -> list[LiveRecord]:
         """The newest live observation of each environment that recorded its findings,
@@ -488,18 +476,12 @@ class StoreReader:
         """
         info = self.repo(repo)
         commits = self.commits(info.name)
-        f = s.findings.c
-        counts: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-        state_ids = sorted({c.state_id for c in commits})
+        st = s.states.c
+        counts: dict[int, dict[str, dict[str, int]]] = {}
         with self.engine.connect() as conn:
-            for chunk in _chunks(state_ids, 500):
-                query = (
-                    select(f.state_id, f.status, f.severity, func.count())
-                    .where(f.state_id.in_(chunk))
-                    .group_by(f.state_id, f.status, f.severity)
-                )
-                for sid, status, severity, n in conn.execute(query):
-                    counts[int(sid)][status][severity] = int(n)
+            for chunk in _chunks(sorted({c.state_id for c in commits}), 500):
+                for sid, raw in conn.execute(select(st.id, st.counts).where(st.id.in_(chunk))):
+                    counts[int(sid)] = json.loads(raw or "{}")
         out = []
         for c in commits:
             per = {status: dict(sev) for status, sev in counts.get(c.state_id, {}).items()}
@@ -528,22 +510,33 @@ class StoreReader:
         parsed = FindingKey.parse(key)
         if parsed is None:
             return {}
+        info = self.repo(repo)
         f = s.findings.c
-        ids = sorted(set(state_ids))
         values: dict[int, tuple[str, str]] = {}
         with self.engine.connect() as conn:
-            for chunk in _chunks(ids, 500):
-                query = select(f.state_id, f.training, f.serving).where(
-                    f.training_env == parsed.training_env,
-                    f.serving_env == parsed.serving_env,
-                    f.kind == parsed.kind,
-                    f.item == parsed.item,
-                    f.state_id.in_(chunk),
+            sides = {
+                int(i): (training, serving)
+                for i, training, serving in conn.execute(
+                    select(f.id, f.training, f.serving).where(
+                        f.repo_id == info.id,
+                        f.kind == parsed.kind,
+                        f.item == parsed.item,
+                        f.training_env == parsed.training_env,
+                        f.serving_env == parsed.serving_env,
+                    )
                 )
-                for sid, training, serving in conn.execute(query):
-                    known = values.get(int(sid))
-                    if known is None or (training and serving and not all(known)):
-                        values[int(sid)] = (training, serving)
+            }
+            if not sides:
+                return {}
+            lists = _finding_ids(conn, set(state_ids))
+        for sid, ids in lists.items():
+            for i in ids:
+                if i not in sides:
+                    continue
+                training, serving = sides[i]
+                known = values.get(sid)
+                if known is None or (training and serving and not all(known)):
+                    values[sid] = (training, serving)
         return values
 
     def live_marker(self) -> str:
@@ -558,10 +551,10 @@ class StoreReader:
     def live_records(self, repo: str | None) -> list[LiveRecord]:
         """The live observations of a repository, newest first; an unreadable one is skipped."""
         info = self.repo(repo)
-        ls, e = s.live_snapshots.c, s.environments.c
+        ls = s.live_snapshots.c
         query = (
-            select(ls.env_name, ls.observed_at, ls.commit_sha, ls.source, ls.findings, e.data)
-            .join(s.environments, e.id == ls.environment_id)
+            select(ls.env_name, ls.observed_at, ls.commit_sha, ls.source, ls.findings)
+            .add_columns(ls.environment_id)
             .where(ls.repo_id == info.id)
             .order_by(ls.observed_at.desc(), ls.id.desc())
         )
@@ -569,12 +562,17 @@ class StoreReader:
             if not self.engine.dialect.has_table(conn, s.live_snapshots.name):
                 return []
             rows = list(conn.execute(query))
+            snapshots: dict[int, EnvironmentSnapshot] = {}
+            for env_id in {int(row.environment_id) for row in rows}:
+                try:
+                    snapshots.update(parts.load_environments(conn, [env_id]))
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    continue  # an unreadable observation must not hide the others
         out = []
         for row in rows:
-            try:
-                observed = EnvironmentSnapshot.from_dict(json.loads(row.data))
-            except (ValueError, TypeError, KeyError):
-                continue  # an unreadable observation must not hide the others
+            observed = snapshots.get(int(row.environment_id))
+            if observed is None:
+                continue
             out.append(
                 LiveRecord(
                     env_name=row.env_name,
@@ -663,6 +661,16 @@ def _commit_row(row: Any) -> CommitRow:
         state_id=int(row.state_id),
         reachable=bool(row.reachable),
     )
+
+
+def _finding_ids(conn: Any, state_ids: Iterable[int]) -> dict[int, list[int]]:
+    """state id -> the ids of its findings, in order."""
+    st = s.states.c
+    out: dict[int, list[int]] = {}
+    for chunk in _chunks(sorted(set(state_ids)), 500):
+        for sid, packed in conn.execute(select(st.id, st.finding_ids).where(st.id.in_(chunk))):
+            out[int(sid)] = unpack(packed)
+    return out
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

@@ -7,6 +7,12 @@ so a history of 10,000 commits with 50 distinct environment states stores 50 sta
 have it: the run's first commit is the finding's ``introduced_in``, the commit after its
 last is where it was resolved.
 
+v4 stores each thing once by content: an environment is a header and packed lists of
+references to ``parts`` (a run of facts from one file, a file assignment; see
+:mod:`.parts`), a finding is one row per repo however many states have it, and a state
+lists its findings and its unassigned paths by reference (packed by :mod:`.refs`).
+Consecutive states that share almost everything share almost all rows.
+
 ``migrate(engine)`` creates a new store or upgrades an old one step by step; every
 version ever released keeps its step in :data:`MIGRATIONS`.
 """
@@ -32,7 +38,7 @@ from sqlalchemy import (
     select,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -66,10 +72,15 @@ states = Table(
     Column("content_hash", String(64), nullable=False),
     Column("config_origin", Text, nullable=False, default=""),  # a --config path can be long
     Column("config_errors", Text, nullable=False, default="[]"),  # JSON [[file, message], ...]
-    Column("unassigned", Text, nullable=False, default="[]"),  # JSON [path, ...]
+    # v4: packed ids of path parts; before v4 JSON [path, ...]
+    Column("unassigned", Text, nullable=False, default=""),
     Column("finding_count", Integer, nullable=False, default=0),
     # v3: the compared pairs, JSON [[training, serving, project, reason], ...]
     Column("pairs", Text, nullable=False, default="[]"),
+    # v4: the state's findings in order (packed ids of ``findings`` rows), and their
+    # counts as JSON {status: {severity: n}} (the timeline reads no finding)
+    Column("finding_ids", Text, nullable=False, default=""),
+    Column("counts", Text, nullable=False, default="{}"),
     UniqueConstraint("repo_id", "content_hash", name="uq_states_repo_hash"),
 )
 
@@ -80,7 +91,21 @@ environments = Table(
     Column("content_hash", String(64), nullable=False, unique=True),
     Column("name", String(255), nullable=False),
     Column("role", String(16), nullable=False),
-    Column("data", Text, nullable=False),  # JSON of EnvironmentSnapshot.to_dict()
+    # v4: JSON of the header only {"origin", "entrypoints", "observed"[, "project"]};
+    # before v4 the whole EnvironmentSnapshot.to_dict()
+    Column("data", Text, nullable=False),
+    Column("files", Text, nullable=False, default=""),  # v4: packed ids of parts
+    Column("facts", Text, nullable=False, default=""),  # v4: packed ids of parts
+)
+
+# v4: what environments and states are made of, each stored once by the sha256 of its
+# JSON: [fact dict, ...] (a run of facts of one file), [path, reason] or "path"
+parts = Table(
+    "parts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("content_hash", String(64), nullable=False, unique=True),
+    Column("data", Text, nullable=False),
 )
 
 state_environments = Table(
@@ -111,12 +136,13 @@ commits = Table(
     Index("ix_commits_repo_signature", "repo_id", "env_signature"),
 )
 
+# v4: one row per distinct finding of a repo; states list them (states.finding_ids).
+# Before v4 each state had its own copy (state_id, key, position).
 findings = Table(
     "findings",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("state_id", Integer, ForeignKey("states.id", ondelete="CASCADE"), nullable=False),
-    Column("key", Text, nullable=False),
+    Column("repo_id", Integer, ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
     Column("status", String(16), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("item", Text, nullable=False),
@@ -130,8 +156,7 @@ findings = Table(
     Column("file", Text, nullable=False, default=""),
     Column("line", Integer, nullable=False, default=0),
     Column("evidence", Text, nullable=False, default=""),
-    Column("position", Integer, nullable=False),  # order of compare_all's sorted output
-    Index("ix_findings_state", "state_id"),
+    Index("ix_findings_repo_item", "repo_id", "kind", "item"),
 )
 
 finding_runs = Table(
@@ -219,10 +244,17 @@ def _v2_to_v3(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE states ADD COLUMN pairs TEXT NOT NULL DEFAULT '[]'")
 
 
+def _v3_to_v4(conn: Connection) -> None:
+    from depaudit.store.compact_v4 import compact
+
+    compact(conn)
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _create_v1,
     2: _v1_to_v2,
     3: _v2_to_v3,
+    4: _v3_to_v4,
 }
 
 
@@ -237,27 +269,53 @@ def migrate(engine: Engine, *, attempts: int = 10) -> int:
 
     from sqlalchemy.exc import DatabaseError
 
+    before = 0
     for attempt in range(attempts):
         try:
-            return _migrate_once(engine)
+            before = _migrate_once(engine)
+            break
         except DatabaseError:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
+    if 0 < before < 4 and engine.dialect.name == "sqlite":
+        _give_space_back(engine)
     return SCHEMA_VERSION
 
 
 def _migrate_once(engine: Engine) -> int:
+    """Run the missing steps in one transaction; the version found before them."""
     with engine.begin() as conn:
         version = current_version(conn)
         if version > SCHEMA_VERSION:
             raise SchemaError(
                 f"the store has schema version {version}, newer than this depaudit ({SCHEMA_VERSION}); upgrade depaudit"
             )
+        if version == SCHEMA_VERSION:
+            return version
+        if conn.dialect.name == "sqlite":
+            # pysqlite begins a transaction only before INSERT / UPDATE / DELETE, so each
+            # step's DDL would commit on its own: begin one (and take the write lock, so
+            # a second collector waits here and then finds the store migrated)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            version = current_version(conn)
         for target in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[target](conn)
             _set_version(conn, target)
-    return SCHEMA_VERSION
+    return version
+
+
+def _give_space_back(engine: Engine) -> None:
+    """After the v4 compaction most of an old SQLite file is free pages: VACUUM returns
+    them to the file system (a 1.4 GB store becomes tens of MB). Best effort: with a
+    reader holding the file it fails, and the free pages are reused by later writes."""
+    from sqlalchemy.exc import DatabaseError
+
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM")
+    except DatabaseError:
+        pass
 
 
 def _set_version(conn: Connection, version: int) -> None:

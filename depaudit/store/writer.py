@@ -1,11 +1,12 @@
 """Collect-side writes: commits, deduplicated states, findings and finding runs.
 
 The writer buffers a batch of commits and writes it in ONE transaction together with
-the repo's resume point (``repos.head_sha``), so a collector killed at any moment leaves
-a store that is consistent at a batch boundary, and the next run resumes right after it.
+the repo's resume point (``repos.head_sha``) and the lease's heartbeat, so a collector
+killed at any moment leaves a store that is consistent at a batch boundary, and the
+next run resumes right after it.
 
-Finding runs are maintained incrementally. Invariant: the open (``end_seq IS NULL``)
-reachable runs of a repo are exactly the finding keys of the state of its stored head.
+What it delegates: the lease to :mod:`depaudit.store.lock`, which runs open and close
+to :mod:`depaudit.store.runs` (pure); this module turns their answers into batched SQL.
 A commit whose state equals its predecessor's changes no run, so run work grows with
 state *changes*, not with commits.
 """
@@ -13,27 +14,24 @@ state *changes*, not with commits.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
-from depaudit.model import CommitInfo, EnvironmentSnapshot, TreeAudit, finding_fields
+from depaudit.model import CommitInfo, TreeAudit
 from depaudit.store import schema as s
 from depaudit.store.engine import StoreError
+from depaudit.store.finding_rows import FindingWriter, counts_json, insert_returning_ids
+from depaudit.store.lock import DEFAULT_STALE_LOCK_SECONDS, LockTimeout, RepoLock
+from depaudit.store.parts import PartWriter
+from depaudit.store.refs import pack, unpack
+from depaudit.store.runs import Closed, Opened, Point, RunTracker
+
+__all__ = ["DEFAULT_BATCH_SIZE", "LockTimeout", "RepoWriter", "RunStats"]
 
 DEFAULT_BATCH_SIZE = 200
-DEFAULT_STALE_LOCK_SECONDS = 600
-
-
-class LockTimeout(StoreError):
-    """Another collector holds the repo's lock for longer than ``--lock-timeout``."""
 
 
 @dataclass(slots=True)
@@ -48,23 +46,12 @@ class RunStats:
 
 @dataclass(slots=True)
 class _Head:
-    seq: int
-    sha: str
+    point: Point
     state_hash: str
 
 
 def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RepoWriter:
@@ -85,35 +72,39 @@ class RepoWriter:
         self.engine = engine
         self.name = name
         self.batch_size = max(1, batch_size)
-        self.lock_timeout = lock_timeout
-        self.stale_lock_seconds = stale_lock_seconds
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lock = RepoLock(engine, name, timeout=lock_timeout, stale_seconds=stale_lock_seconds)
         self.stats = RunStats()
         self._path, self._url, self._branch = path, url, branch
-        self._locked = False
         self.repo_id = 0
         self.stored_branch = ""  # the branch the stored history was collected from
         self.head: _Head | None = None
         self.next_seq = 0
+        self.runs = RunTracker()
+        # resume caches: what the store already holds, so a commit costs no query
         self._sig_to_hash: dict[str, str] = {}
         self._state_ids: dict[str, int] = {}
         self._state_keys: dict[str, frozenset[str]] = {}
-        self._env_ids: dict[str, int] = {}  # environments known to be stored (never deleted)
+        self.parts = PartWriter()  # parts and environments: shared by every repo of the store
+        self.findings = FindingWriter(0)  # this repo's; given its id by _load
+        # the batch being built
         self._pending_states: dict[str, TreeAudit] = {}
         self._pending_commits: list[dict[str, Any]] = []
-        self._open_new: dict[str, dict[str, Any]] = {}  # runs opened in this batch
+        self._open_new: dict[tuple[str, int], dict[str, Any]] = {}  # runs opened in this batch
         self._closed_new: list[dict[str, Any]] = []  # runs opened and closed in this batch
         self._closes: list[dict[str, Any]] = []  # closes of runs already in the store
-        self._prev_keys: frozenset[str] = frozenset()
+
+    @property
+    def holder(self) -> str:
+        return self.lock.holder
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> RepoWriter:
         s.migrate(self.engine)
-        self._acquire_lock()
+        self.lock.acquire()
         try:
             self._load()
         except BaseException:
-            self._release_lock()
+            self.lock.release()
             raise
         return self
 
@@ -122,66 +113,7 @@ class RepoWriter:
             if exc_type is None:
                 self.flush()
         finally:
-            self._release_lock()
-
-    def _acquire_lock(self) -> None:
-        deadline = time.monotonic() + self.lock_timeout
-        while True:
-            holder = self._try_lock()
-            if holder is None:
-                self._locked = True
-                return
-            if time.monotonic() >= deadline:
-                raise LockTimeout(
-                    f"repo {self.name!r} is being collected by another collector ({holder}); "
-                    f"waited {self.lock_timeout:g} s (--lock-timeout)"
-                )
-            time.sleep(min(0.5, max(0.05, deadline - time.monotonic())))
-
-    def _try_lock(self) -> str | None:
-        """None when acquired, else the holder that keeps it."""
-        now = int(time.time())
-        try:
-            with self.engine.begin() as conn:
-                row = conn.execute(select(s.locks).where(s.locks.c.repo_name == self.name)).first()
-                if row is None:
-                    conn.execute(
-                        insert(s.locks).values(
-                            repo_name=self.name,
-                            holder=self.holder,
-                            acquired_at=now,
-                            heartbeat_at=now,
-                        )
-                    )
-                    return None
-                if row.holder == self.holder or self._is_stale(row.holder, row.heartbeat_at, now):
-                    taken = conn.execute(
-                        update(s.locks)
-                        .where(s.locks.c.repo_name == self.name, s.locks.c.holder == row.holder)
-                        .values(holder=self.holder, acquired_at=now, heartbeat_at=now)
-                    ).rowcount
-                    return None if taken == 1 else str(row.holder)
-                return str(row.holder)
-        except IntegrityError:
-            return "a collector that started at the same moment"
-
-    def _is_stale(self, holder: str, heartbeat_at: int, now: int) -> bool:
-        host, _, rest = holder.partition(":")
-        pid = rest.partition(":")[0]
-        if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
-            return True  # its process is gone (killed): take over at once
-        return now - heartbeat_at > self.stale_lock_seconds
-
-    def _release_lock(self) -> None:
-        if not self._locked:
-            return
-        with self.engine.begin() as conn:
-            conn.execute(
-                s.locks.delete().where(
-                    s.locks.c.repo_name == self.name, s.locks.c.holder == self.holder
-                )
-            )
-        self._locked = False
+            self.lock.release()
 
     def _load(self) -> None:
         with self.engine.begin() as conn:
@@ -198,8 +130,10 @@ class RepoWriter:
                         )
                     ).inserted_primary_key[0]  # type: ignore[index]
                 )
+                self.findings = FindingWriter(self.repo_id)
                 return
             self.repo_id = int(row.id)
+            self.findings = FindingWriter(self.repo_id)
             self.stored_branch = str(row.branch or "")
             head_sha = row.head_sha
             for h, sid in conn.execute(
@@ -223,10 +157,11 @@ class RepoWriter:
                 self._set_head(conn, head_sha)
 
     def _set_head(self, conn: Connection, sha: str | None) -> None:
+        """Resume at stored commit ``sha``: its state, and the runs open at it."""
         if sha is None:
-            self.head, self._prev_keys = None, frozenset()
+            self.head, self.runs = None, RunTracker()
             return
-        c = s.commits.c
+        c, r = s.commits.c, s.finding_runs.c
         row = conn.execute(
             select(c.seq, c.sha, c.state_id).where(c.repo_id == self.repo_id, c.sha == sha)
         ).first()
@@ -235,29 +170,39 @@ class RepoWriter:
                 f"store is inconsistent: head {sha[:12]} of repo {self.name!r} has no commit row"
             )
         state_hash = next(h for h, i in self._state_ids.items() if i == row.state_id)
-        self.head = _Head(int(row.seq), str(row.sha), state_hash)
-        self._prev_keys = self._keys_of(conn, state_hash)
+        point = Point(int(row.seq), str(row.sha))
+        self.head = _Head(point, state_hash)
+        open_runs = {
+            str(key): Point(int(seq), str(start_sha))
+            for key, seq, start_sha in conn.execute(
+                select(r.key, r.start_seq, r.start_sha).where(
+                    r.repo_id == self.repo_id, r.reachable.is_(True), r.end_seq.is_(None)
+                )
+            )
+        }
+        self.runs = RunTracker(point, open_runs)
+        # the head state's keys are the open runs' keys (the invariant of runs.py)
+        self._state_keys.setdefault(state_hash, self.runs.open_keys)
 
-    def _keys_of(self, conn: Connection | None, state_hash: str) -> frozenset[str]:
+    def _keys_of(self, state_hash: str) -> frozenset[str]:
         keys = self._state_keys.get(state_hash)
         if keys is None:
             if state_hash in self._pending_states:
                 keys = frozenset(f.key for f in self._pending_states[state_hash].findings)
-            else:
-                sid = self._state_ids[state_hash]
-                query = select(s.findings.c.key).where(s.findings.c.state_id == sid)
-                if conn is None:
-                    with self.engine.connect() as own:
-                        keys = frozenset(own.execute(query).scalars())
-                else:
-                    keys = frozenset(conn.execute(query).scalars())
+            else:  # an earlier state that comes back (A -> B -> A)
+                st = s.states.c
+                with self.engine.connect() as conn:
+                    packed = conn.execute(
+                        select(st.finding_ids).where(st.id == self._state_ids[state_hash])
+                    ).scalar_one()
+                    keys = self.findings.keys_of(conn, unpack(packed))
             self._state_keys[state_hash] = keys
         return keys
 
     # ---------------------------------------------------------------- reads
     @property
     def head_sha(self) -> str | None:
-        return self.head.sha if self.head else None
+        return self.head.point.sha if self.head else None
 
     def reachable_shas(self) -> list[tuple[int, str]]:
         """(seq, sha) of the stored reachable commits, oldest first."""
@@ -286,28 +231,18 @@ class RepoWriter:
 
     def add_commit(self, info: CommitInfo, *, signature: str, state_hash: str) -> None:
         sha = info.sha
-        seq = self.next_seq
+        point = Point(self.next_seq, sha)
         self.next_seq += 1
-        prev = self.head
-        if prev is None or prev.state_hash != state_hash:
-            keys = self._keys_of(None, state_hash)
-            for key in sorted(self._prev_keys - keys):
-                assert prev is not None
-                self._close_run(key, prev, seq, sha)
-            for key in sorted(keys - self._prev_keys):
-                self._open_new[key] = {
-                    "repo_id": self.repo_id,
-                    "key": key,
-                    "start_seq": seq,
-                    "start_sha": sha,
-                    "end_seq": None,
-                    "end_sha": None,
-                    "resolved_seq": None,
-                    "resolved_sha": None,
-                    "reachable": True,
-                }
-                self.stats.findings_new += 1
-            self._prev_keys = keys
+        keys = (
+            self.runs.open_keys
+            if self.head is not None and self.head.state_hash == state_hash
+            else self._keys_of(state_hash)
+        )
+        for event in self.runs.advance(point, keys):
+            if isinstance(event, Opened):
+                self._open_run(event)
+            else:
+                self._close_run(event)
         self._sig_to_hash[signature] = state_hash
         self._pending_commits.append(
             {
@@ -318,42 +253,63 @@ class RepoWriter:
                 "author_email": info.author_email,
                 "committed_at": info.committed_at,
                 "summary": info.summary,
-                "seq": seq,
+                "seq": point.seq,
                 "state_hash": state_hash,
                 "env_signature": signature,
                 "reachable": True,
             }
         )
-        self.head = _Head(seq, sha, state_hash)
+        self.head = _Head(point, state_hash)
         self.stats.commits += 1
         if len(self._pending_commits) >= self.batch_size:
             self.flush()
 
-    def _close_run(self, key: str, prev: _Head, seq: int, sha: str) -> None:
+    def _open_run(self, event: Opened) -> None:
+        self.stats.findings_new += 1
+        self._open_new[(event.key, event.start.seq)] = {
+            "repo_id": self.repo_id,
+            "key": event.key,
+            "start_seq": event.start.seq,
+            "start_sha": event.start.sha,
+            "end_seq": None,
+            "end_sha": None,
+            "resolved_seq": None,
+            "resolved_sha": None,
+            "reachable": True,
+        }
+
+    def _close_run(self, event: Closed) -> None:
         self.stats.findings_resolved += 1
         values = {
-            "end_seq": prev.seq,
-            "end_sha": prev.sha,
-            "resolved_seq": seq,
-            "resolved_sha": sha,
+            "end_seq": event.end.seq,
+            "end_sha": event.end.sha,
+            "resolved_seq": event.resolved.seq,
+            "resolved_sha": event.resolved.sha,
         }
-        opened = self._open_new.pop(key, None)
+        opened = self._open_new.pop((event.key, event.start.seq), None)
         if opened is not None:
             opened.update(values)
             self._closed_new.append(opened)
-        else:
-            self._closes.append({"k": key, **values})
+        else:  # a run already in the store: closed by UPDATE
+            self._closes.append({"k": event.key, "s": event.start.seq, **values})
 
     def flush(self) -> None:
         """Write the buffered batch and the resume point in one transaction."""
         if not self._pending_commits and not self._pending_states:
             return
-        with self.engine.begin() as conn:
-            new_ids = {h: self._insert_state(conn, st) for h, st in self._pending_states.items()}
-            ids = {**self._state_ids, **new_ids}
-            self._write_commits(conn, ids)
-            self._write_runs(conn)
-            self._touch(conn, head_sha=self.head_sha)
+        try:
+            with self.engine.begin() as conn:
+                new_ids = self._insert_states(conn, list(self._pending_states.values()))
+                ids = {**self._state_ids, **new_ids}
+                self._write_commits(conn, ids)
+                self._write_runs(conn)
+                self._touch(conn, head_sha=self.head_sha)
+        except BaseException:
+            self.parts.rollback()
+            self.findings.rollback()
+            raise
+        self.parts.commit()
+        self.findings.commit()
         self._state_ids.update(new_ids)
         self.stats.states_new += len(new_ids)
         self.stats.batches += 1
@@ -364,77 +320,42 @@ class RepoWriter:
         # runs opened in this batch are now in the store: close them by UPDATE later
         self._open_new.clear()
 
-    def _insert_state(self, conn: Connection, state: TreeAudit) -> int:
-        env_ids: list[int] = []
-        for env, h in zip(state.environments, state.environment_hashes, strict=True):
-            env_ids.append(self._environment_id(conn, env, h))
-        sid = int(
-            conn.execute(
-                insert(s.states).values(
-                    repo_id=self.repo_id,
-                    content_hash=state.content_hash,
-                    config_origin=state.config_origin,
-                    config_errors=json.dumps([[e.file, e.message] for e in state.config_errors]),
-                    pairs=json.dumps(
-                        [[p.training, p.serving, p.project, p.reason] for p in state.pairs]
-                    ),
-                    unassigned=json.dumps(list(state.unassigned)),
-                    finding_count=len(state.findings),
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-        )
-        if env_ids:
-            conn.execute(
-                insert(s.state_environments),
-                [
-                    {"state_id": sid, "position": i, "environment_id": e}
-                    for i, e in enumerate(env_ids)
-                ],
-            )
-        if state.findings:
-            conn.execute(
-                insert(s.findings),
-                [
-                    {"state_id": sid, "key": f.key, "position": i, **finding_fields(f)}
-                    for i, f in enumerate(state.findings)
-                ],
-            )
-        return sid
-
-    def _environment_id(self, conn: Connection, env: EnvironmentSnapshot, env_hash: str) -> int:
-        known = self._env_ids.get(env_hash)
-        if known is not None:
-            return known
-        e = s.environments.c
-        found = conn.execute(select(e.id).where(e.content_hash == env_hash)).scalar()
-        if found is not None:
-            self._env_ids[env_hash] = int(found)
-            return int(found)
-        values = {
-            "content_hash": env_hash,
-            "name": env.name,
-            "role": env.role,
-            "data": json.dumps(
-                env.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    def _insert_states(self, conn: Connection, states: list[TreeAudit]) -> dict[str, int]:
+        if not states:
+            return {}
+        env_ids = self.parts.environment_ids(
+            conn,
+            (
+                (h, env)
+                for state in states
+                for env, h in zip(state.environments, state.environment_hashes, strict=True)
             ),
-        }
-        dialect = conn.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            # another repo's collector may insert the same environment concurrently
-            if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert as upsert
-            else:
-                from sqlalchemy.dialects.postgresql import insert as upsert  # type: ignore[assignment]
-            conn.execute(
-                upsert(s.environments)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=["content_hash"])
-            )
-        else:
-            conn.execute(insert(s.environments).values(values))
-        env_id = int(conn.execute(select(e.id).where(e.content_hash == env_hash)).scalar_one())
-        self._env_ids[env_hash] = env_id
-        return env_id
+        )
+        rows = [
+            {
+                "repo_id": self.repo_id,
+                "content_hash": state.content_hash,
+                "config_origin": state.config_origin,
+                "config_errors": json.dumps([[e.file, e.message] for e in state.config_errors]),
+                "pairs": json.dumps(
+                    [[p.training, p.serving, p.project, p.reason] for p in state.pairs]
+                ),
+                "unassigned": pack(self.parts.path_ids(conn, state.unassigned)),
+                "finding_count": len(state.findings),
+                "finding_ids": pack(self.findings.ids(conn, state.findings)),
+                "counts": counts_json(state.findings),
+            }
+            for state in states
+        ]
+        state_ids = insert_returning_ids(conn, s.states, rows)
+        links = [
+            {"state_id": sid, "position": i, "environment_id": env_ids[h]}
+            for sid, state in zip(state_ids, states, strict=True)
+            for i, h in enumerate(state.environment_hashes)
+        ]
+        if links:
+            conn.execute(insert(s.state_environments), links)
+        return {state.content_hash: sid for state, sid in zip(states, state_ids, strict=True)}
 
     def _write_commits(self, conn: Connection, ids: dict[str, int]) -> None:
         if not self._pending_commits:
@@ -478,7 +399,8 @@ class RepoWriter:
 
     def _write_runs(self, conn: Connection) -> None:
         r = s.finding_runs.c
-        # closes first: a key closed and reopened in this batch must not close the new run
+        # the close of a stored run names its start, so a key closed and reopened in
+        # this batch never closes the new run
         if self._closes:
             conn.execute(
                 update(s.finding_runs)
@@ -486,6 +408,7 @@ class RepoWriter:
                     and_(
                         r.repo_id == self.repo_id,
                         r.key == bindparam("k"),
+                        r.start_seq == bindparam("s"),
                         r.end_seq.is_(None),
                         r.reachable.is_(True),
                     )
@@ -504,16 +427,12 @@ class RepoWriter:
 
     def _touch(self, conn: Connection, **values: Any) -> None:
         conn.execute(update(s.repos).where(s.repos.c.id == self.repo_id).values(**values))
-        conn.execute(
-            update(s.locks)
-            .where(s.locks.c.repo_name == self.name, s.locks.c.holder == self.holder)
-            .values(heartbeat_at=int(time.time()))
-        )
+        self.lock.heartbeat(conn)
 
     def rewind(self, base_sha: str | None) -> int:
         """History was rewritten: commits after ``base_sha`` (a stored reachable commit,
-        or None for none at all) become unreachable and their runs are closed; runs
-        alive at ``base_sha`` are reopened so the new commits continue them.
+        or None for none at all) become unreachable. The runs change as
+        :func:`depaudit.store.runs.rewind` says, in three UPDATEs.
         Returns the number of commits marked unreachable.
         """
         self.flush()
@@ -526,7 +445,7 @@ class RepoWriter:
                         select(c.seq).where(c.repo_id == self.repo_id, c.sha == base_sha)
                     ).scalar_one()
                 )
-            old_head = self.head
+            old_head = self.head.point if self.head is not None else None
             marked = conn.execute(
                 update(s.commits)
                 .where(c.repo_id == self.repo_id, c.seq > base_seq, c.reachable.is_(True))

@@ -15,12 +15,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from depaudit.store.reader import StoreReader
 from tests.gitrepo import GitRepo
+from tests.reliability.reliability_helpers import canonical_dump
 
 DEPAUDIT = str(Path(sys.executable).parent / "depaudit")
 
@@ -61,53 +61,6 @@ def collect(repo: GitRepo | Path, db: Path, *extra: str) -> subprocess.Completed
     proc = run("collect", str(path), "--db", str(db), *extra)
     assert "Traceback" not in proc.stderr
     return proc
-
-
-def canonical_dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table by natural keys (no row ids, no timing columns), sorted."""
-    con = sqlite3.connect(db)
-    q = con.execute
-    dump = {
-        "meta": sorted(q("SELECT key, value FROM meta")),
-        "repos": sorted(q("SELECT name, path, branch, head_sha, since, shallow FROM repos")),
-        "commits": sorted(
-            q(
-                "SELECT r.name, c.sha, c.parents, c.author_name, c.author_email, c.committed_at, c.summary,"
-                " c.seq, s.content_hash, c.env_signature, c.reachable"
-                " FROM commits c JOIN repos r ON r.id = c.repo_id JOIN states s ON s.id = c.state_id"
-            )
-        ),
-        "states": sorted(
-            q(
-                "SELECT r.name, s.content_hash, s.config_origin, s.config_errors, s.unassigned, s.finding_count"
-                " FROM states s JOIN repos r ON r.id = s.repo_id"
-            )
-        ),
-        "environments": sorted(q("SELECT content_hash, name, role, data FROM environments")),
-        "state_environments": sorted(
-            q(
-                "SELECT s.content_hash, se.position, e.content_hash FROM state_environments se"
-                " JOIN states s ON s.id = se.state_id JOIN environments e ON e.id = se.environment_id"
-            )
-        ),
-        "findings": sorted(
-            q(
-                "SELECT s.content_hash, f.position, f.key, f.status, f.kind, f.item, f.severity, f.rule,"
-                " f.message, f.training_env, f.serving_env, f.training, f.serving, f.file, f.line, f.evidence"
-                " FROM findings f JOIN states s ON s.id = f.state_id"
-            )
-        ),
-        "finding_runs": sorted(
-            q(
-                "SELECT r.name, fr.key, fr.start_seq, fr.start_sha, fr.end_seq, fr.end_sha, fr.resolved_seq,"
-                " fr.resolved_sha, fr.reachable FROM finding_runs fr JOIN repos r ON r.id = fr.repo_id"
-            ),
-            key=repr,
-        ),
-        "locks": sorted(q("SELECT repo_name FROM locks")),
-    }
-    con.close()
-    return dump
 
 
 def count_commits(db: Path) -> int:

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select, text
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, inspect, select, text
 
-from depaudit.model import CommitInfo, EnvironmentSnapshot, Finding, Package, TreeAudit
+from depaudit.model import CommitInfo, EnvironmentSnapshot, Finding, Package, Pair, TreeAudit
 from depaudit.store import schema
 from depaudit.store.engine import StoreError, open_engine
 from depaudit.store.reader import StoreReader, UnknownCommit, UnknownRepo
+from depaudit.store.runs import Point, Run, RunTracker, apply, open_runs, rewind
 from depaudit.store.writer import LockTimeout, RepoWriter
 
 TRAIN = EnvironmentSnapshot(
@@ -71,8 +76,8 @@ def add(writer: RepoWriter, n: int, st: TreeAudit) -> None:
 
 def test_migrate_creates_schema_and_is_idempotent(store_url: str) -> None:
     engine = open_engine(store_url)
-    assert schema.migrate(engine) == schema.SCHEMA_VERSION == 3
-    assert schema.migrate(engine) == 3
+    assert schema.migrate(engine) == schema.SCHEMA_VERSION == 4
+    assert schema.migrate(engine) == 4
     names = set(inspect(engine).get_table_names())
     assert {
         "meta",
@@ -161,6 +166,26 @@ def test_runs_give_introduced_in_and_resolution(store_url: str) -> None:
     assert info.last_run["commits"] == 4 and info.commit_count == 4
 
 
+def test_unpaired_environments_are_told_again_from_the_stored_state(store_url: str) -> None:
+    engine = open_engine(store_url)
+    error = Finding("error", "file", "setup.cfg", "low", "DA900", "cannot parse", file="setup.cfg")
+    with RepoWriter(engine, "svc") as w:
+        # collected before pairs were recorded: its findings name the pair it compared
+        add(w, 0, TreeAudit((TRAIN, SERVE), (error, finding("wandb")), config_origin="x"))
+        # no pair recorded and no finding naming one: both sides were compared with nothing
+        add(w, 1, TreeAudit((TRAIN, SERVE), (error,), config_origin="x"))
+        add(w, 2, TreeAudit((TRAIN, SERVE), (error,), pairs=(Pair("training", "serving"),)))
+        w.finish(branch="main", shallow=False, since=None, seconds=0.1)
+    reader = StoreReader(engine)
+    assert reader.unpaired_at("svc", sha(0)) == []
+    why = "in no project: no {} environment in its folder or a folder above it that is not another project's"
+    assert reader.unpaired_at("svc", sha(1)) == [
+        ("training", why.format("serving")),
+        ("serving", why.format("training")),
+    ]
+    assert reader.unpaired_at("svc", sha(2)) == []
+
+
 def test_rewind_marks_unreachable_and_reopens_runs(store_url: str) -> None:
     engine = open_engine(store_url)
     with RepoWriter(engine, "svc") as w:
@@ -243,3 +268,101 @@ def test_reader_refuses_a_database_that_is_not_a_store(tmp_path: Path) -> None:
         conn.execute(text("CREATE TABLE t (x INTEGER)"))
     with pytest.raises(StoreError, match="not a depaudit store"):
         StoreReader(f"sqlite:///{db}")
+
+
+def stored_runs(engine: Engine, repo: str) -> list[Run]:
+    r = schema.finding_runs.c
+    query = (
+        select(r.key, r.start_seq, r.start_sha, r.end_seq, r.end_sha, r.resolved_seq)
+        .add_columns(r.resolved_sha, r.reachable)
+        .join(schema.repos, schema.repos.c.id == r.repo_id)
+        .where(schema.repos.c.name == repo)
+    )
+    with engine.connect() as conn:
+        return sorted(
+            (
+                Run(
+                    row.key,
+                    Point(row.start_seq, row.start_sha),
+                    Point(row.end_seq, row.end_sha) if row.end_seq is not None else None,
+                    Point(row.resolved_seq, row.resolved_sha)
+                    if row.resolved_seq is not None
+                    else None,
+                    bool(row.reachable),
+                )
+                for row in conn.execute(query)
+            ),
+            key=lambda run: (run.key, run.start, run.reachable),
+        )
+
+
+def test_a_stored_run_closed_and_reopened_in_one_batch(store_url: str) -> None:
+    engine = open_engine(store_url)
+    with RepoWriter(engine, "svc", batch_size=1) as w:
+        add(w, 0, state("k"))  # its own batch: the run is in the store
+    with RepoWriter(engine, "svc", batch_size=100) as w:  # a later collect resumes
+        add(w, 1, state())  # closes the stored run (UPDATE) ...
+        add(w, 2, state("k"))  # ... and opens a new one (INSERT) in the same batch
+        add(w, 3, state("k"))
+    key = finding("k").key
+    assert stored_runs(engine, "svc") == [
+        Run(key, Point(0, sha(0)), Point(0, sha(0)), Point(1, sha(1))),
+        Run(key, Point(2, sha(2))),
+    ]
+    reader = StoreReader(engine)
+    assert [r.introduced_in for r in reader.findings_at("svc", sha(3))] == [sha(2)]
+
+
+Op = tuple[str, Any]
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("commit"), st.frozensets(st.sampled_from("abc"), max_size=3)),
+        st.tuples(st.just("rewind"), st.integers(-1, 30)),
+        st.tuples(st.just("resume"), st.none()),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(OPS, st.integers(1, 4))
+def test_the_writers_runs_are_the_run_models(ops: list[Op], batch_size: int) -> None:
+    """Any sequence of commits, history rewrites and resumed collects, in any batch
+    size: the finding_runs table holds what depaudit.store.runs says."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = open_engine(f"sqlite:///{tmp}/runs.db")
+        model: list[Run] = []
+        tracker = RunTracker()
+        reachable: list[Point] = []
+        n = 0
+        writer = RepoWriter(engine, "svc", batch_size=batch_size).__enter__()
+        try:
+            for op, arg in ops:
+                if op == "commit":
+                    add(
+                        writer, n, TreeAudit((TRAIN, SERVE), tuple(finding(k) for k in sorted(arg)))
+                    )
+                    point = Point(writer.next_seq - 1, sha(n))
+                    keys = frozenset(finding(k).key for k in arg)
+                    model = apply(model, tracker.advance(point, keys))
+                    reachable.append(point)
+                    n += 1
+                elif op == "rewind" and reachable:
+                    keep = min(arg, len(reachable) - 1)
+                    base = reachable[keep] if keep >= 0 else None
+                    writer.rewind(base.sha if base else None)
+                    model = rewind(model, base, reachable[-1])
+                    tracker = RunTracker(base, open_runs(model))
+                    reachable = reachable[: keep + 1]
+                elif op == "resume":
+                    writer.__exit__(None, None, None)
+                    writer = RepoWriter(engine, "svc", batch_size=batch_size).__enter__()
+            writer.__exit__(None, None, None)
+        except BaseException:
+            writer.lock.release()
+            raise
+        assert stored_runs(engine, "svc") == sorted(
+            model, key=lambda run: (run.key, run.start, run.reachable)
+        )
+        engine.dispose()

@@ -11,6 +11,8 @@ from typing import Any
 
 from hypothesis import settings
 
+from depaudit.store.refs import unpack
+
 ROOT = Path(__file__).resolve().parents[2]
 # the profile conftest.py registered and picked from HYPOTHESIS_PROFILE (default ci)
 _PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
@@ -77,6 +79,15 @@ def canonical_dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every table by natural keys (no row ids, no timing columns), sorted."""
     con = sqlite3.connect(db)
     q = con.execute
+    # references between rows are ids, which differ between runs: dump what they name
+    parts = dict(q("SELECT id, content_hash FROM parts"))
+    findings = {
+        row[0]: row[1:]
+        for row in q(
+            "SELECT id, status, kind, item, severity, rule, message, training_env, serving_env,"
+            " training, serving, file, line, evidence FROM findings"
+        )
+    }
     dump = {
         "meta": sorted(q("SELECT key, value FROM meta")),
         "repos": sorted(q("SELECT name, path, branch, head_sha, since, shallow FROM repos")),
@@ -88,12 +99,26 @@ def canonical_dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
             )
         ),
         "states": sorted(
-            q(
+            (name, h, origin, errors, [parts[i] for i in unpack(unassigned)], n)
+            for name, h, origin, errors, unassigned, n in q(
                 "SELECT r.name, s.content_hash, s.config_origin, s.config_errors, s.unassigned, s.finding_count"
                 " FROM states s JOIN repos r ON r.id = s.repo_id"
             )
         ),
-        "environments": sorted(q("SELECT content_hash, name, role, data FROM environments")),
+        "environments": sorted(
+            (
+                h,
+                name,
+                role,
+                data,
+                [parts[i] for i in unpack(files)],
+                [parts[i] for i in unpack(facts)],
+            )
+            for h, name, role, data, files, facts in q(
+                "SELECT content_hash, name, role, data, files, facts FROM environments"
+            )
+        ),
+        "parts": sorted(q("SELECT content_hash, data FROM parts")),
         "state_environments": sorted(
             q(
                 "SELECT s.content_hash, se.position, e.content_hash FROM state_environments se"
@@ -101,11 +126,8 @@ def canonical_dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
             )
         ),
         "findings": sorted(
-            q(
-                "SELECT s.content_hash, f.position, f.key, f.status, f.kind, f.item, f.severity, f.rule,"
-                " f.message, f.training_env, f.serving_env, f.training, f.serving, f.file, f.line, f.evidence"
-                " FROM findings f JOIN states s ON s.id = f.state_id"
-            )
+            (h, [findings[i] for i in unpack(ids)])
+            for h, ids in q("SELECT content_hash, finding_ids FROM states")
         ),
         "finding_runs": sorted(
             q(

@@ -387,7 +387,7 @@ def test_masks_keep_key_and_fingerprint(collected: Collected) -> None:
     con = sqlite3.connect(collected.db)
     entries = [
         e
-        for (data,) in con.execute("SELECT data FROM environments")
+        for (data,) in con.execute("SELECT data FROM parts")
         for e in _config_entries(json.loads(data))
     ]
     con.close()
