@@ -247,13 +247,31 @@ class MLServiceRepo:
         return module
 
     def initial(self) -> Commit:
-        rng, shape = self.rng, self.shape
-        code = max(30, round(shape.files * shape.code_fraction))
+        code = max(30, round(self.shape.files * self.shape.code_fraction))
         tests = max(4, code // 5)
+        self._packages(code - tests)
+        self._wire_entrypoints()
+        self._tests(tests)
+        self._noncode()
+        writes = {p: m.render().encode() for p, m in self.modules.items()}
+        writes |= {p: c.encode() for p, c in self.inits.items()}
+        writes |= {f.path: f.render().encode() for f in self.env}
+        writes |= {p: o.content() for p, o in self.others.items()}
+        writes["README.md"] = (
+            b"# churn-service\n\nTraining pipeline and online API of the churn model.\n"
+        )
+        self.stats["files in the first commit"] = len(writes)
+        self.stats["python files in the first commit"] = sum(p.endswith(".py") for p in writes)
+        self.stats["python lines in the first commit"] = sum(
+            c.count(b"\n") for p, c in writes.items() if p.endswith(".py")
+        )
+        return Commit("Initial import of the churn service", writes)
+
+    def _packages(self, modules: int) -> None:
+        """common/ first (the others import it), then training/ and serving/; a large package
+        spreads its extra modules over sub-packages, as large code bases do."""
         per_package = {"common": 0.25, "training": 0.40, "serving": 0.35}
-        counts = {
-            p: max(len(_BASE[p]), round((code - tests) * share)) for p, share in per_package.items()
-        }
+        counts = {p: max(len(_BASE[p]), round(modules * share)) for p, share in per_package.items()}
         for package in ("common", "training", "serving"):
             self.inits[f"{package}/__init__.py"] = (
                 f'"""{package.capitalize()} package: {_ROLE[package]}."""\n'
@@ -267,10 +285,13 @@ class MLServiceRepo:
             folders = [f"{package}/{a}" for a in areas] or [package]
             for i in range(max(0, extra - len(areas))):
                 self._add_module(self._free_path(folders[i % len(folders)]))
-        self._wire_entrypoints()
-        targets = [m for m in self.modules.values()]
+
+    def _tests(self, count: int) -> None:
+        """A test module for each of the first modules, importing two of its functions."""
+        rng = self.rng
+        targets = list(self.modules.values())
         self.inits["tests/__init__.py"] = ""
-        for i in range(tests - 1):
+        for i in range(count - 1):
             target = targets[i % len(targets)]
             path = f"tests/test_{target.path.removesuffix('.py').replace('/', '_')}.py"
             if path in self.modules:
@@ -285,6 +306,10 @@ class MLServiceRepo:
             for _ in range(rng.randint(2, 4)):
                 add_function(rng, module)
             self.modules[path] = module
+
+    def _noncode(self) -> None:
+        """The rest of the tree: docs, data, figures, samples, experiment configs, notebooks."""
+        rng, shape = self.rng, self.shape
         non_code = max(0, shape.files - len(self.modules) - len(self.inits) - len(self.env) - 1)
         for kind, share, folder, ext, least in _NONCODE:
             n = max(least, round(non_code * share))
@@ -294,19 +319,6 @@ class MLServiceRepo:
                 self.others[f"{folder}{sub}/{stem}-{i:05d}{ext}"] = _Other(
                     kind, rng.randrange(1 << 30)
                 )
-        writes = {p: m.render().encode() for p, m in self.modules.items()}
-        writes |= {p: c.encode() for p, c in self.inits.items()}
-        writes |= {f.path: f.render().encode() for f in self.env}
-        writes |= {p: o.content() for p, o in self.others.items()}
-        writes["README.md"] = (
-            b"# churn-service\n\nTraining pipeline and online API of the churn model.\n"
-        )
-        self.stats["files in the first commit"] = len(writes)
-        self.stats["python files in the first commit"] = sum(p.endswith(".py") for p in writes)
-        self.stats["python lines in the first commit"] = sum(
-            c.count(b"\n") for p, c in writes.items() if p.endswith(".py")
-        )
-        return Commit("Initial import of the churn service", writes)
 
     def _wire_entrypoints(self) -> None:
         """serving/app.py and training/pipeline.py call into their package's other modules,
