@@ -51,569 +51,463 @@ IMPORTS: dict[str, tuple[int, str, str]] = {
 
 # Which third-party and standard-library imports each package's code may add.
 POOLS: dict[str, tuple[str, ...]] = {
-    "common": ("np", "pd", "scaler", "yaml", "joblib", "os", "time", "Path", "json"),
-    "training": (
-        "np",
-        "pd",
-        "torch",
-        "nn",
-        "metrics",
-        "split",
-        "linear",
-        "wandb",
-        "mlflow",
-        "optuna",
-        "lgb",
-        "tqdm",
-        "bigquery",
-        "yaml",
-        "joblib",
-        "Path",
-        "os",
-        "time",
+    "common": tuple(["np", "pd", "scaler", "yaml", "joblib", "os", "time", "Path", "json"]),
+    "training": tuple(
+        [
+            "np",
+            "pd",
+            "torch",
+            "nn",
+            "metrics",
+            "split",
+            "linear",
+            "wandb",
+            "mlflow",
+            "optuna",
+            "lgb",
+            "tqdm",
+            "bigquery",
+            "yaml",
+            "joblib",
+            "Path",
+            "os",
+            "time",
+        ]
     ),
-    "serving": (
-        "np",
-        "pd",
-        "torch",
-        "fastapi",
-        "pydantic",
-        "prometheus",
-        "joblib",
-        "redis",
-        "httpx",
-        "os",
-        "time",
-        "json",
+    "serving": tuple(
+        [
+            "np",
+            "pd",
+            "torch",
+            "fastapi",
+            "pydantic",
+            "prometheus",
+            "joblib",
+            "redis",
+            "httpx",
+            "os",
+            "time",
+            "json",
+        ]
     ),
     "tests": ("pytest",),
 }
 
-VERBS = (
-    "load",
-    "build",
-    "compute",
-    "score",
-    "clean",
-    "merge",
-    "encode",
-    "scale",
-    "split",
-    "fit",
-    "evaluate",
-    "export",
-    "validate",
-    "fetch",
-    "aggregate",
-    "filter",
-    "rank",
-    "sample",
-    "normalize",
-    "summarize",
-    "prepare",
-    "refresh",
-    "check",
-    "collect",
+VERBS = tuple(
+    [
+        "load",
+        "build",
+        "compute",
+        "score",
+        "clean",
+        "merge",
+        "encode",
+        "scale",
+        "split",
+        "fit",
+        "evaluate",
+        "export",
+        "validate",
+        "fetch",
+        "aggregate",
+        "filter",
+        "rank",
+        "sample",
+        "normalize",
+        "summarize",
+        "prepare",
+        "refresh",
+        "check",
+        "collect",
+    ]
 )
-NOUNS = (
-    "features",
-    "batch",
-    "frame",
-    "labels",
-    "events",
-    "sessions",
-    "embeddings",
-    "scores",
-    "predictions",
-    "users",
-    "items",
-    "metrics",
-    "window",
-    "history",
-    "payload",
-    "targets",
-    "clicks",
-    "orders",
-    "ratings",
-    "vectors",
-    "segments",
-    "cohorts",
-    "signals",
-    "thresholds",
+NOUNS = tuple(
+    [
+        "features",
+        "batch",
+        "frame",
+        "labels",
+        "events",
+        "sessions",
+        "embeddings",
+        "scores",
+        "predictions",
+        "users",
+        "items",
+        "metrics",
+        "window",
+        "history",
+        "payload",
+        "targets",
+        "clicks",
+        "orders",
+        "ratings",
+        "vectors",
+        "segments",
+        "cohorts",
+        "signals",
+        "thresholds",
+    ]
 )
-WORDS = (
-    "user_id",
-    "item_id",
-    "country",
-    "device",
-    "amount",
-    "category",
-    "session",
-    "channel",
-    "region",
-    "price",
-    "quantity",
-    "merchant",
-    "label",
-    "score",
-    "campaign",
-    "store",
+WORDS = tuple(
+    [
+        "user_id",
+        "item_id",
+        "country",
+        "device",
+        "amount",
+        "category",
+        "session",
+        "channel",
+        "region",
+        "price",
+        "quantity",
+        "merchant",
+        "label",
+        "score",
+        "campaign",
+        "store",
+    ]
 )
+# Names a developer gives the same thing in different functions: a template's parameter
+# ({p}: by kind) and locals ({v}, {u}) are drawn per function, so two functions made from one
+# template share their fixed lines only, as unrelated real functions do.
+PARAMS = {
+    "array": tuple(
+        ["values", "scores", "signal", "series", "arr", "latencies", "weights", "amounts"]
+    ),
+    "frame": tuple(["frame", "df", "data", "table", "events", "sessions", "raw_frame", "history"]),
+    "rows": tuple(
+        ["rows", "records", "items", "entries", "payloads", "results", "samples", "batch"]
+    ),
+    "model": tuple(["model", "net", "estimator", "predictor", "network", "module"]),
+}
+LOCALS = tuple(
+    [
+        "result",
+        "out",
+        "kept",
+        "selected",
+        "cleaned",
+        "scaled",
+        "smoothed",
+        "counts",
+        "grouped",
+        "merged",
+        "filtered",
+        "prepared",
+        "parsed",
+        "current",
+        "acc",
+        "view",
+        "chosen",
+        "subset",
+        "summary",
+        "totals",
+        "bounds",
+        "window_",
+        "buf",
+        "staged",
+        "picked",
+        "ranked",
+        "found",
+        "fitted",
+        "loaded",
+    ]
+)
+ACTIVATIONS = ("nn.ReLU()", "nn.GELU()", "nn.SiLU()", "nn.Tanh()", "nn.LeakyReLU(0.1)")
 
 
 @dataclass(frozen=True, slots=True)
 class Template:
-    """A function or class. ``text`` is a ``str.format`` pattern over name, cls, word, fn and
-    c0, c1 (constants drawn from ``consts``: (low, high, divisor))."""
+    """A function or class: ``text`` is a ``str.format`` pattern over name, cls, word, WORD,
+    fn, p, v, u, act and c0, c1 (constants drawn from ``consts``: (low, high, divisor))."""
 
     needs: tuple[str, ...]
     packages: tuple[str, ...]
     consts: tuple[tuple[int, int, int], ...]
+    param: str  # kind of {p}: a key of PARAMS
     text: str
-    internal: bool = False  # calls a function imported from common/
+    internal: bool = False  # calls a function imported from another module ({fn})
+
+    @property
+    def is_class(self) -> bool:
+        return self.text.lstrip().startswith("class ")
 
 
-_ALL = ("common", "training", "serving")
-_APP = ("training", "serving")
-
-TEMPLATES: tuple[Template, ...] = (
-    Template(
-        ("np",),
-        _ALL,
-        ((1, 5, 100), (95, 99, 100)),
-        '''
-def {name}(values: np.ndarray, low: float = {c0}, high: float = {c1}) -> np.ndarray:
-    """Clip outliers to the [low, high] quantile range."""
-    lo, hi = np.quantile(values, [low, high])
-    return np.clip(values, lo, hi)
-''',
-    ),
-    Template(
-        ("np",),
-        _ALL,
-        ((3, 30, 1),),
-        '''
-def {name}(values: np.ndarray, window: int = {c0}) -> np.ndarray:
-    """Trailing mean over `window` points; the first points use what they have."""
-    kernel = np.ones(window) / window
-    smoothed = np.convolve(values, kernel, mode="full")[: len(values)]
-    return smoothed
-''',
-    ),
-    Template(
-        ("pd",),
-        _ALL,
-        ((2, 20, 1),),
-        '''
-def {name}(frame: pd.DataFrame, min_count: int = {c0}) -> pd.DataFrame:
+# One template per block: a header line
+#   ## needs=ALIAS,... in=PACKAGE,... consts=LOW-HIGH/DIVISOR,... param=KIND [internal]
+# then the code. Kept as text so a template reads as the code it makes.
+_TEMPLATES = '''
+## needs=np in=common,training,serving consts=1-5/100,95-99/100 param=array
+def {name}({p}: np.ndarray, low: float = {c0}, high: float = {c1}) -> np.ndarray:
+    """Clip {word} outliers to the [low, high] quantile range."""
+    {v} = np.quantile({p}, [low, high])
+    return np.clip({p}, {v}[0], {v}[1])
+## needs=np in=common,training,serving consts=3-30/1 param=array
+def {name}({p}: np.ndarray, window: int = {c0}) -> np.ndarray:
+    """Trailing mean of the {word} signal; the first points use what they have."""
+    {u} = np.ones(window) / window
+    {v} = np.convolve({p}, {u}, mode="full")[: len({p})]
+    return {v}
+## needs=pd in=common,training,serving consts=2-20/1 param=frame
+def {name}({p}: pd.DataFrame, min_count: int = {c0}) -> pd.DataFrame:
     """Per-{word} ratios of the event counts; rare {word}s are dropped."""
-    counts = frame.groupby("{word}")["event"].value_counts().unstack(fill_value=0)
-    counts = counts[counts.sum(axis=1) >= min_count]
-    return counts.div(counts.sum(axis=1), axis=0).add_prefix("ratio_")
-''',
-    ),
-    Template(
-        ("pd",),
-        _ALL,
-        ((5, 60, 100),),
-        '''
-def {name}(frame: pd.DataFrame, max_missing: float = {c0}) -> pd.DataFrame:
-    """Drop columns missing in more than max_missing of the rows, then incomplete rows."""
-    keep = frame.columns[frame.isna().mean() <= max_missing]
-    return frame[keep].dropna().reset_index(drop=True)
-''',
-    ),
-    Template(
-        ("scaler",),
-        ("common", "training"),
-        ((2, 10, 1),),
-        '''
-def {name}(frame, columns: list[str], clip: float = {c0}) -> StandardScaler:
-    """Fit the scaler that serving applies before predict."""
-    scaler = StandardScaler()
-    scaler.fit(frame[columns].clip(-clip, clip))
-    return scaler
-''',
-    ),
-    Template(
-        ("yaml", "Path"),
-        _ALL,
-        ((10, 200, 1),),
-        '''
+    {v} = {p}.groupby("{word}")["event"].value_counts().unstack(fill_value=0)
+    {v} = {v}[{v}.sum(axis=1) >= min_count]
+    return {v}.div({v}.sum(axis=1), axis=0).add_prefix("ratio_")
+## needs=pd in=common,training,serving consts=5-60/100 param=frame
+def {name}({p}: pd.DataFrame, max_missing: float = {c0}) -> pd.DataFrame:
+    """Drop {word} columns missing in more than max_missing of the rows, then incomplete rows."""
+    {v} = {p}.columns[{p}.isna().mean() <= max_missing]
+    return {p}[{v}].dropna().reset_index(drop=True)
+## needs=scaler in=common,training consts=2-10/1 param=frame
+def {name}({p}, columns: list[str], clip: float = {c0}) -> StandardScaler:
+    """Fit the {word} scaler that serving applies before predict."""
+    {v} = StandardScaler()
+    {v}.fit({p}[columns].clip(-clip, clip))
+    return {v}
+## needs=yaml,Path in=common,training,serving consts=10-200/1 param=rows
 def {name}(path: Path, max_keys: int = {c0}) -> dict:
-    """Read a YAML config; a missing file gives an empty config."""
+    """Read the {word} YAML config; a missing file gives an empty config."""
     if not path.exists():
         return {{}}
-    with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {{}}
-    return dict(list(data.items())[:max_keys])
-''',
-    ),
-    Template(
-        ("joblib", "Path"),
-        ("common", "training"),
-        ((0, 9, 1),),
-        '''
-def {name}(obj: object, path: Path, compress: int = {c0}) -> Path:
-    """Persist a fitted object next to the model."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(obj, path, compress=compress)
-    return path
-''',
-    ),
-    Template(
-        (),
-        _ALL,
-        ((10, 5000, 1),),
-        '''
-def {name}(rows: list[dict], key: str = "{word}", limit: int = {c0}) -> list[dict]:
-    """The first `limit` rows with a non-empty key, in input order."""
-    kept = [row for row in rows if row.get(key)]
-    return kept[:limit]
-''',
-    ),
-    Template(
-        (),
-        _ALL,
-        ((1, 50, 1), (1, 9, 10)),
-        '''
-def {name}(counts: dict[str, int], floor: int = {c0}, smoothing: float = {c1}) -> dict[str, float]:
+    with path.open(encoding="utf-8") as {u}:
+        {v} = yaml.safe_load({u}) or {{}}
+    return dict(list({v}.items())[:max_keys])
+## needs=joblib,Path in=common,training consts=0-9/1 param=model
+def {name}({p}: object, path: Path, compress: int = {c0}) -> Path:
+    """Persist the fitted {word} {p} next to the model."""
+    {v} = path.with_suffix(".joblib")
+    {v}.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump({p}, {v}, compress=compress)
+    return {v}
+## needs= in=common,training,serving consts=10-5000/1 param=rows
+def {name}({p}: list[dict], key: str = "{word}", limit: int = {c0}) -> list[dict]:
+    """The first `limit` {p} with a non-empty key, in input order."""
+    {v} = [row for row in {p} if row.get(key)]
+    return {v}[:limit]
+## needs= in=common,training,serving consts=1-50/1,1-9/10 param=rows
+def {name}({p}: dict[str, int], floor: int = {c0}, smoothing: float = {c1}) -> dict[str, float]:
     """Smoothed frequencies of the {word} values seen at least `floor` times."""
-    kept = {{key: value for key, value in counts.items() if value >= floor}}
-    total = sum(kept.values()) + smoothing * len(kept)
-    return {{key: (value + smoothing) / total for key, value in kept.items()}}
-''',
-    ),
-    Template(
-        ("os",),
-        _ALL,
-        ((16, 512, 1), (1024, 8192, 1)),
-        '''
+    {v} = {{key: value for key, value in {p}.items() if value >= floor}}
+    {u} = sum({v}.values()) + smoothing * len({v})
+    return {{key: (value + smoothing) / {u} for key, value in {v}.items()}}
+## needs=os in=common,training,serving consts=16-512/1,1024-8192/1 param=rows
 def {name}(default: int = {c0}) -> int:
-    """Batch size from the environment, bounded to what the host can hold."""
-    value = int(os.environ.get("{WORD}_BATCH_SIZE", default))
-    return max(1, min(value, {c1}))
-''',
-    ),
-    Template(
-        ("time",),
-        _ALL,
-        ((2, 8, 1), (1, 20, 10)),
-        '''
-def {name}(call, attempts: int = {c0}, delay: float = {c1}):
-    """Call `call` until it succeeds, waiting a little longer each time."""
-    for attempt in range(attempts):
+    """The {word} batch size from the environment, bounded to what the host can hold."""
+    {v} = int(os.environ.get("{WORD}_BATCH_SIZE", default))
+    return max(1, min({v}, {c1}))
+## needs=time in=common,training,serving consts=2-8/1,1-20/10 param=rows
+def {name}({u}, attempts: int = {c0}, delay: float = {c1}):
+    """Call the {word} backend until it answers, waiting a little longer each time."""
+    for {v} in range(attempts):
         try:
-            return call()
+            return {u}()
         except ConnectionError:
-            time.sleep(delay * (attempt + 1))
-    return call()
-''',
-    ),
-    Template(
-        ("json", "Path"),
-        _ALL,
-        ((1, 4, 1),),
-        '''
-def {name}(record: dict, path: Path, indent: int = {c0}) -> None:
+            time.sleep(delay * ({v} + 1))
+    return {u}()
+## needs=json,Path in=common,training,serving consts=1-4/1 param=rows
+def {name}({p}: dict, path: Path, indent: int = {c0}) -> None:
     """Append one {word} record as a JSON line."""
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, indent=None if indent < 2 else indent) + "\\n")
-''',
-    ),
-    Template(
-        ("nn", "torch"),
-        _APP,
-        ((32, 512, 1), (0, 5, 10)),
-        '''
+    with path.open("a", encoding="utf-8") as {u}:
+        {u}.write(json.dumps({p}, indent=None if indent < 2 else indent) + "\\n")
+## needs=nn,torch in=training,serving consts=32-512/1,0-5/10 param=model
 class {cls}(nn.Module):
-    """A small feed-forward network over the tabular features."""
+    """A small feed-forward network over the {word} features."""
 
     def __init__(self, n_features: int, hidden: int = {c0}, dropout: float = {c1}) -> None:
         super().__init__()
-        self.layers = nn.Sequential(
+        self.{v} = nn.Sequential(
             nn.Linear(n_features, hidden),
-            nn.ReLU(),
+            {act},
             nn.Dropout(dropout),
             nn.Linear(hidden, 1),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x).squeeze(-1)
-''',
-    ),
-    Template(
-        ("torch",),
-        ("training",),
-        ((5, 50, 10),),
-        '''
-def {name}(model, loader, optimizer, clip: float = {c0}) -> float:
-    """One epoch over the loader; returns the mean loss."""
-    model.train()
-    total = 0.0
-    for features, target in loader:
+    def forward(self, {u}: torch.Tensor) -> torch.Tensor:
+        return self.{v}({u}).squeeze(-1)
+## needs=torch in=training consts=5-50/10 param=model
+def {name}({p}, loader, optimizer, clip: float = {c0}) -> float:
+    """One epoch over the {word} loader; returns the mean loss."""
+    {p}.train()
+    {v} = 0.0
+    for {u}, target in loader:
         optimizer.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(features), target)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits({p}({u}), target)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        torch.nn.utils.clip_grad_norm_({p}.parameters(), clip)
         optimizer.step()
-        total += loss.item()
-    return total / max(len(loader), 1)
-''',
-    ),
-    Template(
-        ("torch",),
-        ("training",),
-        ((1, 100, 10000), (2, 20, 1)),
-        '''
+        {v} += loss.item()
+    return {v} / max(len(loader), 1)
+## needs=torch in=training consts=1-100/10000,2-20/1 param=model
 class {cls}:
-    """Owns the model, its optimizer and the early-stopping state."""
+    """Owns the {word} model, its optimizer and the early-stopping state."""
 
-    def __init__(self, model, lr: float = {c0}, patience: int = {c1}) -> None:
-        self.model = model
-        self.optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    def __init__(self, {p}, lr: float = {c0}, patience: int = {c1}) -> None:
+        self.{p} = {p}
+        self.optimizer = torch.optim.AdamW({p}.parameters(), lr=lr)
         self.patience = patience
-        self.best = float("inf")
-        self.bad_epochs = 0
+        self.{v} = float("inf")
+        self.{u} = 0
 
     def should_stop(self, loss: float) -> bool:
-        if loss < self.best:
-            self.best, self.bad_epochs = loss, 0
+        if loss < self.{v}:
+            self.{v}, self.{u} = loss, 0
         else:
-            self.bad_epochs += 1
-        return self.bad_epochs >= self.patience
-''',
-    ),
-    Template(
-        ("metrics", "np"),
-        ("training",),
-        ((30, 90, 100),),
-        '''
-def {name}(y_true: np.ndarray, scores: np.ndarray, threshold: float = {c0}) -> dict[str, float]:
-    """AUC and the precision at the decision threshold."""
-    predicted = scores >= threshold
-    precision = float((y_true[predicted] == 1).mean()) if predicted.any() else 0.0
-    return {{"auc": float(roc_auc_score(y_true, scores)), "precision": precision}}
-''',
-    ),
-    Template(
-        ("split", "pd"),
-        ("training",),
-        ((10, 30, 100), (0, 99, 1)),
-        '''
-def {name}(frame: pd.DataFrame, target: str = "{word}", test_size: float = {c0}, seed: int = {c1}):
-    """Stratified train / validation split."""
-    features = frame.drop(columns=[target])
+            self.{u} += 1
+        return self.{u} >= self.patience
+## needs=metrics,np in=training consts=30-90/100 param=array
+def {name}(y_true: np.ndarray, {p}: np.ndarray, threshold: float = {c0}) -> dict[str, float]:
+    """AUC of the {word} model and its precision at the decision threshold."""
+    {v} = {p} >= threshold
+    {u} = float((y_true[{v}] == 1).mean()) if {v}.any() else 0.0
+    return {{"auc": float(roc_auc_score(y_true, {p})), "precision": {u}}}
+## needs=split,pd in=training consts=10-30/100,0-99/1 param=frame
+def {name}({p}: pd.DataFrame, target: str = "{word}", test_size: float = {c0}, seed: int = {c1}):
+    """Stratified train / validation split of the {word} table."""
+    {v} = {p}.drop(columns=[target])
     return train_test_split(
-        features, frame[target], test_size=test_size, random_state=seed, stratify=frame[target]
+        {v}, {p}[target], test_size=test_size, random_state=seed, stratify={p}[target]
     )
-''',
-    ),
-    Template(
-        ("linear",),
-        ("training",),
-        ((1, 100, 10), (100, 2000, 1)),
-        '''
-def {name}(features, labels, c: float = {c0}, max_iter: int = {c1}) -> LogisticRegression:
-    """A linear baseline every new model has to beat."""
-    model = LogisticRegression(C=c, max_iter=max_iter, class_weight="balanced")
-    return model.fit(features, labels)
-''',
-    ),
-    Template(
-        ("wandb",),
-        ("training",),
-        ((1, 100, 1),),
-        '''
-def {name}(metrics: dict[str, float], step: int, every: int = {c0}) -> None:
-    """Send metrics to the experiment tracker every `every` steps."""
+## needs=linear in=training consts=1-100/10,100-2000/1 param=frame
+def {name}({p}, labels, c: float = {c0}, max_iter: int = {c1}) -> LogisticRegression:
+    """A linear {word} baseline every new model has to beat."""
+    {v} = LogisticRegression(C=c, max_iter=max_iter, class_weight="balanced")
+    return {v}.fit({p}, labels)
+## needs=wandb in=training consts=1-100/1 param=rows
+def {name}({p}: dict[str, float], step: int, every: int = {c0}) -> None:
+    """Send the {word} metrics to the experiment tracker every `every` steps."""
     if step % every == 0:
-        wandb.log({{f"train/{{key}}": value for key, value in metrics.items()}}, step=step)
-''',
-    ),
-    Template(
-        ("mlflow",),
-        ("training",),
-        ((1, 9, 1),),
-        '''
-def {name}(params: dict[str, object], model_path: str, stage: str = "{word}") -> str:
-    """Record a run's parameters and model artifact; returns the run id."""
-    with mlflow.start_run(tags={{"stage": stage, "attempt": "{c0}"}}) as run:
-        mlflow.log_params(params)
+        wandb.log({{f"{word}/{{key}}": value for key, value in {p}.items()}}, step=step)
+## needs=mlflow in=training consts=1-9/1 param=rows
+def {name}({p}: dict[str, object], model_path: str, stage: str = "{word}") -> str:
+    """Record a {word} run's parameters and model artifact; returns the run id."""
+    with mlflow.start_run(tags={{"stage": stage, "attempt": "{c0}"}}) as {v}:
+        mlflow.log_params({p})
         mlflow.log_artifact(model_path)
-        return run.info.run_id
-''',
-    ),
-    Template(
-        ("optuna",),
-        ("training",),
-        ((20, 500, 1), (600, 7200, 1)),
-        '''
+        return {v}.info.run_id
+## needs=optuna in=training consts=20-500/1,600-7200/1 param=model
 def {name}(objective, trials: int = {c0}, timeout: int = {c1}) -> dict[str, object]:
-    """Search hyper-parameters; returns the best trial's parameters."""
-    study = optuna.create_study(direction="maximize")
-    study.optimize(objective, n_trials=trials, timeout=timeout)
-    return study.best_params
-''',
-    ),
-    Template(
-        ("lgb",),
-        ("training",),
-        ((15, 255, 1), (100, 3000, 1)),
-        '''
-def {name}(train, valid, leaves: int = {c0}, rounds: int = {c1}):
-    """Gradient-boosted trees with early stopping on the validation set."""
-    params = {{"objective": "binary", "num_leaves": leaves, "learning_rate": 0.05, "verbose": -1}}
-    stop = lgb.early_stopping(stopping_rounds=50)
-    return lgb.train(params, train, num_boost_round=rounds, valid_sets=[valid], callbacks=[stop])
-''',
-    ),
-    Template(
-        ("bigquery", "pd"),
-        ("training",),
-        ((1, 90, 1),),
-        '''
+    """Search the {word} model's hyper-parameters; returns the best trial's parameters."""
+    {v} = optuna.create_study(direction="maximize", study_name="{name}")
+    {v}.optimize(objective, n_trials=trials, timeout=timeout)
+    return {v}.best_params
+## needs=lgb in=training consts=15-255/1,100-3000/1 param=frame
+def {name}({p}, valid, leaves: int = {c0}, rounds: int = {c1}):
+    """Gradient-boosted trees on {word} with early stopping on the validation set."""
+    {v} = {{"objective": "binary", "num_leaves": leaves, "learning_rate": 0.05, "verbose": -1}}
+    {u} = lgb.early_stopping(stopping_rounds=50)
+    return lgb.train({v}, {p}, num_boost_round=rounds, valid_sets=[valid], callbacks=[{u}])
+## needs=bigquery,pd in=training consts=1-90/1 param=frame
 def {name}(project: str, days: int = {c0}) -> pd.DataFrame:
-    """Training events of the last `days` days from the warehouse."""
-    client = bigquery.Client(project=project)
-    query = f"SELECT * FROM events.{word} WHERE ts > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL {{days}} DAY)"
-    return client.query(query).to_dataframe()
-''',
-    ),
-    Template(
-        ("tqdm",),
-        ("training",),
-        ((10, 1000, 1), (1, 50, 10)),
-        '''
-def {name}(batches, log_every: int = {c0}) -> int:
-    """Iterate the batches with a progress bar; returns how many were seen."""
-    seen = 0
-    for seen, _ in enumerate(tqdm(batches, mininterval={c1}), start=1):
-        if seen % log_every == 0:
-            log.info("%d batches", seen)
-    return seen
-''',
-    ),
-    Template(
-        ("pydantic",),
-        ("serving",),
-        ((10, 500, 1), (10, 90, 100)),
-        '''
+    """Training {word} events of the last `days` days from the warehouse."""
+    {u} = bigquery.Client(project=project)
+    {v} = f"SELECT * FROM events.{word} WHERE ts > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL {{days}} DAY)"
+    return {u}.query({v}).to_dataframe()
+## needs=tqdm in=training consts=10-1000/1,1-50/10 param=rows
+def {name}({p}, log_every: int = {c0}) -> int:
+    """Iterate the {word} {p} with a progress bar; returns how many were seen."""
+    {v} = 0
+    for {v}, _ in enumerate(tqdm({p}, mininterval={c1}), start=1):
+        if {v} % log_every == 0:
+            log.info("%d {p}", {v})
+    return {v}
+## needs=pydantic in=serving consts=10-500/1,10-90/100 param=rows
 class {cls}(BaseModel):
     """The {word} request the API accepts."""
 
     {word}: str
-    items: list[str] = Field(default_factory=list, max_length={c0})
-    threshold: float = {c1}
-''',
-    ),
-    Template(
-        ("fastapi",),
-        ("serving",),
-        ((1, 100, 1),),
-        '''
-@router.post("/{word}")
-def {name}(payload: dict, limit: int = {c0}) -> dict:
+    {p}: list[str] = Field(default_factory=list, max_length={c0})
+    {v}: float = {c1}
+## needs=fastapi in=serving consts=1-100/1 param=rows
+@router.post("/{word}/{v}")
+def {name}({p}: dict, limit: int = {c0}) -> dict:
     """Score a {word} payload."""
-    if not payload:
-        raise HTTPException(status_code=422, detail="empty payload")
-    return {{"scores": list(payload.values())[:limit]}}
-''',
-    ),
-    Template(
-        ("prometheus",),
-        ("serving",),
-        ((5, 2000, 1000),),
-        '''
-def {name}(latency: float, failed: bool = False, budget: float = {c0}) -> bool:
-    """Record a request's latency; True when it was within budget."""
-    LATENCY.observe(latency)
+    if not {p}:
+        raise HTTPException(status_code=422, detail="empty {word} payload")
+    return {{"{v}": list({p}.values())[:limit]}}
+## needs=prometheus in=serving consts=5-2000/1000 param=array
+def {name}({v}: float, failed: bool = False, budget: float = {c0}) -> bool:
+    """Record a {word} request's latency; True when it was within budget."""
+    LATENCY.observe({v})
     if failed:
         ERRORS.inc()
-    return latency <= budget
-''',
-    ),
-    Template(
-        ("torch", "np"),
-        ("serving",),
-        ((16, 1024, 1),),
-        '''
-def {name}(model, features: np.ndarray, batch: int = {c0}) -> np.ndarray:
-    """Predict in batches without gradients."""
-    model.eval()
-    out = []
+    return {v} <= budget
+## needs=torch,np in=serving consts=16-1024/1 param=model
+def {name}({p}, {u}: np.ndarray, batch: int = {c0}) -> np.ndarray:
+    """Predict {word} scores in batches without gradients."""
+    {p}.eval()
+    {v} = []
     with torch.no_grad():
-        for start in range(0, len(features), batch):
-            chunk = torch.as_tensor(features[start : start + batch], dtype=torch.float32)
-            out.append(torch.sigmoid(model(chunk)).numpy())
-    return np.concatenate(out) if out else np.empty(0)
-''',
-    ),
-    Template(
-        ("redis",),
-        ("serving",),
-        ((60, 86400, 1),),
-        '''
+        for start in range(0, len({u}), batch):
+            chunk = torch.as_tensor({u}[start : start + batch], dtype=torch.float32)
+            {v}.append(torch.sigmoid({p}(chunk)).numpy())
+    return np.concatenate({v}) if {v} else np.empty(0)
+## needs=redis in=serving consts=60-86400/1 param=rows
 def {name}(client: redis.Redis, key: str, ttl: int = {c0}) -> bytes | None:
-    """A cached prediction, refreshed so hot keys stay."""
-    value = client.get(f"{word}:{{key}}")
-    if value is not None:
+    """A cached {word} prediction, refreshed so hot keys stay."""
+    {v} = client.get(f"{word}:{{key}}")
+    if {v} is not None:
         client.expire(f"{word}:{{key}}", ttl)
-    return value
-''',
-    ),
-    Template(
-        ("httpx",),
-        ("serving",),
-        ((1, 100, 10),),
-        '''
-def {name}(url: str, payload: dict, timeout: float = {c0}) -> dict:
+    return {v}
+## needs=httpx in=serving consts=1-100/10 param=rows
+def {name}(url: str, {p}: dict, timeout: float = {c0}) -> dict:
     """Call the feature service for the {word} features."""
-    response = httpx.post(url, json=payload, timeout=timeout)
-    response.raise_for_status()
-    return response.json()
-''',
-    ),
-    Template(
-        ("joblib",),
-        ("serving",),
-        ((1, 40, 1),),
-        '''
+    {v} = httpx.post(url, json={p}, timeout=timeout)
+    {v}.raise_for_status()
+    return {v}.json()
+## needs=joblib in=serving consts=1-40/1 param=model
 def {name}(path: str, expected_version: int = {c0}):
-    """Load the pickled model; refuse one from another training version."""
-    bundle = joblib.load(path)
-    if bundle.get("version") != expected_version:
-        raise RuntimeError(f"model version {{bundle.get('version')}} != {{expected_version}}")
-    return bundle["model"]
-''',
-    ),
-    Template(
-        (),
-        _APP,
-        ((10, 10000, 1),),
-        '''
-def {name}(rows, limit: int = {c0}):
-    """Apply {fn} to at most `limit` rows."""
-    return {fn}(rows[:limit])
-''',
-        internal=True,
-    ),
-)
+    """Load the pickled {word} model; refuse one from another training version."""
+    {v} = joblib.load(path)
+    if {v}.get("version") != expected_version:
+        raise RuntimeError(f"{word} model version {{{v}.get('version')}} != {{expected_version}}")
+    return {v}["model"]
+## needs= in=training,serving consts=10-10000/1 param=rows internal
+def {name}({p}, limit: int = {c0}):
+    """Apply {fn} to at most `limit` {word} {p}."""
+    {v} = {p}[:limit]
+    return {fn}({v})
+'''
 
-TEST_TEMPLATE = Template(
-    ("pytest",),
-    ("tests",),
-    ((1, 50, 1), (51, 500, 1)),
-    '''
+_TEST_TEMPLATE = '''
+## needs=pytest in=tests consts=1-50/1,51-500/1 param=rows internal
 @pytest.mark.parametrize("size", [{c0}, {c1}])
 def {name}(size: int) -> None:
-    """{fn} keeps its contract on {word} inputs."""
-    rows = [{{"{word}": index}} for index in range(size)]
+    """{fn} keeps its contract on {word} {p}."""
+    {p} = [{{"{word}": index}} for index in range(size)]
     assert callable({fn})
-    assert len(rows) == size
-''',
-    internal=True,
-)
+    assert len({p}) == size
+'''
+
+
+def _parse_templates(text: str) -> tuple[Template, ...]:
+    out: list[Template] = []
+    for block in text.split("\n## ")[1:]:
+        header, _, code = block.partition("\n")
+        fields = dict(f.split("=", 1) for f in header.split() if "=" in f)
+        consts = tuple(
+            (int(low), int(high), int(div))
+            for spec in fields["consts"].split(",")
+            for (low, high), div in [(spec.split("/")[0].split("-"), spec.split("/")[1])]
+        )
+        out.append(
+            Template(
+                needs=tuple(n for n in fields["needs"].split(",") if n),
+                packages=tuple(fields["in"].split(",")),
+                consts=consts,
+                param=fields["param"],
+                text=code,
+                internal="internal" in header.split(),
+            )
+        )
+    return tuple(out)
+
+
+TEMPLATES = _parse_templates(_TEMPLATES)
+TEST_TEMPLATE = _parse_templates(_TEST_TEMPLATE)[0]
+INTERNAL_TEMPLATE = next(t for t in TEMPLATES if t.internal)
 
 
 def _const(rng: random.Random, spec: tuple[int, int, int]) -> int:
@@ -630,15 +524,22 @@ class Function:
     name: str
     word: str
     consts: list[int]
+    names: dict[str, str]  # the template's {p}, {v}, {u} and {act} in this function
     traced: bool = False  # carries a log.debug line (added and removed by body edits)
-    fn: str = ""  # the common/ function an internal template calls
+    fn: str = ""  # the function an internal template calls
 
     def render(self) -> str:
         t = self.template
         values = {f"c{i}": _show(v, t.consts[i][2]) for i, v in enumerate(self.consts)}
         cls = "".join(part.title() for part in self.name.split("_"))
         text = t.text.format(
-            name=self.name, cls=cls, word=self.word, WORD=self.word.upper(), fn=self.fn, **values
+            name=self.name,
+            cls=cls,
+            word=self.word,
+            WORD=self.word.upper(),
+            fn=self.fn,
+            **self.names,
+            **values,
         ).strip("\n")
         if self.traced:
             lines = text.split("\n")
@@ -708,7 +609,10 @@ def new_function(rng: random.Random, module: Module, template: Template) -> Func
         name = f"test_{name}" if not name.startswith("test_") else name
     fn = rng.choice(module.internal)[1] if template.internal else ""
     consts = [_const(rng, spec) for spec in template.consts]
-    return Function(template, name, rng.choice(WORDS), consts, fn=fn)
+    v, u = rng.sample(LOCALS, 2)
+    names = {"p": rng.choice(PARAMS[template.param]), "v": v, "u": u}
+    names["act"] = rng.choice(ACTIVATIONS)
+    return Function(template, name, rng.choice(WORDS), consts, names, fn=fn)
 
 
 def add_function(rng: random.Random, module: Module, needing: str = "") -> Function:
@@ -729,8 +633,7 @@ def add_function(rng: random.Random, module: Module, needing: str = "") -> Funct
 def edit_body(rng: random.Random, module: Module) -> Function:
     """Change one function's body: a constant (most often) or its logging line."""
     function = rng.choice(module.functions)
-    is_class = function.template.text.lstrip().startswith("class ")
-    if function.consts and (is_class or rng.random() < 0.75):
+    if function.consts and (function.template.is_class or rng.random() < 0.75):
         i = rng.randrange(len(function.consts))
         low, high, _ = function.template.consts[i]
         old = function.consts[i]
@@ -760,7 +663,7 @@ def add_import(rng: random.Random, module: Module, exported: list[tuple[str, str
     if module.package != "common" and choices and (not candidates or rng.random() < 0.3):
         pick = rng.choice(choices)
         module.internal.append(pick)
-        function = new_function(rng, module, TEMPLATES[-1])
+        function = new_function(rng, module, INTERNAL_TEMPLATE)
         function.fn = pick[1]
         module.functions.append(function)
         return f"from {pick[0]} import {pick[1]}"
@@ -777,6 +680,8 @@ def remove_import(rng: random.Random, module: Module, protected: set[str]) -> st
     the last function); returns the import removed, or "" when none can go."""
     options: list[tuple[str, list[Function]]] = []
     for alias in module.imports:
+        if alias == "app":  # the ASGI app the Dockerfile serves stays
+            continue
         users = [f for f in module.functions if alias in f.template.needs]
         options.append((alias, users))
     for pair in module.internal:

@@ -13,6 +13,7 @@ generator: the same parameters give the same repository, commit for commit.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections import Counter
@@ -22,8 +23,9 @@ from pathlib import Path
 
 from fastimport import Commit, cached_repository, import_history
 from synth_code import (
+    INTERNAL_TEMPLATE,
     NOUNS,
-    TEMPLATES,
+    POOLS,
     WORDS,
     Module,
     add_function,
@@ -35,7 +37,7 @@ from synth_code import (
 )
 from synth_env import EnvFile, edit, environment_files, revert
 
-GENERATOR_VERSION = 1  # bump on any change of the output: cached repositories are rebuilt
+GENERATOR_VERSION = 2  # bump on any change of the output: cached repositories are rebuilt
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class Mix:
     delete: float = 0.025
     also_test: float = 0.10  # a code commit also edits a test
     also_other: float = 0.12  # any commit also edits a doc or data file
+    serving_copy: float = 0.15  # a new serving module holds a pasted training function
 
 
 # Non-code files: (kind, share of the non-code files, folder, extension, at least)
@@ -220,7 +223,7 @@ class MLServiceRepo:
             for m in self.modules.values()
             if m.package == "common"
             for f in m.functions
-            if f.template.text.lstrip().startswith("def ")
+            if not f.template.is_class
         ]
 
     def _free_path(self, folder: str) -> str:
@@ -243,8 +246,32 @@ class MLServiceRepo:
             f"{stem.capitalize()} {_ROLE[package]}." if package != "tests" else f"Tests of {stem}."
         )
         module = new_module(self.rng, path, doc, self._exported(), functions=functions)
+        if package == "serving" and self.rng.random() < self.mix.serving_copy:
+            self._copy_training_function(module)
         self.modules[path] = module
         return module
+
+    def _copy_training_function(self, module: Module) -> None:
+        """Paste a training function into a serving module (the skew this tool looks for):
+        sometimes renamed; later body edits of either copy make them drift apart."""
+        sources = [
+            f
+            for m in self.modules.values()
+            if m.package == "training"
+            for f in m.functions
+            if "serving" in f.template.packages
+            and not f.template.internal
+            and set(f.template.needs) <= set(POOLS["serving"])
+        ]
+        if not sources:
+            return
+        source = self.rng.choice(sources)
+        copy = dataclasses.replace(source, consts=list(source.consts), names=dict(source.names))
+        if copy.name in module.function_names() or self.rng.random() < 0.5:
+            copy.name = new_function(self.rng, module, source.template).name
+        module.functions.append(copy)
+        module.imports += [a for a in source.template.needs if a not in module.imports]
+        self.stats["serving module with a pasted training function"] += 1
 
     def initial(self) -> Commit:
         code = max(30, round(self.shape.files * self.shape.code_fraction))
@@ -297,9 +324,7 @@ class MLServiceRepo:
             if path in self.modules:
                 continue
             module = Module(path, f"Tests of {target.dotted}.", ["pytest"])
-            names = [
-                f.name for f in target.functions if f.template.text.lstrip().startswith("def ")
-            ]
+            names = [f.name for f in target.functions if not f.template.is_class]
             if not names:
                 continue
             module.internal = [(target.dotted, n) for n in rng.sample(names, min(2, len(names)))]
@@ -333,11 +358,11 @@ class MLServiceRepo:
                 for m in self.modules.values()
                 if m.package == package and m.path != entry
                 for f in m.functions[:1]
-                if f.template.text.lstrip().startswith("def ")
+                if not f.template.is_class
             ]
             for pair in self.rng.sample(callees, min(4, len(callees))):
                 module.internal.append(pair)
-                function = new_function(self.rng, module, TEMPLATES[-1])
+                function = new_function(self.rng, module, INTERNAL_TEMPLATE)
                 function.fn = pair[1]
                 module.functions.append(function)
 
