@@ -6,9 +6,10 @@ Generates (once, with ``git fast-import``) ``--repos`` repositories of ``--commi
 commits each under ``bench/out/jobs/`` (about 1 commit in 10 changes an environment
 file of training/ or serving/, the rest docs), writes a repos.toml, then for each
 ``--jobs`` value collects all of them into a fresh SQLite store and prints the wall
-time and the speed-up over the first value. Each repository is its own collector
-process, so the speed-up is bounded by the cores (2 on the CI machines) and by SQLite's
-single writer.
+time and the speed-up over the first value, then a second, no-op run (nothing new: the
+cost per repository that a nightly run pays). ``--jobs N`` runs N collector processes,
+so the speed-up is bounded by the cores (2 on the CI machines) and by SQLite's single
+writer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -84,6 +86,11 @@ def make_repo(path: Path, commits: int, seed: int) -> None:
     subprocess.run(["git", "-C", str(path), "reset", "-q", "--hard", "main"], check=True)
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repos", type=int, default=20)
@@ -112,31 +119,35 @@ def main() -> None:
         store = base / f"store-jobs{n}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{store}{suffix}").unlink(missing_ok=True)
-        t0 = time.monotonic()
-        done = subprocess.run(
-            [
-                *depaudit,
-                "collect",
-                "--repos",
-                str(toml),
-                "--db",
-                f"sqlite:///{store}",
-                "--jobs",
-                str(n),
-                "--lock-timeout",
-                "600",
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        times[n] = time.monotonic() - t0
-        failed = [ln for ln in done.stderr.splitlines() if ln.startswith("FAILED")]
-        if done.returncode != 0 or failed:
-            print(done.stderr[-2000:], file=sys.stderr)
-            sys.exit(f"collect --jobs {n} failed")
-        print(f"--jobs {n}: {times[n]:.2f} s wall for {args.repos * args.commits} commits")
+        command = [
+            *depaudit,
+            "collect",
+            "--repos",
+            str(toml),
+            "--db",
+            f"sqlite:///{store}",
+            "--jobs",
+            str(n),
+            "--lock-timeout",
+            "600",
+        ]
+        # the first run collects everything; the second finds nothing new, as most
+        # nightly runs do: what is left is the cost per repository
+        for run in ("full", "no-op"):
+            cpu0, t0 = _children_cpu(), time.monotonic()
+            done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+            wall, cpu = time.monotonic() - t0, _children_cpu() - cpu0
+            failed = [ln for ln in done.stderr.splitlines() if ln.startswith("FAILED")]
+            if done.returncode != 0 or failed:
+                print(done.stderr[-2000:], file=sys.stderr)
+                sys.exit(f"collect --jobs {n} failed")
+            if run == "full":
+                times[n] = wall
+            print(
+                f"--jobs {n} {run}: {wall:.2f} s wall, {cpu:.2f} s CPU for {args.repos} repos, "
+                f"{args.repos * args.commits if run == 'full' else 0} new commits "
+                f"({wall / args.repos:.2f} s wall per repo)"
+            )
     first = jobs[0]
     for n in jobs[1:]:
         print(

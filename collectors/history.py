@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from collectors.git import CommitTree, GitRepository, RepositoryError, git_message
 from collectors.tree import decode_name
@@ -55,14 +55,37 @@ class WalkStep:
         return CommitTree(self._walk.repo, dict(self._walk.paths), self.info.sha, self._walk.env)
 
 
+class Keys(Protocol):
+    """How an environment file counts in the signature (default: its blob)."""
+
+    def key(self, path: str, blob: str, mode: str) -> int: ...
+
+    def forget(self, path: str) -> None: ...
+
+    def stale(self) -> set[str]: ...
+
+
+class _BlobKeys:
+    def key(self, path: str, blob: str, mode: str) -> int:
+        return _item_hash(path, blob, mode)
+
+    def forget(self, path: str) -> None:
+        return None
+
+    def stale(self) -> set[str]:
+        return set()
+
+
 class _Walk:
     """The mutable state of one walk: the current commit's path map and env signature."""
 
-    def __init__(self, repo: GitRepository, is_env_path: Callable[[str], bool]) -> None:
+    def __init__(self, repo: GitRepository, is_env_path: Callable[[str], bool], keys: Keys) -> None:
         self.repo = repo
         self.is_env_path = is_env_path
+        self.keys = keys
         self._env_cache: dict[str, bool] = {}
         self.paths: dict[str, tuple[str, str]] = {}
+        self.contrib: dict[str, int] = {}  # env path -> its key in the signature
         self.current: str | None = None
         self.sig = 0
         self.sig_count = 0
@@ -75,31 +98,56 @@ class _Walk:
 
     def reset(self, sha: str | None) -> None:
         """Load the full map of ``sha`` (None: the empty tree)."""
+        for path in list(self.contrib):
+            self.keys.forget(path)
         self.paths = self.repo.ls_tree(sha) if sha else {}
         self.current = sha
         self.sig = 0
         self.sig_count = 0
+        self.contrib = {}
         for path, (blob, mode) in self.paths.items():
             if self.env(path):
-                self.sig = (self.sig + _item_hash(path, blob, mode)) % _SIG_MOD
-                self.sig_count += 1
+                self._add(path, blob, mode)
 
-    def remove(self, path: str) -> bool:
+    def _add(self, path: str, blob: str, mode: str) -> None:
+        key = self.contrib[path] = self.keys.key(path, blob, mode)
+        self.sig = (self.sig + key) % _SIG_MOD
+        self.sig_count += 1
+
+    def remove(self, path: str, *, replaced: bool = False) -> bool:
         old = self.paths.pop(path, None)
         if old is None or not self.env(path):
             return False
-        self.sig = (self.sig - _item_hash(path, old[0], old[1])) % _SIG_MOD
+        self.sig = (self.sig - self.contrib.pop(path)) % _SIG_MOD
         self.sig_count -= 1
+        if not replaced:
+            self.keys.forget(path)
         return True
 
     def put(self, path: str, blob: str, mode: str) -> bool:
-        changed = self.remove(path)
+        before = self.contrib.get(path)
+        self.remove(path, replaced=True)
         self.paths[path] = (blob, mode)
         if not self.env(path):
-            return changed
-        self.sig = (self.sig + _item_hash(path, blob, mode)) % _SIG_MOD
-        self.sig_count += 1
-        return True
+            if before is not None:
+                self.keys.forget(path)
+            return before is not None
+        self._add(path, blob, mode)
+        return self.contrib[path] != before
+
+    def rekey_stale(self) -> bool:
+        """Re-key the files whose keys other files' changes made stale."""
+        changed = False
+        for path in self.keys.stale():
+            if path not in self.contrib:
+                continue
+            blob, mode = self.paths[path]
+            old = self.contrib[path]
+            new = self.contrib[path] = self.keys.key(path, blob, mode)
+            if new != old:
+                self.sig = (self.sig - old + new) % _SIG_MOD
+                changed = True
+        return changed
 
     def signature(self) -> str:
         return f"{self.sig:064x}-{self.sig_count}"
@@ -112,8 +160,12 @@ def walk(
     base: str | None = None,
     first_parent: bool = True,
     is_env_path: Callable[[str], bool] | None = None,
+    keys: Keys | None = None,
 ) -> Iterator[WalkStep]:
     """Commits of ``head`` after ``base`` (all of them without), oldest first.
+
+    ``keys`` says how each environment file counts in the signature (default: its
+    blob; :class:`collectors.state_keys.StateKeys` keys code by its rule-relevant facts).
 
     The path map of each commit is derived from its first parent's; when the walk
     order breaks that chain (``base`` off the first-parent line, or every commit
@@ -123,7 +175,7 @@ def walk(
         from collectors.snapshot import is_environment_path
 
         is_env_path = is_environment_path
-    state = _Walk(repo, is_env_path)
+    state = _Walk(repo, is_env_path, keys if keys is not None else _BlobKeys())
     state.reset(base)
     rev = f"{base}..{head}" if base else head
     args = [
@@ -171,6 +223,7 @@ def _parse_log(tokens: Iterator[bytes], walk: _Walk) -> Iterator[WalkStep]:
         text = token.lstrip(b"\n")
         if text.startswith(b"\x01"):
             if pending is not None:
+                env_changed |= walk.rekey_stale()
                 yield WalkStep(pending, walk.signature(), env_changed, walk)
             fields = [next(tokens, b"") for _ in range(_HEADER_FIELDS)]
             pending = _commit_info(text[1:].decode("ascii"), fields)
@@ -191,6 +244,7 @@ def _parse_log(tokens: Iterator[bytes], walk: _Walk) -> Iterator[WalkStep]:
                 env_changed |= walk.put(path, meta[3], meta[1])
         token = next(tokens, None)
     if pending is not None:
+        env_changed |= walk.rekey_stale()
         yield WalkStep(pending, walk.signature(), env_changed, walk)
 
 

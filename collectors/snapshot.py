@@ -7,17 +7,20 @@ Nothing raised by a source or by bad bytes gets past it: every problem becomes a
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import posixpath
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from collectors.sources import source_for
+from collectors.sources import include_source, source_for
 from collectors.sources.base import MAX_FILE_BYTES
 from collectors.sources.makefile import SOURCE as MAKEFILE
 from collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
 from depaudit.conventions import role_of_name
-from depaudit.environments import find_environments, is_test_path
+from depaudit.environments import find_environments, is_test_path, is_vendored_path
 from depaudit.model import (
     EnvironmentSnapshot,
     EnvironmentSpec,
@@ -36,15 +39,41 @@ from depaudit.model import (
 MAX_INCLUDE_DEPTH = 8
 
 
-class BlobCache(dict[tuple[str, str], SourceResult]):
-    """(blob id, path) -> parsed result. Each distinct blob at a path is parsed once.
+class BlobCache(OrderedDict[tuple[str, str], SourceResult]):
+    """(blob id, path) -> parsed result. Each distinct blob at a path is parsed once
+    while it is among the ``MAX_BLOBS`` most recently used (memory stays flat however
+    long the history: the blobs an old commit had rarely come back).
 
     The path is part of the key because facts carry their file (and Python module
     names derive from it); a renamed file is parsed again, an unchanged one never.
+
+    It also keeps the environment snapshots it built, by the identity of the facts they
+    were built from: facts of an unchanged blob are the very same objects at the next
+    commit, so an environment none of whose files changed is the same snapshot object,
+    and everything keyed by it downstream (views, pair findings) is reused.
     """
 
     hits: int = 0
     misses: int = 0
+    MAX_BLOBS = 20_000
+    MAX_ENVIRONMENTS = 128
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.environments: dict[tuple[object, ...], tuple[list[Fact], EnvironmentSnapshot]] = {}
+
+    def environment(
+        self, spec: tuple[object, ...], facts: list[Fact], build: Callable[[], EnvironmentSnapshot]
+    ) -> EnvironmentSnapshot:
+        key = (*spec, tuple(map(id, facts)))
+        known = self.environments.get(key)
+        if known is not None:
+            return known[1]
+        if len(self.environments) >= self.MAX_ENVIRONMENTS:
+            self.environments.clear()
+        snapshot = build()
+        self.environments[key] = (facts, snapshot)  # the facts stay alive: ids stay theirs
+        return snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +91,7 @@ def is_environment_path(path: str) -> bool:
     """True if a change to ``path`` can change an environment snapshot."""
     if path in (CONFIG_FILE, PYPROJECT):
         return True
-    return not is_test_path(path) and source_for(path) is not None
+    return not is_test_path(path) and not is_vendored_path(path) and source_for(path) is not None
 
 
 def decode_blob(data: bytes, path: str) -> str | ParseError:
@@ -98,20 +127,29 @@ def read_entry(tree: Tree, entry: TreeEntry) -> str | ParseError:
     return decode_blob(data, entry.path)
 
 
-def parse_entry(tree: Tree, entry: TreeEntry, cache: BlobCache | None) -> SourceResult:
+def parse_entry(
+    tree: Tree, entry: TreeEntry, cache: BlobCache | None, *, included: bool = False
+) -> SourceResult:
+    """Facts of one file; ``included``: named by ``-r`` / ``-c`` (see ``include_source``)."""
     key = (entry.blob_id, entry.path)
-    if cache is not None and key in cache:
-        cache.hits += 1
-        return cache[key]
-    result = _parse_uncached(tree, entry)
+    if cache is not None:
+        known = cache.get(key)
+        if known is not None:
+            cache.hits += 1
+            cache.move_to_end(key)
+            return known
+    result = _parse_uncached(tree, entry, included=included)
     if cache is not None:
         cache.misses += 1
         cache[key] = result
+        if len(cache) > cache.MAX_BLOBS:
+            cache.popitem(last=False)
     return result
 
 
-def _parse_uncached(tree: Tree, entry: TreeEntry) -> SourceResult:
-    source = source_for(entry.path)
+def _parse_uncached(tree: Tree, entry: TreeEntry, *, included: bool = False) -> SourceResult:
+    # a path no source reads by name is parsed only when included, so the key stays unique
+    source = include_source(entry.path) if included else source_for(entry.path)
     if source is None:
         return SourceResult()
     text = read_entry(tree, entry)
@@ -188,9 +226,9 @@ def snapshot_tree(
 
     parsed: dict[str, SourceResult] = {}
 
-    def facts_of(path: str) -> SourceResult:
+    def facts_of(path: str, included: bool = False) -> SourceResult:
         if path not in parsed:
-            parsed[path] = parse_entry(tree, by_path[path], cache)
+            parsed[path] = parse_entry(tree, by_path[path], cache, included=included)
         return parsed[path]
 
     env_facts: dict[str, list[Fact]] = {e.name: [] for e in plan.environments}
@@ -235,8 +273,8 @@ def snapshot_tree(
         p for p in plan.unassigned if p not in placed_scopes and p not in placed_bases
     )
 
-    snapshots = tuple(
-        EnvironmentSnapshot(
+    def build(env: EnvironmentSpec) -> EnvironmentSnapshot:
+        return EnvironmentSnapshot(
             name=env.name,
             role=env.role,
             origin=env.origin,
@@ -244,6 +282,13 @@ def snapshot_tree(
             facts=_canonical(env_facts[env.name]),
             entrypoints=env.entrypoints,
             project=env.project,
+        )
+
+    snapshots = tuple(
+        build(env)
+        if cache is None
+        else cache.environment(
+            (env, tuple(env_files[env.name])), env_facts[env.name], functools.partial(build, env)
         )
         for env in specs
     )
@@ -260,11 +305,14 @@ def snapshot_tree(
 def _with_includes(
     facts: Iterable[Fact],
     by_path: dict[str, TreeEntry],
-    facts_of: Callable[[str], SourceResult],
+    facts_of: Callable[[str, bool], SourceResult],
     depth: int = 0,
-    seen: frozenset[str] = frozenset(),
+    reading: tuple[str, ...] = (),
 ) -> list[Fact]:
-    """Facts plus those of the files they include (``-r``/``-c``, ``pip install -r``)."""
+    """Facts plus those of the files they include (``-r``/``-c``, ``pip install -r``).
+
+    ``reading`` is the chain of files being read: a target already in it is a cycle.
+    """
     out: list[Fact] = []
     for fact in facts:
         out.append(fact)
@@ -278,23 +326,43 @@ def _with_includes(
                 )
             )
             continue
-        if target in seen or depth >= MAX_INCLUDE_DEPTH:
+        chain = reading or (fact.file,)
+        if target in chain:
+            cycle = " -> ".join((*chain[chain.index(target) :], target))
+            out.append(ParseError(fact.file, f"include cycle: {cycle}; not read again", fact.line))
+            continue
+        if depth >= MAX_INCLUDE_DEPTH:
             out.append(
-                ParseError(fact.file, f"include cycle or depth limit at {fact.target!r}", fact.line)
+                ParseError(
+                    fact.file,
+                    f"includes nested deeper than {MAX_INCLUDE_DEPTH} at {fact.target!r}; not read",
+                    fact.line,
+                )
             )
             continue
-        included = facts_of(target)
-        out.extend(_with_includes(included.facts, by_path, facts_of, depth + 1, seen | {fact.file}))
+        included = facts_of(target, True).facts
+        if fact.kind == "constraints":  # -c pins versions, it installs nothing
+            included = tuple(_as_constraint(f) for f in included)
+        out.extend(_with_includes(included, by_path, facts_of, depth + 1, (*chain, target)))
     return out
 
 
+def _as_constraint(fact: Fact) -> Fact:
+    if isinstance(fact, Package) and not fact.group:
+        return dataclasses.replace(fact, group="constraints")
+    return fact
+
+
 def _resolve_include(fact: Include, by_path: dict[str, TreeEntry]) -> str | None:
+    """The tree path ``fact`` names: relative to the including file (as pip resolves
+    ``-r``), else to the root (a Dockerfile's build context). Any name: pip reads
+    ``-r base.txt`` as a requirements file whatever it is called."""
     raw = fact.target.strip().strip("\"'")
     if raw.startswith(("http://", "https://", "/")):
         return None
     base = posixpath.dirname(fact.file)
     for candidate in (posixpath.normpath(posixpath.join(base, raw)), posixpath.normpath(raw)):
-        if candidate in by_path and source_for(candidate) is not None:
+        if candidate in by_path:
             return candidate
     return None
 
@@ -305,7 +373,7 @@ def _add_built_base_images(
     env_facts: dict[str, list[Fact]],
     env_files: dict[str, list[FileAssignment]],
     by_path: dict[str, TreeEntry],
-    facts_of: Callable[[str], SourceResult],
+    facts_of: Callable[[str, bool], SourceResult],
 ) -> set[str]:
     """An environment whose image is built on an image the repository builds itself gets
     that image's packages (DESIGN.md §5.3: "a base image built from a shared folder").
@@ -342,7 +410,9 @@ def _add_built_base_images(
                 reason = f"base image {tag} built from {base.dockerfile} ({passed})"
                 env_files[env.name].append(FileAssignment(base.dockerfile, reason))
                 placed.add(base.dockerfile)
-                inherited = _with_includes(facts_of(base.dockerfile).facts, by_path, facts_of)
+                inherited = _with_includes(
+                    facts_of(base.dockerfile, False).facts, by_path, facts_of
+                )
                 for fact in inherited:
                     if isinstance(fact, Package | SystemPackage):
                         own.append(fact)

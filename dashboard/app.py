@@ -19,12 +19,22 @@ PAGES_DIR = Path(__file__).resolve().parent / "views"
 st.set_page_config(page_title="depaudit", page_icon=":mag:", layout="wide")
 
 pages = [
+    # The default page is served at "/"; its url_path only names it internally.
+    st.Page(
+        PAGES_DIR / "overview.py",
+        title="Overview",
+        icon=":material/dashboard:",
+        url_path="home",
+        default=True,
+    ),
+    # The same page at /overview, so links written by hand (or shared from an older
+    # version) work; hidden, so the menu lists Overview once.
     st.Page(
         PAGES_DIR / "overview.py",
         title="Overview",
         icon=":material/dashboard:",
         url_path="overview",
-        default=True,
+        visibility="hidden",
     ),
     st.Page(
         PAGES_DIR / "leftovers.py",

@@ -8,8 +8,6 @@ table is byte-for-byte what ``depaudit report --format csv`` writes.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 from packaging.version import InvalidVersion, Version
+from pandas.api.types import is_object_dtype, is_string_dtype
 
 from depaudit.catalog import rule_title
 from depaudit.model import (
@@ -26,18 +25,22 @@ from depaudit.model import (
     STATUSES,
     ConfigEntry,
     EnvironmentSnapshot,
+    Finding,
     NetworkTarget,
     Package,
+    Pair,
     ParseError,
     Resource,
     Runtime,
     SystemPackage,
 )
 from depaudit.reports.base import CSV_COLUMNS, ReportRow
+from depaudit.reports.csv_report import CsvReport, csv_text, neutralise
 
 # Columns after the CSV contract ones: what the dashboard shows but the CSV leaves out.
 EXTRA_FINDING_COLUMNS: tuple[str, ...] = (
     "pair",
+    "project",
     "rule_title",
     "rule_url",
     "introduced_at",
@@ -45,7 +48,24 @@ EXTRA_FINDING_COLUMNS: tuple[str, ...] = (
     "days_open",
     "evidence",
     "key",
+    "position",  # the row's place in the report (``depaudit report`` order)
 )
+# What makes two findings of one project the same fact, whichever pair saw it.
+FACT_COLUMNS: tuple[str, ...] = (
+    "project",
+    "rule",
+    "kind",
+    "item",
+    "status",
+    "file",
+    "line",
+    "training",
+    "serving",
+)
+# Columns a grouped frame (:func:`group_by_fact`) adds.
+GROUP_COLUMNS: tuple[str, ...] = ("pairs", "pair_list", "pair_count")
+# ``depaudit live`` names the observed environment after the declared one it observed.
+LIVE_SUFFIX = "@live"
 FINDING_COLUMNS: tuple[str, ...] = CSV_COLUMNS + EXTRA_FINDING_COLUMNS
 COUNT_COLUMNS: tuple[str, ...] = tuple(f"{s}_{v}" for s in STATUSES for v in SEVERITIES)
 COMMIT_COLUMNS: tuple[str, ...] = ("sha", "short", "committed_at", "author", "summary", "seq")
@@ -160,7 +180,7 @@ def findings_frame(
     if now.tzinfo is None:
         now = now.tz_localize("UTC")
     records = []
-    for row in rows:
+    for position, row in enumerate(rows):
         fields = row.contract_fields()
         fields["line"] = row.finding.line  # an int for sorting; the CSV writes 0 as ""
         introduced_at, introduced_by = by_sha.get(row.introduced_in, (None, ""))
@@ -171,7 +191,8 @@ def findings_frame(
         records.append(
             {
                 **fields,
-                "pair": f"{f.training_env} → {f.serving_env}",
+                "pair": pair_label(f.training_env, f.serving_env),
+                "project": "",
                 "rule_title": rule_title(f.rule),
                 "rule_url": rule_url(f.rule),
                 "introduced_at": introduced_at,
@@ -179,13 +200,160 @@ def findings_frame(
                 "days_open": days,
                 "evidence": f.evidence,
                 "key": f.key,
+                "position": position,
             }
         )
     frame = pd.DataFrame.from_records(records, columns=list(FINDING_COLUMNS))
+    return _finding_dtypes(frame)
+
+
+def _finding_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     frame["line"] = frame["line"].astype("int64")
+    frame["position"] = frame["position"].astype("int64")
     frame["days_open"] = frame["days_open"].astype("Int64")
     frame["introduced_at"] = pd.to_datetime(frame["introduced_at"], utc=True)
     return frame
+
+
+def pair_label(training_env: str, serving_env: str) -> str:
+    return f"{training_env} → {serving_env}"
+
+
+# ---------------------------------------------------------------------- projects
+
+
+def project_label(project: str) -> str:
+    """How a project is named on a page: ``.`` is the repository root."""
+    if project == ".":
+        return "(repository root)"
+    return project or "(no project)"
+
+
+def projects_of(pairs: Sequence[Pair], envs: Sequence[EnvironmentSnapshot]) -> list[str]:
+    """The projects of a commit: those of its pairs and of its environments."""
+    names = {p.project for p in pairs} | {e.project for e in envs if not e.observed}
+    return sorted(n for n in names if n)
+
+
+def assign_projects(
+    frame: pd.DataFrame, pairs: Sequence[Pair], envs: Sequence[EnvironmentSnapshot]
+) -> pd.DataFrame:
+    """``frame`` with each finding's ``project``: its pair's, else (a live finding, whose
+    pair was made by ``depaudit live``) the observed environment's, else ``""`` (a
+    finding of the whole repository, such as an invalid config)."""
+    by_pair = {(p.training, p.serving): p.project for p in pairs}
+    by_env = {e.name: e.project for e in envs}
+
+    def project_of(training: str, serving: str) -> str:
+        known = by_pair.get((training, serving))
+        if known is not None:
+            return known
+        return by_env.get(serving.removesuffix(LIVE_SUFFIX)) or by_env.get(training) or ""
+
+    out = frame.copy()
+    out["project"] = [
+        project_of(str(t), str(s))
+        for t, s in zip(frame["training_env"], frame["serving_env"], strict=True)
+    ]
+    return out
+
+
+def in_project(frame: pd.DataFrame, project: str | None) -> pd.DataFrame:
+    """The findings of one project (None: all), with the repository-wide ones (no pair)."""
+    if project is None or frame.empty:
+        return frame
+    repo_wide = (frame["training_env"] == "") & (frame["serving_env"] == "")
+    return frame[(frame["project"] == project) | repo_wide].reset_index(drop=True)
+
+
+def pairs_frame(
+    pairs: Sequence[Pair], findings: pd.DataFrame, envs: Sequence[EnvironmentSnapshot]
+) -> pd.DataFrame:
+    """The training x serving pairs a commit compared, each with its project and reason.
+
+    A state collected before depaudit recorded its pairs compared every pair: those are
+    read back from its findings, with the reason left unknown.
+    """
+    columns = ["training", "serving", "project", "reason"]
+    records = [
+        {"training": p.training, "serving": p.serving, "project": p.project, "reason": p.reason}
+        for p in pairs
+    ]
+    if not records and not findings.empty:
+        by_env = {e.name: e.project for e in envs}
+        declared = findings[
+            (findings["training_env"] != "")
+            & (findings["serving_env"] != "")
+            & ~findings["serving_env"].str.endswith(LIVE_SUFFIX)
+        ]
+        seen = dict.fromkeys(zip(declared["training_env"], declared["serving_env"], strict=True))
+        records = [
+            {
+                "training": training,
+                "serving": serving,
+                "project": by_env.get(serving, ""),
+                "reason": "not recorded (collected by a depaudit that compared every pair)",
+            }
+            for training, serving in seen
+        ]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def unpaired_frame(
+    unpaired: Sequence[tuple[str, str]], envs: Sequence[EnvironmentSnapshot]
+) -> pd.DataFrame:
+    """The environments compared with nothing, with their role, project and why."""
+    by_name = {e.name: e for e in envs}
+    return pd.DataFrame.from_records(
+        [
+            {
+                "environment": name,
+                "role": by_name[name].role if name in by_name else "",
+                "project": by_name[name].project if name in by_name else "",
+                "why": why,
+            }
+            for name, why in unpaired
+        ],
+        columns=["environment", "role", "project", "why"],
+    )
+
+
+def group_by_fact(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per fact (:data:`FACT_COLUMNS`) however many pairs of its project saw it.
+
+    A monorepo example with a notebook and a training folder against one API sees the
+    same leftover line twice; it is one thing to fix. Each row is the finding of the pair
+    that has had it longest (its ``introduced_*`` and ``days_open`` say since when), plus
+    ``pairs`` (every pair that saw it, "; "-joined), ``pair_list`` and ``pair_count``.
+    """
+    columns = [*frame.columns, *GROUP_COLUMNS]
+    if frame.empty:
+        return pd.DataFrame(columns=columns).astype(frame.dtypes.to_dict())
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for rec in frame.to_dict("records"):
+        groups.setdefault(tuple(rec[c] for c in FACT_COLUMNS), []).append(rec)
+    records = []
+    for members in groups.values():
+        first = min(members, key=_longest_open)
+        pairs = sorted({str(m["pair"]) for m in members})
+        records.append(
+            {
+                **first,
+                "pairs": "; ".join(pairs),
+                "pair_list": tuple(pairs),
+                "pair_count": len(pairs),
+            }
+        )
+    grouped = pd.DataFrame.from_records(records, columns=columns)
+    grouped = _finding_dtypes(grouped)
+    grouped["pair_count"] = grouped["pair_count"].astype("int64")
+    return grouped.sort_values("position", kind="stable").reset_index(drop=True)
+
+
+def _longest_open(rec: Mapping[str, Any]) -> tuple[bool, int, str]:
+    when = rec["introduced_at"]
+    missing = when is None or pd.isna(when)
+    return (missing, 0 if missing else int(pd.Timestamp(when).value), str(rec["pair"]))
 
 
 def sort_by_severity(frame: pd.DataFrame) -> pd.DataFrame:
@@ -200,25 +368,61 @@ def sort_by_severity(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def findings_csv(frame: pd.DataFrame) -> str:
-    """The report CSV of a findings frame: same header, quoting and CRLF as ``CsvReport``."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for rec in frame[list(CSV_COLUMNS)].to_dict("records"):
-        rec["line"] = rec["line"] if rec["line"] else ""
-        writer.writerow(
-            {
-                k: "" if v is None or (isinstance(v, float) and pd.isna(v)) else v
-                for k, v in rec.items()
-            }
+def report_rows(frame: pd.DataFrame) -> list[ReportRow]:
+    """The report rows a findings frame was built from, in report order."""
+    ordered = frame.sort_values("position", kind="stable") if "position" in frame else frame
+    return [
+        ReportRow(
+            Finding(
+                status=rec["status"],
+                kind=rec["kind"],
+                item=str(rec["item"]),
+                severity=rec["severity"],
+                rule=str(rec["rule"]),
+                message=str(rec["message"]),
+                training_env=str(rec["training_env"]),
+                serving_env=str(rec["serving_env"]),
+                training=str(rec["training"]),
+                serving=str(rec["serving"]),
+                file=str(rec["file"]),
+                line=int(rec["line"] or 0),
+                evidence=str(rec.get("evidence", "")),
+            ),
+            repo=str(rec["repo"]),
+            commit=str(rec["commit"]),
+            committed_at=str(rec["committed_at"]),
+            introduced_in=str(rec["introduced_in"]),
         )
-    return buf.getvalue()
+        for rec in ordered.to_dict("records")
+    ]
+
+
+def findings_csv(frame: pd.DataFrame) -> str:
+    """The report CSV of a findings frame, written by ``CsvReport`` itself (same header,
+    quoting, CRLF and cell neutralisation as ``depaudit report --format csv``), rows in
+    report order. A grouped frame (:func:`group_by_fact`) adds ``pairs`` as the last
+    column: each row is then the report's row of one pair, and ``pairs`` lists every pair
+    of its project that has the same fact."""
+    rows = report_rows(frame)
+    if "pairs" not in frame.columns:
+        return CsvReport().render(rows)
+    ordered = frame.sort_values("position", kind="stable") if "position" in frame else frame
+    return _with_last_column(rows, "pairs", [str(v) for v in ordered["pairs"]])
+
+
+def _with_last_column(rows: Sequence[ReportRow], name: str, values: Sequence[str]) -> str:
+    """The report CSV of ``rows`` with one more column at the end (same writer)."""
+    records = (
+        {**row.contract_fields(), name: value} for row, value in zip(rows, values, strict=True)
+    )
+    return csv_text((*CSV_COLUMNS, name), records)
 
 
 def table_csv(frame: pd.DataFrame) -> str:
-    """CSV of any other table (RFC 4180, CRLF)."""
-    return frame.to_csv(index=False, lineterminator="\r\n")
+    """CSV of any other table (RFC 4180, CRLF), formula cells neutralised as in ``CsvReport``."""
+    text = [c for c in frame.columns if is_object_dtype(frame[c]) or is_string_dtype(frame[c])]
+    safe = frame.assign(**{c: frame[c].map(neutralise) for c in text}) if text else frame
+    return safe.to_csv(index=False, lineterminator="\r\n")
 
 
 def filter_findings(
@@ -234,12 +438,24 @@ def filter_findings(
     for column, wanted in (
         ("severity", severities),
         ("kind", kinds),
-        ("pair", pairs),
         ("status", statuses),
     ):
         if wanted:
             mask &= frame[column].isin(list(wanted))
+    if pairs:
+        chosen = set(pairs)
+        if "pair_list" in frame:  # a grouped row is kept when any of its pairs is chosen
+            mask &= frame["pair_list"].map(lambda seen: not chosen.isdisjoint(seen)).astype(bool)
+        else:
+            mask &= frame["pair"].isin(chosen)
     return frame[mask].reset_index(drop=True)
+
+
+def pair_options(frame: pd.DataFrame) -> list[str]:
+    """The pairs a (grouped or not) findings frame names, for a filter."""
+    if "pair_list" in frame:
+        return sorted({p for seen in frame["pair_list"] for p in seen})
+    return sorted(set(frame["pair"]))
 
 
 def finding_changes(before: pd.DataFrame, after: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -329,11 +545,13 @@ def item_history(
 
 
 def environments_frame(envs: Sequence[EnvironmentSnapshot]) -> pd.DataFrame:
-    """One row per environment: name, role, origin (config / convention), file and fact counts."""
+    """One row per environment: name, project, role, origin (config / convention), file
+    and fact counts."""
     return pd.DataFrame.from_records(
         [
             {
                 "environment": e.name,
+                "project": e.project,
                 "role": e.role,
                 "origin": e.origin,
                 "files": len(e.files),
@@ -343,7 +561,16 @@ def environments_frame(envs: Sequence[EnvironmentSnapshot]) -> pd.DataFrame:
             }
             for e in envs
         ],
-        columns=["environment", "role", "origin", "files", "packages", "parse_errors", "observed"],
+        columns=[
+            "environment",
+            "project",
+            "role",
+            "origin",
+            "files",
+            "packages",
+            "parse_errors",
+            "observed",
+        ],
     )
 
 

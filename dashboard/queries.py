@@ -26,7 +26,7 @@ import streamlit as st
 
 from dashboard import frames
 from depaudit.dburl import normalize_db_url
-from depaudit.model import EnvironmentSnapshot, Package, Runtime
+from depaudit.model import EnvironmentSnapshot, Package, Pair, Runtime
 from depaudit.reports.base import ReportRow
 from depaudit.store.engine import StoreError, display_url, sqlite_path
 from depaudit.store.reader import StoreReader, StoreStatus
@@ -127,6 +127,9 @@ def repos(url: str, marker: str) -> pd.DataFrame:
                 else 0,
                 "leftover_trend": [int(v) for v in frames.status_total(tail, "leftover")],
                 "drift_trend": [int(v) for v in frames.status_total(tail, "drift")],
+                "projects": len(projects_at(url, marker, info.name, info.head_sha))
+                if info.head_sha
+                else 0,
                 "environments": "; ".join(f"{e.name} ({e.role}, {e.origin})" for e in envs)
                 or "none found",
                 "found_by": origin or ("convention" if envs else ""),
@@ -182,11 +185,20 @@ def timeline_frame(url: str, marker: str, repo: str) -> pd.DataFrame:
 # ---------------------------------------------------------------------- findings
 
 
-@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
 def findings(url: str, marker: str, repo: str, sha: str) -> pd.DataFrame:
-    """The findings of one commit (CSV contract columns first), with introducing commit and age."""
+    """The findings of one commit, the rows ``depaudit report`` writes for it, in its order
+    (CSV contract columns first), with introducing commit, age and project: the stored
+    findings, then those of the newest live observation of each environment (marked by
+    their ``serving_env``, e.g. ``serving@live``)."""
+    return _findings(url, marker, _live_marker(url), repo, sha)
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def _findings(url: str, marker: str, live_marker: str, repo: str, sha: str) -> pd.DataFrame:
     rd = reader(url)
     rows = _guard(rd.findings_at, repo, sha)
+    if live_marker != "none" and not live_marker.startswith("0:"):  # "count:newest id"
+        rows += _guard(rd.live_report_rows, repo, _guard(rd.latest_live, repo, sha))
     history = commits(url, marker, repo)
     head = _guard(rd.head, repo)
     as_of = datetime.now(UTC)
@@ -194,7 +206,10 @@ def findings(url: str, marker: str, repo: str, sha: str) -> pd.DataFrame:
         match = history[history["sha"] == sha]
         if not match.empty and not pd.isna(match.iloc[0]["committed_at"]):
             as_of = match.iloc[0]["committed_at"].to_pydatetime()
-    return frames.findings_frame(rows, commits=history, as_of=as_of)
+    frame = frames.findings_frame(rows, commits=history, as_of=as_of)
+    return frames.assign_projects(
+        frame, pairs_at(url, marker, repo, sha), environments_at(url, marker, repo, sha)
+    )
 
 
 @st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
@@ -241,6 +256,25 @@ def finding_runs(url: str, marker: str, repo: str, key: str) -> pd.DataFrame:
 @st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
 def environments_at(url: str, marker: str, repo: str, sha: str) -> list[EnvironmentSnapshot]:
     return list(_guard(reader(url).environments_at, repo, sha))
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def pairs_at(url: str, marker: str, repo: str, sha: str) -> list[Pair]:
+    """The training x serving pairs the commit compared, each with its project and reason."""
+    return list(_guard(reader(url).pairs_at, repo, sha))
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)
+def unpaired_at(url: str, marker: str, repo: str, sha: str) -> list[tuple[str, str]]:
+    """The environments the commit compared with nothing, each with why."""
+    return list(_guard(reader(url).unpaired_at, repo, sha))
+
+
+def projects_at(url: str, marker: str, repo: str, sha: str) -> list[str]:
+    """The projects of a commit (a monorepo of examples has one per example)."""
+    return frames.projects_of(
+        pairs_at(url, marker, repo, sha), environments_at(url, marker, repo, sha)
+    )
 
 
 @st.cache_data(ttl=DATA_TTL_S, max_entries=64, show_spinner=False)

@@ -103,6 +103,38 @@ def pick_commit(
     return str(sha)
 
 
+ALL_PROJECTS = ""
+
+
+def pick_project(store: Store, repo: str, sha: str) -> str | None:
+    """The project to show (None: all of them), in the sidebar and the URL as ``project=``.
+
+    Offered only when the commit has several projects (a monorepo of examples); a
+    repository that is one project shows everything without asking.
+    """
+    try:
+        projects = queries.projects_at(store.url, store.marker, repo, sha)
+    except queries.StoreUnavailable as exc:
+        st.warning(str(exc))
+        return None
+    if len(projects) < 2:
+        return None
+    options = [ALL_PROJECTS, *projects]
+    wanted = _wanted("project")
+    index = options.index(wanted) if wanted in options else 0
+    choice = st.sidebar.selectbox(
+        "Project",
+        options,
+        index=index,
+        format_func=lambda p: (
+            f"All {len(projects)} projects" if p == ALL_PROJECTS else frames.project_label(p)
+        ),
+        key="project_select",
+    )
+    _remember("project", choice or None)
+    return choice or None
+
+
 def multi_filter(label: str, options: Sequence[str], *, param: str) -> list[str]:
     """A multiselect whose selection is kept in the URL as ``param=a,b``."""
     wanted = [v for v in (_wanted(param) or "").split(",") if v in options]

@@ -103,7 +103,7 @@ RULE_INFOS: tuple[RuleInfo, ...] = (
         "Serving code imports an undeclared package",
         "code",
         "medium",
-        "Code reachable from a serving entrypoint imports a third-party package that no serving dependency file declares: it works only while something else installs it.",
+        "Code reachable from a serving entrypoint imports a third-party package that no serving dependency file declares: it works only while something else installs it. Imports guarded by try/except ImportError have a fallback and are not reported.",
     ),
     RuleInfo(
         "DA205",

@@ -16,10 +16,17 @@ Resolution follows what the interpreter does, statically:
 * An import that is not absolute in the repo is tried against the importer's own folder
   and its parents: a script run as ``python serving/app.py`` (or with ``serving/`` as the
   Docker ``WORKDIR``) imports its sibling ``utils.py`` as ``import utils``.
+* Folders are tried as written, too: module names drop ``src/``, but an app that copies
+  ``serving/src`` to ``/app/src`` imports ``src.api.routes`` (``serving/src/api/routes.py``)
+  from ``serving/src/app.py``: first-party code, never a distribution. Only the importer's
+  own folders count: ``training/utils/wandb.py`` is no reason to think serving's
+  ``import wandb`` is the project's own, and a folder without the imported module
+  (``wandb/run-1/...``) does not shadow an installed package.
 """
 
 from __future__ import annotations
 
+import posixpath
 import sys
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -84,6 +91,16 @@ class ImportGraph:
                 self.packages.add(".".join(parts[:i]))
         self.top_levels: frozenset[str] = frozenset(n.split(".", 1)[0] for n in self.modules)
         self._edges: dict[str, list[tuple[str, int]]] = {}
+        # repo paths as written (no .py; a package is its folder) -> module: imports are
+        # also resolved against the importer's folders as they are in the tree
+        self._by_path: dict[str, str] = {}
+        self._path_parts: set[str] = set()  # a cheap "cannot be a path" test for numpy & co.
+        for name, mod in self.modules.items():
+            path = mod.file.removesuffix(".py")
+            if mod.is_package:
+                path = posixpath.dirname(path)
+            self._by_path.setdefault(path, name)
+            self._path_parts.update(path.split("/"))
 
     # ------------------------------------------------------------------ resolution
 
@@ -109,6 +126,29 @@ class ImportGraph:
                 candidate = ".".join(parts[:i])
                 if candidate in self.modules:
                     return candidate
+        return self._resolve_by_path(name, importer)
+
+    def _importer_folders(self, importer: str | None) -> list[str]:
+        """The importer's folder and its parents, nearest first, as repo paths ("" = root)."""
+        mod = self.modules.get(importer) if importer else None
+        if mod is None:
+            return []
+        folders = []
+        folder = posixpath.dirname(mod.file)
+        while folder:
+            folders.append(folder)
+            folder = posixpath.dirname(folder)
+        return [*folders, ""]
+
+    def _resolve_by_path(self, name: str, importer: str | None) -> str | None:
+        parts = name.split(".")
+        if parts[0] not in self._path_parts:
+            return None
+        for folder in self._importer_folders(importer):
+            for i in range(len(parts), 0, -1):
+                target = self._by_path.get(posixpath.join(folder, *parts[:i]))
+                if target is not None:
+                    return target
         return None
 
     def is_local(self, name: str, importer: str | None = None) -> bool:

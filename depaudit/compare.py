@@ -46,29 +46,77 @@ _DEPENDENCY_FILES = frozenset(
 _RUNTIME_FILES = frozenset({".python-version", "runtime.txt", ".tool-versions"})
 
 
+class CompareMemo:
+    """What comparing the states of one history can reuse from state to state.
+
+    The snapshot builder hands out the same snapshot object for an environment none of
+    whose files changed (collectors.snapshot.BlobCache), so views and pair findings are
+    kept by the identity of the snapshots (the memo holds them, so ids are not reused):
+    a commit that changed one project's files re-runs the rules of that project's pairs
+    only, and an environment's merged packages, config and targets are built once.
+    """
+
+    MAX_ENTRIES = 256  # views hold whole snapshots: a few states' worth is what recurs
+
+    def __init__(self) -> None:
+        self._views: dict[tuple[int, int], tuple[EnvironmentSnapshot, EnvironmentView]] = {}
+        self._pairs: dict[tuple[Pair, int, int, str], tuple[object, object, list[Finding]]] = {}
+
+    def view(self, env: EnvironmentSnapshot, knowledge: Knowledge) -> EnvironmentView:
+        key = (id(env), id(knowledge))
+        known = self._views.get(key)
+        if known is not None and known[0] is env:
+            return known[1]
+        if len(self._views) >= self.MAX_ENTRIES:
+            self._views.clear()
+        view = EnvironmentView(env, knowledge)
+        self._views[key] = (env, view)
+        return view
+
+    def findings(
+        self, pair: Pair, training: EnvironmentView, serving: EnvironmentView, rules_key: str
+    ) -> list[Finding] | None:
+        known = self._pairs.get((pair, id(training), id(serving), rules_key))
+        return known[2] if known is not None else None
+
+    def remember(
+        self,
+        pair: Pair,
+        training: EnvironmentView,
+        serving: EnvironmentView,
+        rules_key: str,
+        findings: list[Finding],
+    ) -> None:
+        if len(self._pairs) >= self.MAX_ENTRIES:
+            self._pairs.clear()
+        self._pairs[(pair, id(training), id(serving), rules_key)] = (training, serving, findings)
+
+
 def compare_pairs(
     environments: Sequence[EnvironmentSnapshot],
     pairs: Sequence[Pair],
     *,
     rules: RulesConfig,
     knowledge: Knowledge,
+    memo: CompareMemo | None = None,
 ) -> list[Finding]:
     """Findings of every pair (environments named by the pairs), sorted."""
-    views = {env.name: EnvironmentView(env, knowledge) for env in environments if not env.observed}
+    memo = memo if memo is not None else CompareMemo()
+    views = {env.name: memo.view(env, knowledge) for env in environments if not env.observed}
+    rules_key = repr(rules)
     findings: list[Finding] = []
     for pair in pairs:
         training, serving = views.get(pair.training), views.get(pair.serving)
         if training is None or serving is None:
             continue
-        findings.extend(
-            _settle(
-                _run(PairView(pair, training, serving, knowledge, _allow(rules)), RULES, rules),
-                pair,
-                rules,
-                training.snapshot,
-                serving.snapshot,
+        known = memo.findings(pair, training, serving, rules_key)
+        if known is None:
+            view = PairView(pair, training, serving, knowledge, _allow(rules))
+            known = _settle(
+                _run(view, RULES, rules), pair, rules, training.snapshot, serving.snapshot
             )
-        )
+            memo.remember(pair, training, serving, rules_key, known)
+        findings.extend(known)
     return sort_findings(findings)
 
 

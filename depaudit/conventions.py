@@ -19,8 +19,9 @@ Pure (paths in). Three decisions, each explained in the reason shown to the user
    subtree holds training and serving environments not yet in a deeper project is a
    project and takes them. A folder that already holds projects is a *container* (a
    monorepo of examples): single-sided leftovers of its sub-folders are not paired
-   across it — unless it holds an environment directly (its own ``training/`` beside
-   sub-projects). An environment in no project pairs with nothing, and says so.
+   across it; only its own environments (its own ``training/`` and ``serving/`` beside
+   sub-projects) can form a project there. An environment in no project pairs with
+   nothing, and says so.
 
 Environment names stay as short as they are unique: ``training`` and ``serving`` in a
 single-project repository, ``mnist/training`` beside ``iris/training`` in a monorepo.
@@ -189,6 +190,25 @@ class ConventionPlan:
     unassigned: tuple[str, ...]
 
 
+_DEPENDENCY_NAMES = frozenset(
+    {
+        "pyproject.toml", "setup.cfg", "setup.py", "pipfile", "pipfile.lock", "poetry.lock",
+        "uv.lock", "environment.yml", "environment.yaml", "conda.yml", "conda.yaml",
+    }
+)  # fmt: skip
+
+
+def is_dependency_file(path: str) -> bool:
+    """A file that declares Python packages (requirements, pyproject, Pipfile, conda env,
+    lock files), by its name."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return (
+        name in _DEPENDENCY_NAMES
+        or (name.endswith((".txt", ".in")) and "requirements" in name)
+        or name.endswith(".lock")
+    )
+
+
 def is_under(path: str, folder: str) -> bool:
     return folder == "" or path == folder or path.startswith(folder + "/")
 
@@ -231,7 +251,15 @@ def _join_file_environments(envs: list[ConventionEnvironment]) -> list[Conventio
     folders = [e for e in envs if e.by_folder]
     out = list(folders)
     for env in (e for e in envs if not e.by_folder):
-        holders = [f for f in folders if f.role == env.role and is_under(env.home, f.home)]
+        # code named for a role (docker/flask_web/app.py) is its own folder's, not a
+        # distant folder environment's; environment files (k8s/serving.yaml,
+        # requirements-train.txt) describe the folder environment above them
+        code = all(p.endswith((".py", ".ipynb")) for p, _ in env.files)
+        holders = [
+            f
+            for f in folders
+            if f.role == env.role and (env.home == f.home if code else is_under(env.home, f.home))
+        ]
         deepest = max((depth(f.home) for f in holders), default=-1)
         nearest = [f for f in holders if depth(f.home) == deepest]
         if len(nearest) == 1:
@@ -292,23 +320,23 @@ def find_projects(envs: Sequence[Located], known: Sequence[Project] = ()) -> lis
     """Give each environment without a project the deepest folder that holds training and
     serving environments not yet in a deeper project (see the module docstring); sets
     ``project`` on the environments it places and returns the new projects."""
-    folders: set[str] = set()
+    folders: set[str] = {""}
     for env in envs:
-        folder = env.home
-        while True:
-            folders.add(folder)
-            if folder == "":
-                break
-            folder = posixpath.dirname(folder)
+        # by parts, not dirname: a malformed home ("/x", "a//b") must still end
+        parts = env.home.split("/") if env.home else []
+        folders.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
     projects: list[Project] = []
     for folder in sorted(folders, key=lambda f: (-depth(f), f)):
         unclaimed = [e for e in envs if not e.project and is_under(e.home, folder)]
         if {e.role for e in unclaimed} != {"training", "serving"}:
             continue
-        holds_projects = any(is_under(p.folder, folder) for p in (*known, *projects))
-        direct = [e for e in unclaimed if e.home == folder]
-        if holds_projects and not direct:
-            continue  # a container of projects: its single-sided parts stay apart
+        if any(is_under(p.folder, folder) for p in (*known, *projects)):
+            # a container of projects (a monorepo of examples): only its own
+            # environments can be a project; its sub-folders' single-sided leftovers
+            # stay apart, never paired across examples
+            unclaimed = [e for e in unclaimed if e.home == folder]
+            if {e.role for e in unclaimed} != {"training", "serving"}:
+                continue
         for env in unclaimed:
             env.project = project_name(folder)
         shown = f"{folder}/" if folder else "the repository root"
@@ -384,6 +412,9 @@ def _place_shared(
             continue
         inside = holder is not None
         relative = path.split("/")[depth(folder) :] if inside else path.split("/")
+        if not relative:  # a path that names a folder of the plan, not a file in it
+            unassigned.append(path)
+            continue
         if path.endswith(".py"):
             reason = "shared code: no environment keyword in its path"
         elif len(relative) == 1 or relative[0].lower() in SHARED_DIRS:

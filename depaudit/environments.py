@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from depaudit.config import AuditConfig
-from depaudit.conventions import plan_conventions, role_of_name
+from depaudit.conventions import is_dependency_file, plan_conventions, role_of_name
 from depaudit.model import EnvironmentSpec, FileAssignment
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "find_environments",
     "glob_match",
     "is_test_path",
+    "is_vendored_path",
     "role_of_name",
 ]
 
@@ -49,8 +50,28 @@ def is_test_path(path: str) -> bool:
     )
 
 
+_VENDORED_PARTS = frozenset(
+    {
+        "vendor",
+        "vendored",
+        "third_party",
+        "third-party",
+        "node_modules",
+        "site-packages",
+        ".ipynb_checkpoints",
+    }
+)
+
+
+@functools.lru_cache(maxsize=65_536)
+def is_vendored_path(path: str) -> bool:
+    """Someone else's code copied into the tree (ksonnet ``vendor/``, ``third_party/``):
+    not the repository's environments, and never compared."""
+    return any(p in _VENDORED_PARTS for p in path.split("/")[:-1])
+
+
 def find_environments(paths: Iterable[str], config: AuditConfig) -> EnvironmentPlan:
-    paths = sorted({p for p in paths if not is_test_path(p)})
+    paths = sorted({p for p in paths if not is_test_path(p) and not is_vendored_path(p)})
     if config.environments:
         return _from_config(paths, config)
     return _from_conventions(paths)
@@ -202,6 +223,14 @@ def _from_conventions(paths: Sequence[str]) -> EnvironmentPlan:
     for env in sorted(plan.environments, key=lambda e: e.name):
         own = [FileAssignment(p, r) for p, r in env.files]
         extra = shared_by_project.get(env.project, [])
+        if any(is_dependency_file(p) for p, _ in env.files) or not any(
+            _runs_python(p) for p, _ in env.files
+        ):
+            # An environment with its own dependency file installs that one: a shared
+            # requirements.txt / Pipfile above it (often the repo's dev tooling) is not
+            # its (a Dockerfile that -r's or COPYs it still includes it explicitly). One
+            # that runs no Python (manifests, ksonnet) installs no dependency file at all.
+            extra = [a for a in extra if not is_dependency_file(a.path)]
         envs.append(
             EnvironmentSpec(
                 name=env.name,
@@ -213,6 +242,17 @@ def _from_conventions(paths: Sequence[str]) -> EnvironmentPlan:
             )
         )
     return EnvironmentPlan(tuple(envs), plan.unassigned, "conventions")
+
+
+def _runs_python(path: str) -> bool:
+    """Python code, a notebook, or a file that builds or starts a Python process."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return (
+        name.endswith((".py", ".ipynb"))
+        or name.startswith(("dockerfile", "containerfile"))
+        or name.endswith((".dockerfile", ".containerfile"))
+        or name in ("procfile", "bentofile.yaml", "bentofile.yml")
+    )
 
 
 def environment_of(plan: EnvironmentPlan, path: str) -> list[str]:

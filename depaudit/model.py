@@ -144,6 +144,7 @@ class ImportRef:
     name: str  # dotted module, e.g. "training.train", "sklearn.model_selection"
     line: int
     dynamic: bool = False  # importlib.import_module("literal")
+    optional: bool = False  # inside try: ... except ImportError (it has a fallback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,18 +537,22 @@ class TreeAudit:
         )
 
 
-_ENV_HASHES: dict[EnvironmentSnapshot, str] = {}
+_ENV_HASHES: dict[int, tuple[EnvironmentSnapshot, str]] = {}
 
 
 def environment_hash(env: EnvironmentSnapshot) -> str:
-    """Content hash of an environment, memoised: consecutive states usually share most of
-    their environments, and hashing a frozen snapshot is far cheaper than serialising it."""
-    known = _ENV_HASHES.get(env)
-    if known is None:
-        if len(_ENV_HASHES) > 4096:
-            _ENV_HASHES.clear()
-        known = _ENV_HASHES[env] = env.content_hash()
-    return known
+    """Content hash of an environment, memoised by identity: the snapshot builder hands
+    out the same object for an environment whose files did not change, and serialising
+    (or even hashing) thousands of facts per commit is the cost to avoid. The memo keeps
+    the snapshot alive, so its id is never reused by another object."""
+    known = _ENV_HASHES.get(id(env))
+    if known is not None and known[0] is env:
+        return known[1]
+    if len(_ENV_HASHES) > 4096:
+        _ENV_HASHES.clear()
+    digest = env.content_hash()
+    _ENV_HASHES[id(env)] = (env, digest)
+    return digest
 
 
 _FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))

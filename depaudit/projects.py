@@ -39,8 +39,13 @@ from depaudit.model import (
     EnvironmentSnapshot,
     EnvironmentSpec,
     FileAssignment,
+    Package,
     Pair,
+    Resource,
     Role,
+    Runtime,
+    Scope,
+    SystemPackage,
 )
 
 # Folder names too common to say two environments belong together.
@@ -92,6 +97,10 @@ def plan_pairs(
     ]
     if any(e.origin == "config" for e in located):
         return PairPlan(tuple(snapshots), _config_pairs(located))
+    not_environments = {
+        s.name: why for s in declared if (why := _not_an_environment(s)) is not None
+    }
+    located = [e for e in located if e.name not in not_environments]
 
     known = [Project(_folder(e.project), "") for e in located if e.project]
     find_projects([e for e in located if not e.project], known)
@@ -121,8 +130,46 @@ def plan_pairs(
         members = [e for e in located if e.project == project]
         pairs.extend(_project_pairs(project, members))
     paired = {p.training for p in pairs} | {p.serving for p in pairs}
-    unpaired = tuple((e.name, _why_unpaired(e, located)) for e in located if e.name not in paired)
+    unpaired = tuple(
+        (e.name, _why_unpaired(e, located)) for e in located if e.name not in paired
+    ) + tuple(sorted(not_environments.items()))
     return PairPlan(tuple(environments), tuple(pairs), unpaired)
+
+
+_SUBSTANCE = (Package, CodeModule, Runtime, Entrypoint, Scope, Resource, SystemPackage)
+_SERVING_COMMANDS = ("uvicorn", "gunicorn", "flask", "serve", "streamlit", "bentoml", "hypercorn")
+
+
+def _not_an_environment(env: EnvironmentSnapshot) -> str | None:
+    """Why a name-placed group of files is not an environment to compare, or None.
+
+    - Only configuration files of its own (a hydra ``configs/training/`` group, course
+      metadata): settings of something else, not a place that installs or runs anything.
+    - A serving side that is only Python files named for serving (``inference.py``) with
+      no app object, no server command and no file that builds or deploys it: a local
+      script, not a service — pairing it would report the training file it shares as
+      serving leftovers.
+    """
+    if env.origin != "convention":
+        return None
+    own = {a.path for a in env.files if not a.reason.startswith(("shared", "base image"))}
+    if not own:
+        return None
+    own_facts = [f for f in env.facts if getattr(f, "file", "") in own]
+    if not any(isinstance(f, _SUBSTANCE) for f in own_facts):
+        return "only configuration files of its own: not an environment"
+    if env.role == "serving" and all(p.endswith((".py", ".ipynb")) for p in own):
+        apps = any(isinstance(f, CodeModule) and f.app_objects for f in env.facts)
+        servers = any(
+            isinstance(f, Entrypoint) and any(w in f.command for w in _SERVING_COMMANDS)
+            for f in env.facts
+        )
+        if not apps and not servers:
+            return (
+                "only Python files named for serving, with no app object, server command "
+                "or deployment file: a script, not a service"
+            )
+    return None
 
 
 def _folder(project: str) -> str:
@@ -159,9 +206,15 @@ def _project_pairs(project: str, members: Sequence[_Located]) -> list[Pair]:
         e.tokens = _tokens(e, folder)
     matched: dict[tuple[str, str], str] = {}
     if len(training) > 1 and len(serving) > 1:
+        # a word most of the project's environments carry ("components") tells none apart
+        counts: dict[str, int] = {}
+        for e in members:
+            for token in e.tokens:
+                counts[token] = counts.get(token, 0) + 1
+        common_words = {t for t, n in counts.items() if n * 2 > len(members)}
         for t in training:
             for s in serving:
-                common = t.tokens & s.tokens
+                common = (t.tokens & s.tokens) - common_words
                 if common:
                     matched[(t.name, s.name)] = sorted(common)[0]
     pairs = []
@@ -207,7 +260,11 @@ def _why_unpaired(env: _Located, located: Sequence[_Located]) -> str:
             f"no {other} environment in its folder or a folder above it that is not "
             "another project's (a monorepo of independent projects)"
         )
-    return f"its project has no {other} environment of the same name"
+    folder = _folder(env.project)
+    where = f"project folder {folder}/" if folder else "the repository root"
+    if not any(e.role == other and e.project == env.project for e in located):
+        return f"no {other} environment under {where}"
+    return f"under {where}, each {other} environment pairs with its namesake"
 
 
 def _derive_serving(training: Sequence[EnvironmentSnapshot]) -> EnvironmentSnapshot | None:

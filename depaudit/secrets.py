@@ -4,25 +4,55 @@ A masked value keeps enough to be useful: the fact that there was a value and a 
 fingerprint (a keyed hash prefix) that tells two different values apart without
 revealing them. The same secret on both sides gets the same fingerprint.
 
-Three entry points cover every caller:
+One set of rules for every source, and four entry points:
 
 - :func:`mask_value` for a ``key = value`` pair (config files, ENV, k8s env);
-- :func:`scrub` for free text (shell commands, code strings, values of innocent keys);
-- :func:`strip_url_credentials` for URLs / DSNs that become network targets.
+- :func:`scrub` for free text (shell commands, code strings and comments, values of
+  innocent keys);
+- :func:`strip_url_credentials` for URLs / DSNs that become network targets;
+- :func:`is_secret_key` and :func:`mask` for a caller that finds the key itself: the Python
+  source masks literals on the syntax tree (``collectors/sources/python_secrets.py``).
+
+Secret values are masked whole (``Tr0ub4dor&3``, not ``***masked***&3``), and a value under
+a secret parent key is a secret (``auth.basic``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-# Keys whose values are secrets, whatever the value looks like.
-_SECRET_KEY = re.compile(
-    r"(pass(word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
-    r"credential|auth|client[_-]?secret|session[_-]?key|signing[_-]?key|webhook|dsn|"
-    r"connection[_-]?string|conn[_-]?str|cookie|bearer|jwt|salt)",
-    re.IGNORECASE,
+# The words that make a name a secret, whatever its value looks like. One list for every
+# place a name sits next to a value: config keys, ENV / ARG, Python identifiers, dict keys
+# and keyword arguments, and ``key=value`` / ``--key value`` in free text. "pass" is a word
+# of its own or a password / passwd / passphrase ("PGPASS", "db_pass"; not "passenger",
+# "passes"); "auth" is not "author(s)" / "authority".
+SECRET_WORDS = (
+    r"pass(?:word|wd|phrase)?(?![a-z])|password|passwd|pwd|secret|token|api[_-]?key|apikey|"
+    r"access[_-]?key|private[_-]?key|credential|auth(?!or(?:s|ity|ities)?(?![a-z]))|"
+    r"client[_-]?secret|session[_-]?key|signing[_-]?key|webhook|dsn|connection[_-]?string|"
+    r"conn[_-]?str|cookie|bearer|jwt|salt"
+)
+_SECRET_KEY = re.compile(f"(?:{SECRET_WORDS})", re.IGNORECASE)
+# Lower-cased substrings without which no name can be secret (a cheap test before regexes
+# and AST walks; "key" stands for api_key / access_key / private_key / session_key ...).
+SECRET_NAME_TRIGGERS: tuple[str, ...] = (
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "auth",
+    "webhook",
+    "dsn",
+    "conn",
+    "cookie",
+    "bearer",
+    "jwt",
+    "salt",
 )
 # Keys that contain a secret-looking word but are not secrets.
 _NOT_SECRET_KEY = re.compile(
@@ -111,19 +141,37 @@ _TOKEN_SHAPES: list[tuple[re.Pattern[str], int | str]] = [
         ),
         "s",
     ),
-    # key=value / key: value / --key value assignments of secret-named keys in free text:
-    # AWS_SECRET_ACCESS_KEY=..., aws_secret_access_key = ..., --password hunter2,
-    # PGPASSWORD=... . Values that are variable references ($VAR, ${VAR}) stay readable.
-    (
-        re.compile(
-            r"(?i)(?P<k>(?:--?)?\b[A-Za-z0-9_\-]*(?:password|passwd|secret|api[_-]?key|apikey|"
-            r"access[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|token)"
-            r"[A-Za-z0-9_]*)[\"']?(?P<sep>\s*[:=]\s*|\s+)[\"']?"
-            r"(?P<s>(?!\$|\*\*\*masked|<)[^\s\"',;&|(){}\[\]]{4,})(?![(\[.\w])"
-        ),
-        "s",
-    ),
+    # key=value assignments of secret-named keys: _mask_assignments below
 ]
+# key=value / key: value / --key value assignments of secret-named keys in free text:
+# AWS_SECRET_ACCESS_KEY=..., aws_secret_access_key = ..., --password hunter2, PGPASSWORD=...,
+# "password": "Tr0ub4dor&3". A quoted value is masked whole, to its closing quote; an
+# unquoted one runs to a space, quote, bracket or separator, and "&" only ends it before
+# "name=" (a query string), "&&", a space or the end (shell), not inside "Tr0ub4dor&3".
+# Values that are variable references ($VAR, ${VAR}) or placeholders (<...>) stay readable,
+# and so does a call or subscript (password=get_password(...)).
+#
+# The search starts from each secret word and looks around it with bounded, possessive
+# patterns, so that no input (a megabyte of "auth-auth-..." or "password=password=...(")
+# makes it quadratic; a single regex with a free key prefix did.
+_KEY_LEFT = re.compile(r"[A-Za-z0-9_\-]{1,64}\Z")
+_KEY_RIGHT = re.compile(r"[A-Za-z0-9_]{0,64}+")
+_ASSIGNMENT_SEP = re.compile(r"[\"']?(?P<sep>\s*+[:=]\s*+|\s++)")
+_QUOTED_VALUE = {
+    '"': re.compile(r'"(?P<v>[^"\n]{4,4096}+)"'),
+    "'": re.compile(r"'(?P<v>[^'\n]{4,4096}+)'"),
+}
+_BARE_VALUE = re.compile(r"[\"']?(?P<v>(?:[^\s\"',;&|(){}\[\]]|&(?![\w.\-]*+=|&|\s|$))++)")
+_NOT_A_VALUE = ("$", "***masked", "<")
+# ``curl -u user:password`` (also ``--user``, ``--proxy-user``, wget, httpie / xh ``-a``):
+# the password is masked, the user kept; a long user with an empty password is an API
+# token (``curl -u sk_live_...:``). Only after one of these clients in the same command,
+# so ``docker run -u 1000:1000`` stays readable.
+_CLIENT_CREDENTIALS = re.compile(
+    r"(?i)\b(?:curl|wget|xh|https?(?=\s))\b[^\n|;&]{0,400}?\s"
+    r"(?:-u|--user|-U|--proxy-user|-a|--auth)(?:\s+|=)(?P<q>[\"'])?"
+    r"(?P<user>[^\s\"':]*):(?P<pw>(?(q)[^\"'\n]*|[^\s\"']*))"
+)
 # user:password@ inside any URL-looking text. The password runs to the *last* "@" of the
 # authority, so an unencoded "@" in a password does not leak its tail.
 _URL_CREDENTIALS = re.compile(
@@ -158,18 +206,12 @@ def is_masked(value: str) -> bool:
     return value.startswith(MASK_PREFIX)
 
 
-def is_secret_key(key: str) -> bool:
-    """True for keys such as ``DB_PASSWORD``, ``wandb.api_key``, ``SLACK_WEBHOOK``.
-
-    ``max_tokens``, ``pad_token_id`` and ``tokenizer`` are not secrets.
-    """
-    last = re.split(r"[.\[\]/]", key.strip())
-    leaf = next((p for p in reversed(last) if p), key)
-    if _NOT_SECRET_KEY.search(leaf):
+@functools.lru_cache(maxsize=65_536)
+def _is_secret_name(name: str) -> bool:
+    """One name (no dots): ``DB_PASSWORD``, ``apiKey``, ``auth``; not ``max_tokens``."""
+    if _NOT_SECRET_KEY.search(name) or not _SECRET_KEY.search(name):
         return False
-    if not _SECRET_KEY.search(leaf):
-        return False
-    words = _words(leaf)
+    words = _words(name)
     without_token = "_".join(w for w in words if not w.startswith("token"))
     if _SECRET_KEY.search(without_token):
         return True
@@ -177,6 +219,82 @@ def is_secret_key(key: str) -> bool:
     if "token" not in words:
         return False  # tokens, tokenizer, tokenize
     return not (set(words) & _ML_TOKEN_WORDS)
+
+
+# Leaves that describe a secret rather than hold one. Under a secret parent
+# (``auth: {type: basic, url: ..., basic: admin:pw}``) every other leaf is masked.
+_DESCRIPTOR_WORDS = frozenset(
+    [
+        "enabled",
+        "enable",
+        "disabled",
+        "required",
+        "type",
+        "kind",
+        "mode",
+        "method",
+        "provider",
+        "backend",
+        "strategy",
+        "scheme",
+        "algorithm",
+        "url",
+        "uri",
+        "endpoint",
+        "host",
+        "hostname",
+        "port",
+        "path",
+        "file",
+        "dir",
+        "directory",
+        "timeout",
+        "ttl",
+        "expiry",
+        "expires",
+        "version",
+        "scope",
+        "scopes",
+        "audience",
+        "issuer",
+        "realm",
+        "domain",
+        "region",
+        "name",
+        "id",
+        "user",
+        "username",
+        "login",
+        "email",
+        "database",
+        "header",
+        "format",
+    ]
+)
+
+
+def is_secret_key(key: str) -> bool:
+    """True for keys such as ``DB_PASSWORD``, ``wandb.api_key``, ``SLACK_WEBHOOK``.
+
+    A dotted key (``auth.basic``, ``credentials.db[0]``, ``os.environ.DB_PASSWORD``) is
+    secret when its leaf is, or when a parent is and the leaf does not merely describe it
+    (``auth.type``, ``auth.url``). ``max_tokens``, ``pad_token_id`` and ``tokenizer`` are
+    not secrets.
+    """
+    parts = [p for p in re.split(r"[.\[\]/]", key.strip()) if p]
+    while len(parts) > 1 and parts[-1].isdigit():
+        parts.pop()  # list items are judged by the list's name: api_keys[0], scopes[1]
+    if not parts:
+        return False
+    leaf = parts[-1]
+    if _is_secret_name(leaf):
+        return True
+    if len(parts) == 1 or _NOT_SECRET_KEY.search(leaf):
+        return False
+    words = _words(leaf)
+    if words and words[-1] in _DESCRIPTOR_WORDS:
+        return False
+    return any(_is_secret_name(p) for p in parts[:-1])
 
 
 def _mask_query(text: str) -> str:
@@ -234,12 +352,23 @@ _SHAPE_TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("_live_",),
     ("eyj",),
     ("bearer", "basic", "authorization"),
-    ("pass", "secret", "key", "token"),
 )
+_CLIENT_TRIGGERS = ("curl", "wget", "xh", "http")
 
 
-def scrub(text: str) -> str:
-    """Mask every secret-shaped substring of free text (commands, code strings, values)."""
+def may_name_secret(text: str) -> bool:
+    """False when no name in ``text`` can be secret: a cheap test before a full search."""
+    lowered = text.lower()
+    return any(t in lowered for t in SECRET_NAME_TRIGGERS)
+
+
+def scrub(text: str, *, assignments: bool = True) -> str:
+    """Mask every secret-shaped substring of free text (commands, code strings, values).
+
+    ``assignments=False`` leaves out ``key=value`` / ``key: value`` text: Python code is
+    masked on its syntax tree instead (:mod:`collectors.sources.python_secrets`), where
+    ``password = settings.db_password`` is a reference, not a secret.
+    """
     if not text:
         return text
     # URLs first: a token used as a URL password is masked whole, before shape patterns
@@ -251,20 +380,75 @@ def scrub(text: str) -> str:
         if any(t in lowered for t in triggers):
             text = shape.sub(lambda m, g=group: _mask_group(m, g), text)  # type: ignore[misc]
             lowered = text.lower()
+    if ":" in text and any(t in lowered for t in _CLIENT_TRIGGERS):
+        text = _CLIENT_CREDENTIALS.sub(_mask_client_credentials, text)
+        lowered = text.lower()
+    if assignments and any(t in lowered for t in SECRET_NAME_TRIGGERS):
+        text = _mask_assignments(text)
     return text
+
+
+def _mask_assignments(text: str) -> str:
+    """Mask the values of secret-named keys in free text (see ``_ASSIGNMENT_SEP``)."""
+    out: list[str] = []
+    copied = 0  # text[:copied] is in out
+    skip = 0  # secret words before this are inside a value already judged
+    for word in _SECRET_KEY.finditer(text):
+        if word.start() < skip:
+            continue
+        key_end = _KEY_RIGHT.match(text, word.end()).end()  # type: ignore[union-attr]
+        sep = _ASSIGNMENT_SEP.match(text, key_end)
+        if sep is None:
+            continue
+        left = _KEY_LEFT.search(text, max(0, word.start() - 64), word.start())
+        key = text[left.start() if left else word.start() : key_end]
+        if not sep.group("sep").strip() and not key.startswith("-"):
+            continue  # "key value" only counts as a --flag value
+        at = sep.end()
+        quoted = _QUOTED_VALUE.get(text[at : at + 1])
+        value = quoted.match(text, at) if quoted else None
+        if value is None:
+            value = _BARE_VALUE.match(text, at)
+            if value is None:
+                continue
+            if text[value.end() : value.end() + 1] in ("(", "["):
+                skip = value.end()  # a call or a subscript, and so is every key inside it
+                continue
+        secret = value.group("v")
+        if len(secret) < 4 or secret.startswith(_NOT_A_VALUE):
+            continue
+        if not is_secret_key(key.lstrip("-")):
+            continue  # e.g. "max_tokens=512", "pad_token: <pad>"
+        start, end = value.span("v")
+        out.append(text[copied:start])
+        out.append(mask(secret))
+        copied = skip = end
+    if not out:
+        return text
+    out.append(text[copied:])
+    return "".join(out)
+
+
+def _mask_client_credentials(m: re.Match[str]) -> str:
+    user, password = m.group("user"), m.group("pw")
+    if password:
+        if is_masked(password) or password.startswith("$"):
+            return m.group(0)
+        start, end = m.span("pw")
+    elif len(user) >= 16 and not user.startswith("$") and not is_masked(user):
+        start, end = m.span("user")  # an API token as the user: curl -u sk_live_...:
+    else:
+        return m.group(0)
+    whole, offset = m.group(0), m.start(0)
+    return (
+        whole[: start - offset] + mask(whole[start - offset : end - offset]) + whole[end - offset :]
+    )
 
 
 def _mask_group(m: re.Match[str], group: int | str) -> str:
     secret = m.group(group)
     if is_masked(secret):
         return m.group(0)
-    named = m.groupdict().get("k")
-    if named is not None:
-        if not is_secret_key(named.lstrip("-")):
-            return m.group(0)  # e.g. "max_tokens=512", "pad_token: <pad>"
-        if not m.group("sep").strip() and not named.startswith("-"):
-            return m.group(0)  # "key value" only counts as a --flag value
-
     start, end = m.span(group)
     whole_start = m.start(0)
     whole = m.group(0)
@@ -289,12 +473,15 @@ def split_url(url: str) -> tuple[str, str]:
 
 
 __all__ = [
+    "SECRET_NAME_TRIGGERS",
+    "SECRET_WORDS",
     "fingerprint",
     "is_masked",
     "is_secret_key",
     "mask",
     "mask_url_password",
     "mask_value",
+    "may_name_secret",
     "scrub",
     "split_url",
     "strip_url_credentials",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 
-from collectors.sources.base import Source
+from collectors.sources.base import Source, guarded
 
 # module names under collectors.sources, in match order
 SOURCE_MODULES: tuple[str, ...] = (
@@ -42,7 +42,7 @@ def all_sources() -> tuple[Source, ...]:
             if exc.name == f"collectors.sources.{name}":
                 continue  # not built yet in this checkout
             raise
-        found.append(module.SOURCE)
+        found.append(guarded(module.SOURCE))  # the one size / binary guard
     return tuple(found)
 
 
@@ -53,3 +53,16 @@ def source_for(path: str) -> Source | None:
         if source.matches(path):
             return source
     return None
+
+
+def include_source(path: str) -> Source:
+    """The source that reads a file named by ``-r`` / ``-c`` (``pip install -r``).
+
+    pip reads whatever such a line names as a requirements file (``-r base.txt``,
+    ``-c common.txt``, ``-r prod``); a name another source recognises is read by it.
+    """
+    found = source_for(path)
+    if found is not None:
+        return found
+    requirements: Source = importlib.import_module("collectors.sources.requirements").SOURCE
+    return requirements

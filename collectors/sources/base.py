@@ -57,24 +57,41 @@ def squeeze_blanks(text: str) -> str:
     return _LONG_BLANKS.sub(" " * 63, text)
 
 
-def toml_dots_error(text: str) -> str | None:
-    """Why ``text`` must not reach tomllib (a line with too many dots), else None."""
-    if text.count(".") <= MAX_TOML_LINE_DOTS:
-        return None
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.count(".") > MAX_TOML_LINE_DOTS:
-            return f"line {number} has more than {MAX_TOML_LINE_DOTS} dots (dotted key too long); not parsed"
-    return None
-
-
 def check_text(text: str, path: str) -> SourceResult | None:
-    """An error result for text no text format can hold (binary, oversized), else None.
-
-    Sources call this first: the snapshot builder also enforces the size limit, but a
-    source must stay safe when called directly (tests, ``depaudit check`` on odd input).
-    """
+    """An error result for text no text format can hold (oversized, binary), else None."""
     if len(text) > MAX_FILE_BYTES:
         return error(path, f"file too large ({len(text)} characters, limit {MAX_FILE_BYTES})")
     if "\x00" in text:
         return error(path, "binary file (contains NUL bytes)")
     return None
+
+
+class GuardedSource:
+    """A source behind the one text guard: oversized or binary text never reaches it.
+
+    Every registered source goes through this (``collectors.sources.all_sources`` wraps
+    them, and each module's ``SOURCE`` is built with :func:`guarded`), so parsers need
+    no size or NUL checks of their own and a direct call (tests, ``depaudit check`` on
+    odd input) is as safe as one from the snapshot builder.
+    """
+
+    def __init__(self, inner: Source) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def matches(self, path: str) -> bool:
+        return self.inner.matches(path)
+
+    def parse(self, text: str, path: str) -> SourceResult:
+        rejected = check_text(text, path)
+        if rejected is not None:
+            return rejected
+        return self.inner.parse(text, path)
+
+    def __repr__(self) -> str:
+        return f"guarded({self.inner!r})"
+
+
+def guarded(source: Source) -> GuardedSource:
+    """``source`` behind the text guard (once: a guarded source is returned as is)."""
+    return source if isinstance(source, GuardedSource) else GuardedSource(source)

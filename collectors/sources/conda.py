@@ -32,14 +32,14 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import check_text, error
-from collectors.sources.requirements import (
+from collectors.sources.base import error, guarded
+from collectors.sources.pep508 import (
     clean_url,
     normalize_specifier,
-    parse_requirements_text,
     pinned_version_of,
     safe_message,
 )
+from collectors.sources.requirements import parse_requirements_text
 from collectors.sources.safe_yaml import SafeYamlError, line_of, load_all
 from depaudit.model import (
     ConfigEntry,
@@ -91,9 +91,6 @@ class CondaEnvironmentSource:
         return stem.startswith("conda") or "environment" in stem
 
     def parse(self, text: str, path: str) -> SourceResult:
-        rejected = check_text(text, path)
-        if rejected is not None:
-            return rejected
         try:
             documents = load_all(text)  # the ParseError names the file already
         except SafeYamlError as exc:
@@ -111,7 +108,7 @@ class CondaEnvironmentSource:
         for index, entry in enumerate(dependencies):
             line = line_of(dependencies, index, 1)
             if isinstance(entry, str):
-                facts.extend(_conda_entry(entry, path, line))
+                facts.extend(conda_spec_facts(entry, path, line))
             elif isinstance(entry, Mapping) and "pip" in entry:
                 facts.extend(_pip_section(entry["pip"], path, line))
             else:
@@ -144,7 +141,9 @@ def _pip_section(entries: Any, path: str, line: int) -> list[Fact]:
     return facts
 
 
-def _conda_entry(entry: str, path: str, line: int) -> list[Fact]:
+def conda_spec_facts(entry: str, path: str, line: int) -> list[Fact]:
+    """Facts of one conda match spec (``numpy=1.26``, ``pytorch::pytorch>=2``): the one
+    reading of conda specs, also for ``conda install`` in a Dockerfile."""
     spec = entry.strip()
     if "::" in spec:
         spec = spec.split("::", 1)[1]  # channel prefix: pytorch::pytorch
@@ -226,4 +225,4 @@ def _as_config_file(text: str, path: str) -> SourceResult:
     return result
 
 
-SOURCE = CondaEnvironmentSource()
+SOURCE = guarded(CondaEnvironmentSource())

@@ -17,9 +17,9 @@ Choices:
 from __future__ import annotations
 
 import configparser
+import itertools
 import json
 import re
-import tomllib
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,10 +29,10 @@ from collectors.sources.base import (
     MAX_FILE_BYTES,
     error,
     squeeze_blanks,
-    toml_dots_error,
 )
 from collectors.sources.network import targets_from_config
 from collectors.sources.safe_yaml import LinedList, LinedMap, SafeYamlError, load_all
+from collectors.sources.toml_document import TomlProblem, deepest_line, load_document
 from depaudit.model import ConfigEntry, Fact, ParseError, SourceResult
 from depaudit.secrets import mask_value
 
@@ -192,15 +192,22 @@ class ConfigFilesSource:
         return _entries(_json_lines(_flatten(data, "", 1), text), path)
 
     def _toml(self, text: str, path: str) -> list[Fact]:
-        dots = toml_dots_error(text)
-        if dots is not None:
-            return [ParseError(path, f"invalid TOML: {dots}")]
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            return [ParseError(path, f"invalid TOML: {exc}")]
+        data = load_document(text)  # every TOML problem comes with its line
+        if isinstance(data, TomlProblem):
+            return [ParseError(path, data.message, data.line)]
         lines = _toml_key_lines(text)
-        return _entries(((k, v, _best_line(lines, k)) for k, v, _ in _flatten(data, "", 1)), path)
+        items = ((k, v, _best_line(lines, k)) for k, v, _ in _flatten(data, "", 1))
+        try:
+            return _entries(items, path)
+        except _TooDeep:
+            deep = [n for key, n in lines.items() if key.count(".") >= MAX_DEPTH]
+            line = min(deep) if deep else deepest_line(text)
+            return [ParseError(path, f"nested deeper than {MAX_DEPTH} levels", line)]
+        except _TooLarge:
+            first_unread = itertools.islice(_flatten(data, "", 1), MAX_ENTRIES, None)
+            line = _best_line(lines, next(first_unread)[0])
+            message = f"more than {MAX_ENTRIES} keys: a data file, not configuration"
+            return [ParseError(path, message, line)]
 
     def _ini(self, text: str, path: str) -> list[Fact]:
         text = squeeze_blanks(text)

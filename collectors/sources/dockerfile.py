@@ -1,34 +1,37 @@
 """Dockerfiles / Containerfiles: base image, OS, Python, CUDA, installs, ENV/ARG, entrypoint.
 
-``dockerfile-parse`` gives instructions and line numbers only; everything it gets wrong is
-done here (see DESIGN.md §10):
+:mod:`collectors.sources.dockerfile_syntax` gives instructions and line numbers (heredoc
+bodies handed back to their RUN); everything else is done here:
 
-- heredoc bodies (``RUN <<EOF ... EOF``) are blanked out before parsing, keeping line
-  numbers, and handed back to their RUN as script text;
 - ``ARG`` defaults are substituted in ``FROM`` (global ARGs) and ``ARG``/``ENV`` values in
   ``RUN`` (stage variables), since the parser does neither per stage;
 - stages are handled here. The FINAL stage is what ships, together with the stages it is
-  built ``FROM`` (everything in them counts). A stage the shipped stages ``COPY --from``
-  counts only for its Python installs and requirement files — an approximation: we do not
-  know what was copied, but copying a virtualenv / site-packages out of a builder is the
-  common case, and its apt packages, ENV and CMD do not ship.
+  built ``FROM`` (everything in them counts; ENV is inherited). Of a stage the shipped
+  stages ``COPY --from``, only the Python installs the copied paths carry count (a venv,
+  site-packages, a ``--prefix`` / ``--target`` / ``--user`` / wheel directory: see
+  :mod:`dockerfile_copy`); its apt packages, ENV and CMD do not ship;
+- each requirement goes through :func:`pep508.requirement_fact` and each conda spec
+  through :func:`conda.conda_spec_facts`, as in requirements files and environment.yml;
+- the work per file is bounded (``MAX_*`` below) and every lookup is linear, so a
+  hostile file cannot stall a check (SECURITY.md, "Limits").
 """
 
 from __future__ import annotations
 
-import io
+import itertools
 import json
 import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
-from collectors.sources import images
-from collectors.sources.base import MAX_FILE_BYTES, error
+from collectors.sources import dockerfile_copy, images
+from collectors.sources.base import error, guarded
+from collectors.sources.conda import conda_spec_facts
+from collectors.sources.dockerfile_syntax import Instruction
+from collectors.sources.dockerfile_syntax import instructions as read_instructions
 from collectors.sources.network import targets_from_config, targets_from_text
+from collectors.sources.pep508 import requirement_fact
 from depaudit.base_images import implied_packages
 from depaudit.model import (
     ConfigEntry,
@@ -42,12 +45,11 @@ from depaudit.model import (
     SourceResult,
     SystemPackage,
 )
-from depaudit.secrets import mask_value, scrub, strip_url_credentials
+from depaudit.secrets import mask_value, scrub
 
 _NAME = re.compile(
     r"(^|/)(Dockerfile|Containerfile)([._-][^/]*)?$|(^|/)[^/]+\.(Dockerfile|dockerfile|containerfile)$"
 )
-_HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _VAR = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+])?(?P<alt>[^}]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
 )
@@ -60,14 +62,23 @@ _MAX_VALUE = 300
 # shlex grows each token one character at a time (quadratic); longer lines are split on
 # whitespace instead. Real commands are far shorter.
 _MAX_SHLEX_CHARS = 20_000
-
-
-@dataclass
-class _Instruction:
-    keyword: str
-    value: str  # heredoc markers removed, heredoc bodies appended for RUN
-    start: int  # 1-based first line
-    end: int  # 1-based last line, heredoc body included
+# Bounds on what one Dockerfile can make us read, so a hostile 10 MB file is parsed in
+# well under 2 s (each item below costs microseconds to tens of them; a 10 MB file holds
+# millions). Real Dockerfiles have dozens of instructions and install hundreds of
+# packages. Past a bound the rest is not read, and one error says so.
+MAX_LINES = 50_000
+MAX_INSTRUCTIONS = 10_000
+MAX_SHELL_WORDS = 50_000  # read in RUN scripts (and one per line: heredocs hold many)
+MAX_INSTALLS = 10_000  # packages, system packages and -r files, as requirements files
+MAX_KEYS = 5_000  # ENV / ARG keys, as configuration files
+MAX_URLS = 1_000  # in RUN commands (each is classified: host, bucket, warehouse...)
+MAX_FACTS = 20_000
+_CUT = {
+    "installs": (MAX_INSTALLS, "more than {} packages installed; the rest is not read"),
+    "keys": (MAX_KEYS, "more than {} ENV / ARG keys; the rest is not read"),
+    "urls": (MAX_URLS, "more than {} URLs in RUN commands; the rest is not read"),
+    "words": (MAX_SHELL_WORDS, "RUN commands longer than {} words; the rest is not read"),
+}
 
 
 @dataclass
@@ -76,7 +87,7 @@ class _Stage:
     base: str  # image or stage name, ARGs substituted
     name: str
     line: int
-    instructions: list[_Instruction] = field(default_factory=list)
+    instructions: list[Instruction] = field(default_factory=list)
     parent: int | None = None  # index of the stage this one is built FROM
 
 
@@ -94,77 +105,46 @@ def _substitute(text: str, variables: dict[str, str]) -> str:
     return _VAR.sub(repl, text)
 
 
-def _blank_heredocs(text: str) -> tuple[str, dict[int, tuple[str, int]]]:
-    """Text with heredoc bodies replaced by empty lines, and {marker line: (body, end line)}."""
-    lines = text.split("\n")
-    bodies: dict[int, tuple[str, int]] = {}
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.lstrip()
-        in_instruction = re.match(r"(?i)(RUN|COPY|ADD)\s", stripped) or (
-            i > 0 and lines[i - 1].rstrip().endswith("\\")
-        )
-        markers = _HEREDOC.findall(line) if in_instruction else []
-        if not markers:
-            i += 1
-            continue
-        start = i
-        body_lines: list[str] = []
-        j = i + 1
-        for dash, _quote, word in markers:
-            while j < len(lines):
-                candidate = lines[j].lstrip("\t") if dash else lines[j]
-                lines[j] = ""
-                j += 1
-                if candidate.rstrip("\r") == word:
-                    break
-                body_lines.append(candidate)
-        bodies[start] = ("\n".join(body_lines), j)  # j = 1-based index of the last body line
-        i = j
-    return "\n".join(lines), bodies
-
-
-def _instructions(text: str) -> list[_Instruction]:
-    from dockerfile_parse import DockerfileParser  # lazily: only Dockerfiles need it
-
-    blanked, bodies = _blank_heredocs(text)
-    parser = DockerfileParser(fileobj=io.BytesIO(), env_replace=False)
-    parser.content = blanked
-    out: list[_Instruction] = []
-    for item in parser.structure:
-        keyword = str(item["instruction"]).upper()
-        if keyword == "COMMENT":
-            continue
-        value = str(item["value"])
-        start, end = int(item["startline"]), int(item["endline"])
-        for marker_line, (body, body_end) in bodies.items():
-            if start <= marker_line <= end:
-                value = _HEREDOC.sub("", value)
-                if keyword == "RUN":
-                    value = f"{value}\n{body}"
-                end = max(end, body_end - 1)
-        out.append(_Instruction(keyword, value, start + 1, end + 1))
-    return out
-
-
 # ------------------------------------------------------------------ shell commands
 
 
-def _commands(script: str) -> list[list[str]]:
-    """Simple commands of a shell script, as word lists (``&&``, ``;``, ``|``, newlines)."""
+_SHELL_TOKEN = re.compile(r"[();<>|&]+|[^ \t\r\n();<>|&]+")
+_NO_QUOTES = str.maketrans("", "", "'\"")
+
+
+def _shell_words(line: str, limit: int) -> list[str]:
+    """At most ``limit`` words and operators of one shell line (shlex's split, without
+    its cost when the line has no quotes or escapes: building a shlex lexer is ~15 us,
+    and a heredoc can hold a million lines)."""
+    if "'" not in line and '"' not in line and "\\" not in line:
+        return [m.group(0) for m in itertools.islice(_SHELL_TOKEN.finditer(line), limit)]
+    if len(line) > _MAX_SHLEX_CHARS:  # shlex is quadratic in a token's length
+        unquoted = line.translate(_NO_QUOTES)
+        return [m.group(0) for m in itertools.islice(_SHELL_TOKEN.finditer(unquoted), limit)]
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        return list(itertools.islice(lexer, limit))
+    except ValueError:  # unbalanced quotes: plain words
+        return line.split()[:limit]
+
+
+def _commands(script: str, budget: int) -> tuple[list[list[str]], int, bool]:
+    """Simple commands of a shell script, as word lists (``&&``, ``;``, ``|``, newlines).
+
+    Reads at most ``budget`` words (a line costs one more); returns the commands, what
+    was spent, and whether that was the whole script.
+    """
     script = script.replace("\\\r\n", " ").replace("\\\n", " ")
     out: list[list[str]] = []
-    for raw_line in script.split("\n"):
-        lexer = shlex.shlex(raw_line, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        lexer.commenters = ""
-        try:
-            if len(raw_line) > _MAX_SHLEX_CHARS:
-                raise ValueError("too long for shlex")
-            tokens = list(lexer)
-        except ValueError:  # unbalanced quotes (or a hostile length): fall back to plain words
-            tokens = raw_line.split()
+    spent = 0
+    lines = script.split("\n")
+    for number, raw_line in enumerate(lines):
+        if spent >= budget:
+            return out, spent, False
+        tokens = _shell_words(raw_line, budget - spent)
+        spent += 1 + len(tokens)
         current: list[str] = []
         skip_next = False
         for token in tokens:
@@ -184,7 +164,9 @@ def _commands(script: str) -> list[list[str]]:
             current.append(token)
         if current:
             out.append(current)
-    return out
+        if spent > budget and number < len(lines):
+            return out, spent, False
+    return out, spent, True
 
 
 def _strip_prefix(words: list[str]) -> list[str]:
@@ -254,6 +236,10 @@ _PIP_VALUE_OPTS = frozenset(
         "--group",
         "-b",
         "--build-constraint",
+        "-w",
+        "--wheel-dir",
+        "-d",
+        "--dest",
     ]
 )
 _INDEX_OPTS = frozenset({"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--index"})
@@ -292,12 +278,28 @@ _YUM_VALUE_OPTS = frozenset(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Install:
+    """One thing a command installs, and where (see :mod:`dockerfile_copy`)."""
+
+    spec: str  # a requirement, a -r file, an index URL or a system package
+    manager: (
+        str  # pip | uv | conda | apt | apk | yum | dnf; "requirements" / "constraints" for -r / -c
+    )
+    location: str = dockerfile_copy.SYSTEM
+    editable: bool = False
+    installed: bool = True  # False for ``pip wheel`` / ``pip download``: built, not installed
+
+
 @dataclass
 class _Installs:
-    packages: list[tuple[str, str]] = field(default_factory=list)  # (spec, manager)
-    includes: list[tuple[str, str]] = field(default_factory=list)  # (path, kind)
-    indexes: list[str] = field(default_factory=list)
-    system: list[tuple[str, str]] = field(default_factory=list)  # (spec, manager)
+    packages: list[_Install] = field(default_factory=list)
+    includes: list[_Install] = field(default_factory=list)
+    indexes: list[_Install] = field(default_factory=list)
+    system: list[_Install] = field(default_factory=list)
+    envs: set[str] = field(default_factory=set)  # python environments created (venv, conda)
+    active: str = dockerfile_copy.SYSTEM  # where a bare pip installs at this point
+    workdir: str = "/"
 
 
 def _options(
@@ -330,117 +332,142 @@ def _options(
     return opts, args
 
 
-def _python_installs(words: list[str], manager: str, found: _Installs) -> None:
+def _python_installs(
+    words: list[str], manager: str, found: _Installs, *, prefix: str | None, installed: bool = True
+) -> None:
+    """``pip install`` / ``uv pip install`` / ``pip wheel`` arguments; ``prefix`` is the
+    environment of the program when it was called by path (``/opt/venv/bin/pip``)."""
     opts, args = _options(words, _PIP_VALUE_OPTS)
+    location = prefix if prefix is not None else found.active
+    for name, value in opts:
+        if name in ("-t", "--target", "--prefix", "--root", "-w", "--wheel-dir", "-d", "--dest"):
+            location = dockerfile_copy.absolute(value, found.workdir) if value else location
+        elif name == "--user":
+            location = dockerfile_copy.USER
+        elif name == "--system":
+            location = dockerfile_copy.SYSTEM
+        elif name in ("--python", "-p") and manager == "uv" and value:
+            location = dockerfile_copy.prefix_of_program(value, found.workdir) or (
+                dockerfile_copy.absolute(value, found.workdir) if "/" in value else location
+            )
+    if not installed and not any(n in ("-w", "--wheel-dir", "-d", "--dest") for n, _ in opts):
+        location = found.workdir  # pip wheel / download write to the working directory
+
+    def install(spec: str, kind: str, editable: bool = False) -> _Install:
+        return _Install(spec, kind, location, editable, installed)
+
     for name, value in opts:
         if name in ("-r", "--requirement") and value:
-            found.includes.append((value, "requirements"))
+            found.includes.append(install(value, "requirements"))
         elif name in ("-c", "--constraint", "--build-constraint") and value:
-            found.includes.append((value, "constraints"))
+            found.includes.append(install(value, "constraints"))
         elif name in _INDEX_OPTS and value:
-            found.indexes.append(value)
-    found.packages.extend((arg, manager) for arg in args)
+            found.indexes.append(install(value, manager))
+        elif name in ("-e", "--editable") and value:
+            found.packages.append(install(value, manager, editable=True))
+    found.packages.extend(install(arg, manager) for arg in args)
+
+
+_PYTHON = re.compile(r"python(\d(\.\d+)?)?")
+_PIP = re.compile(r"pip(\d(\.\d+)?)?")
 
 
 def _parse_command(words: list[str], found: _Installs) -> None:
     words = _strip_prefix(words)
     if not words:
         return
-    prog = posixpath.basename(words[0])
+    program = words[0]
+    prog = posixpath.basename(program)
     rest = words[1:]
-    if re.fullmatch(r"python(\d(\.\d+)?)?", prog) and rest[:2] == ["-m", "pip"]:
+    prefix = dockerfile_copy.prefix_of_program(program, found.workdir)
+    if prog in (".", "source") and rest and rest[0].endswith("/bin/activate"):
+        found.active = dockerfile_copy.absolute(rest[0], found.workdir).removesuffix(
+            "/bin/activate"
+        )
+        return
+    if _PYTHON.fullmatch(prog) and rest[:2] in (["-m", "venv"], ["-m", "virtualenv"]):
+        _, args = _options(rest[2:], frozenset({"--prompt"}))
+        found.envs.update(dockerfile_copy.absolute(a, found.workdir) for a in args[:1])
+        return
+    if prog in ("virtualenv", "virtualenv3") or (prog == "uv" and rest[:1] == ["venv"]):
+        _, args = _options(rest[1:] if prog == "uv" else rest, _PIP_VALUE_OPTS)
+        found.envs.add(dockerfile_copy.absolute(args[0] if args else ".venv", found.workdir))
+        return
+    if _PYTHON.fullmatch(prog) and rest[:2] == ["-m", "pip"]:
         prog, rest = "pip", rest[2:]
-    if re.fullmatch(r"pip(\d(\.\d+)?)?", prog) and rest[:1] == ["install"]:
-        _python_installs(rest[1:], "pip", found)
+    if _PIP.fullmatch(prog) and rest[:1] in (["install"], ["wheel"], ["download"]):
+        installed = rest[0] == "install"
+        _python_installs(rest[1:], "pip", found, prefix=prefix, installed=installed)
     elif prog == "uv" and rest[:2] == ["pip", "install"]:
-        _python_installs(rest[2:], "uv", found)
+        _python_installs(rest[2:], "uv", found, prefix=prefix)
     elif prog == "uv" and rest[:2] == ["pip", "sync"]:
         opts, args = _options(rest[2:], _PIP_VALUE_OPTS)
-        found.includes.extend((arg, "requirements") for arg in args)
-        found.indexes.extend(v for n, v in opts if n in _INDEX_OPTS and v)
+        found.includes.extend(_Install(arg, "requirements", found.active) for arg in args)
+        found.indexes.extend(
+            _Install(v, "uv", found.active) for n, v in opts if n in _INDEX_OPTS and v
+        )
     elif prog in ("conda", "mamba", "micromamba") and rest[:1] in (["install"], ["create"]):
         opts, args = _options(rest[1:], _CONDA_VALUE_OPTS)
-        found.packages.extend((arg, "conda") for arg in args)
+        location = prefix or dockerfile_copy.CONDA_BASE
+        for name, value in opts:
+            if name in ("-p", "--prefix") and value:
+                location = dockerfile_copy.absolute(value, found.workdir)
+                found.envs.add(location)
+            elif name in ("-n", "--name") and value:
+                location = f"{dockerfile_copy.CONDA_BASE}/envs/{value}"
+        found.packages.extend(_Install(arg, "conda", location) for arg in args)
     elif prog in ("apt-get", "apt", "aptitude") and rest[:1] == ["install"]:
         _, args = _options(rest[1:], _APT_VALUE_OPTS)
-        found.system.extend((arg, "apt") for arg in args)
+        found.system.extend(_Install(arg, "apt") for arg in args)
     elif prog == "apk" and rest[:1] == ["add"]:
         _, args = _options(rest[1:], _APK_VALUE_OPTS)
-        found.system.extend((arg, "apk") for arg in args)
+        found.system.extend(_Install(arg, "apk") for arg in args)
     elif prog in ("yum", "dnf", "microdnf", "tdnf") and rest[:1] == ["install"]:
         _, args = _options(rest[1:], _YUM_VALUE_OPTS)
         manager = "yum" if prog == "yum" else "dnf"
-        found.system.extend((arg, manager) for arg in args)
-
-
-def _installs(script: str) -> _Installs:
-    found = _Installs()
-    for words in _commands(script):
-        _parse_command(words, found)
-    return found
+        found.system.extend(_Install(arg, manager) for arg in args)
 
 
 # -------------------------------------------------------------------------- facts
 
 
-def _python_package(spec: str, manager: str, file: str, line: int) -> Package | None:
-    if "$" in spec and not re.search(r"[<>=!~]", spec):
-        return None  # an unresolved variable as the whole name
+def _package_facts(
+    spec: str, manager: str, file: str, line: int, *, editable: bool = False
+) -> list[Fact]:
+    """What one ``pip install`` / ``conda install`` word asks for, read the way a
+    requirements file or an environment.yml reads the same text."""
+    requirement = _requirement_word(spec)
+    if requirement is None:
+        return []
     if manager == "conda":
-        return _conda_package(spec, file, line)
-    if spec.startswith((".", "/")) or (
-        spec.endswith((".whl", ".tar.gz", ".zip")) and "://" not in spec
-    ):
-        return None  # a local path or wheel file
-    url = ""
-    if "://" in spec and "@" not in spec.split("://", 1)[0]:
-        egg = re.search(r"[#&]egg=([A-Za-z0-9_.\-]+)", spec)
-        if not egg:
+        # the image's Python and CUDA come from its base image; conda's own picks of them
+        # (``conda install python=3.10``) are not packages
+        facts = conda_spec_facts(requirement, file, line)
+        return [f for f in facts if isinstance(f, (Package, SystemPackage, ParseError))]
+    fact = requirement_fact(
+        requirement, file, line, manager=manager, editable=editable, pip_forms=True
+    )
+    return [] if fact is None else [fact]
+
+
+_NAME_AT_START = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _requirement_word(word: str) -> str | None:
+    """``word`` as a requirement, or None when the shell decides what it is.
+
+    A variable left unresolved (an ARG without a default, the environment of the build)
+    in the version leaves the name (``torch==${TORCH}`` -> ``torch``); as the name, or a
+    glob of local files (``/wheels/*.whl``), the word names nothing we can read.
+    """
+    if "$" in word or "`" in word:
+        name = _NAME_AT_START.match(word)
+        if name is None or word[name.end() : name.end() + 1] not in ("=", "<", ">", "!", "~", "["):
             return None
-        url = strip_url_credentials(spec)
-        spec = egg.group(1)
-    try:
-        req = Requirement(spec)
-    except InvalidRequirement:
+        return name.group(0)
+    if ("*" in word or "?" in word) and "://" not in word and ("/" in word or word[:1] in ".~"):
         return None
-    specifier = str(req.specifier)
-    if "$" in specifier:
-        specifier = ""
-    version = ""
-    pins = list(req.specifier)
-    if len(pins) == 1 and pins[0].operator in ("==", "===") and "*" not in pins[0].version:
-        version = pins[0].version
-    return Package(
-        name=canonicalize_name(req.name),
-        file=file,
-        line=line,
-        specifier=specifier,
-        version=version,
-        extras=tuple(sorted(req.extras)),
-        marker=str(req.marker) if req.marker else "",
-        url=url or (strip_url_credentials(req.url) if req.url else ""),
-        manager=manager,
-    )
-
-
-def _conda_package(spec: str, file: str, line: int) -> Package | None:
-    spec = spec.split("::", 1)[-1]
-    match = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*(==|>=|<=|!=|~=|=|>|<)?\s*([^=\s]*)(=\S+)?", spec)
-    if not match or "$" in match.group(1):
-        return None
-    name, op, version = match.group(1), match.group(2) or "", match.group(3) or ""
-    if op == "=":
-        op = "=="
-    specifier = f"{op}{version}" if op and version and "$" not in version else ""
-    pinned = version if op == "==" and "*" not in version and specifier else ""
-    return Package(
-        name=canonicalize_name(name),
-        file=file,
-        line=line,
-        specifier=specifier,
-        version=pinned,
-        manager="conda",
-    )
+    return word
 
 
 def python_install_facts(
@@ -451,16 +478,24 @@ def python_install_facts(
     The reading of a RUN line (pip, ``python -m pip``, uv, conda), for other sources whose
     files run shell commands: notebooks' ``%pip install`` / ``!pip install`` lines.
     """
-    found = _installs(command)
+    found = _Installs()
+    commands, _spent, _complete = _commands(command, MAX_SHELL_WORDS)
+    for words in commands:
+        _parse_command(words, found)
     out: list[Package | Include | NetworkTarget] = []
-    for spec, manager in found.packages:
-        package = _python_package(spec, manager, file, line)
-        if package is not None:
-            out.append(package)
-    for target, kind in found.includes:
-        out.append(Include(target, file, line, kind=kind))  # type: ignore[arg-type]
-    for url in found.indexes:
-        for t in targets_from_text(url, file=file, line=line, kind="index"):
+    for install in found.packages:
+        for fact in _package_facts(
+            install.spec, install.manager, file, line, editable=install.editable
+        ):
+            if isinstance(fact, Package):
+                out.append(fact)
+    for install in found.includes:
+        if install.manager == "constraints":
+            out.append(Include(install.spec, file, line, kind="constraints"))
+        else:
+            out.append(Include(install.spec, file, line, kind="requirements"))
+    for install in found.indexes:
+        for t in targets_from_text(install.spec, file=file, line=line, kind="index"):
             out.append(NetworkTarget(t.target, "index", file, line, key=t.key))
     return out
 
@@ -553,13 +588,34 @@ def module_of_command(words: list[str]) -> str:
     return ""
 
 
-def _is_stage_ref(ref: str, stages: list[_Stage]) -> int | None:
-    for stage in stages:
-        if stage.name and stage.name.lower() == ref.lower():
-            return stage.index
-    if ref.isdigit() and int(ref) < len(stages):
+def _stage_ref(ref: str, names: dict[str, int], before: int) -> int | None:
+    """The index of the stage ``ref`` names among the first ``before`` stages, if any."""
+    index = names.get(ref.lower())
+    if index is not None and index < before:
+        return index
+    if ref.isdigit() and int(ref) < before:
         return int(ref)
     return None
+
+
+def _ancestry(stages: list[_Stage], index: int) -> list[int]:
+    """``index`` and the stages it is built FROM, nearest first."""
+    chain = [index]
+    seen = {index}
+    parent = stages[index].parent
+    while parent is not None and parent not in seen:
+        chain.append(parent)
+        seen.add(parent)
+        parent = stages[parent].parent
+    return chain
+
+
+def _copy_words(value: str) -> list[str]:
+    """Words of a COPY / ADD value (JSON form or plain), flags included."""
+    value = value.strip()
+    if value.startswith("["):
+        return _entrypoint_words(value)
+    return value.split()
 
 
 def _split_from(value: str) -> tuple[str, str]:
@@ -587,6 +643,8 @@ def _kv_pairs(value: str) -> list[tuple[str, str]]:
         key, sep, val = word.partition("=")
         if sep and key:
             out.append((key, val))
+            if len(out) > MAX_KEYS:  # the caller reports the cut
+                break
     return out
 
 
@@ -601,52 +659,163 @@ class DockerfileSource:
         return bool(_NAME.search(path))
 
     def parse(self, text: str, path: str) -> SourceResult:
-        if len(text) > MAX_FILE_BYTES:  # the snapshot builder checks first; direct callers too
-            return error(path, f"file too large ({len(text)} characters, limit {MAX_FILE_BYTES})")
-        if "\x00" in text:
-            return error(path, "binary content (NUL byte), not a Dockerfile")
+        cut: list[Fact] = []
+        lines = text.split("\n", MAX_LINES)
+        if len(lines) > MAX_LINES:
+            text = "\n".join(lines[:MAX_LINES])
+            message = f"more than {MAX_LINES} lines; the rest is not read"
+            cut.append(ParseError(path, message, MAX_LINES + 1))
+        instructions = read_instructions(text, MAX_INSTRUCTIONS)
+        if len(instructions) > MAX_INSTRUCTIONS:
+            first_unread = instructions.pop()
+            message = f"more than {MAX_INSTRUCTIONS} instructions; the rest is not read"
+            cut.append(ParseError(path, message, first_unread.start))
         try:
-            instructions = _instructions(text)
-        except Exception as exc:  # dockerfile-parse on hostile input
-            return error(path, f"cannot parse Dockerfile: {type(exc).__name__}: {exc}")
-        try:
-            return SourceResult(tuple(_DockerfileReader(path, text, instructions).facts()))
+            facts = _DockerfileReader(path, text, instructions).facts()
+            return SourceResult(tuple(facts + cut))
         except RecursionError:
             return error(path, "Dockerfile stages nest too deeply")
 
 
+class _LineFinder:
+    """The line of a token inside one (multi-line) instruction, in time linear in its text.
+
+    Words of the instruction's lines are indexed as far as the tokens asked for need
+    (each word once): as written (quotes and shell punctuation trimmed), by the value of
+    ``--option=value``, by the host and path of a URL, and by a leading name (``torch``
+    of ``torch==${V}``, ``PATH`` of ``PATH=/x``). A token no word gives is searched as a substring of the lines, within a
+    budget of characters shared by the whole file, so that no input makes the search
+    quadratic (rescanning the text for every one of 100k packages took minutes); past
+    the budget, the instruction's first line is used.
+    """
+
+    def __init__(self, lines: list[str], ins: Instruction, budget: list[int]) -> None:
+        self.lines = lines
+        self.start = ins.start
+        self.end = min(ins.end, len(lines))
+        self.budget = budget  # one shared, mutable count of characters left to scan
+        self.words: dict[str, int] = {}
+        self.pending = (
+            (number, raw)
+            for number in range(self.start, self.end + 1)
+            for raw in lines[number - 1].split()
+        )
+        self.scanned = 0  # characters read, for tests that count work
+
+    def _index_next_word(self) -> bool:
+        item = next(self.pending, None)
+        if item is None:
+            return False
+        number, raw = item
+        self.scanned += len(raw) + 1
+        word = raw.strip(_WORD_EDGES)
+        self.words.setdefault(word, number)
+        if word.startswith("--") and "=" in word:
+            self.words.setdefault(word.partition("=")[2], number)
+        if "://" in word:  # a URL is looked up as host/path, without scheme or credentials
+            self.words.setdefault(word.partition("://")[2].rpartition("@")[2], number)
+        name = _leading_name(word)
+        if name:
+            self.words.setdefault(name, number)
+        return True
+
+    def line(self, token: str) -> int:
+        word = token.strip(_WORD_EDGES)
+        keys = [k for k in (word, _leading_name(word)) if k]
+        while True:
+            for key in keys:
+                found = self.words.get(key)
+                if found is not None:
+                    return found
+            if not self._index_next_word():
+                break
+        for number in range(self.start, self.end + 1):
+            line = self.lines[number - 1]
+            if not word or self.budget[0] < len(line):
+                break
+            self.budget[0] -= len(line)
+            self.scanned += len(line)
+            if word in line:
+                return number
+        return self.start
+
+
+def _leading_name(word: str) -> str:
+    """``torch`` of ``torch==2.1`` / ``torch[cuda]``, ``PATH`` of ``PATH=/x``, else ""."""
+    name = _NAME_AT_START.match(word)
+    if name is None or word[name.end() : name.end() + 1] not in _AFTER_NAME:
+        return ""
+    return name.group(0)
+
+
+_WORD_EDGES = "\"'\\;&|()`"
+_AFTER_NAME = ("", "=", "<", ">", "!", "~", "[", ";", "@")
+
+
 class _DockerfileReader:
-    def __init__(self, path: str, text: str, instructions: list[_Instruction]) -> None:
+    def __init__(self, path: str, text: str, instructions: list[Instruction]) -> None:
         self.path = path
         self.lines = text.split("\n")
         self.instructions = instructions
         self.facts_out: list[Fact] = []
         self.seen: set[Fact] = set()
+        self.finders: dict[int, _LineFinder] = {}  # by first line of the instruction
+        self.search_budget = [2 * len(text) + 1_000_000]
+        self.left = {what: limit for what, (limit, _) in _CUT.items()}
+        self.full = False
+        self.stage_env: dict[int, dict[str, str]] = {}  # ENV each stage ends with (inherited)
+        self.envs: set[str] = set()  # python environments the file creates
 
     def add(self, fact: Fact) -> None:
-        if fact not in self.seen:
-            self.seen.add(fact)
-            self.facts_out.append(fact)
+        if fact in self.seen:
+            return
+        if len(self.facts_out) >= MAX_FACTS:
+            if not self.full:
+                self.full = True
+                message = f"more than {MAX_FACTS} facts; the rest is not read"
+                self.facts_out.append(ParseError(self.path, message, getattr(fact, "line", 0)))
+            return
+        self.seen.add(fact)
+        self.facts_out.append(fact)
 
-    def line_of(self, token: str, ins: _Instruction) -> int:
+    @property
+    def room(self) -> int:
+        """How many more facts are kept (one more: the caller's next add reports the cut)."""
+        return max(MAX_FACTS - len(self.facts_out), 0)
+
+    def spend(self, what: str, line: int, amount: int = 1) -> bool:
+        """False once the bound on ``what`` is passed (the first time, with an error)."""
+        was = self.left[what]
+        self.left[what] -= amount
+        if was >= 0 > self.left[what]:
+            limit, message = _CUT[what]
+            self.add(ParseError(self.path, message.format(limit), line))
+        return self.left[what] >= 0
+
+    def line_of(self, token: str, ins: Instruction) -> int:
         """The line of ``token`` inside a (multi-line) instruction, for exact positions."""
-        for number in range(ins.start, min(ins.end, len(self.lines)) + 1):
-            if token and token in self.lines[number - 1]:
-                return number
-        return ins.start
+        if ins.end <= ins.start:
+            return ins.start
+        finder = self.finders.get(ins.start)
+        if finder is None:
+            finder = self.finders[ins.start] = _LineFinder(self.lines, ins, self.search_budget)
+        return finder.line(token)
 
     # -- structure -------------------------------------------------------------
 
     def facts(self) -> list[Fact]:
         global_args: dict[str, str] = {}
-        global_arg_ins: list[_Instruction] = []
+        global_arg_ins: list[Instruction] = []
         stages: list[_Stage] = []
+        names: dict[str, int] = {}  # stage name (lower case) -> index of its first stage
         for ins in self.instructions:
             if ins.keyword == "FROM":
                 image, name = _split_from(_substitute(ins.value, global_args))
                 stage = _Stage(index=len(stages), base=image, name=name, line=ins.start)
-                stage.parent = _is_stage_ref(image, stages)
+                stage.parent = _stage_ref(image, names, len(stages))
                 stages.append(stage)
+                if name:
+                    names.setdefault(name.lower(), stage.index)
             elif not stages:
                 if ins.keyword == "ARG":
                     for key, value in _kv_pairs(ins.value) or [(ins.value.strip(), "")]:
@@ -657,36 +826,30 @@ class _DockerfileReader:
         if not stages:
             return [ParseError(self.path, "no FROM instruction: not a Dockerfile", 0)]
 
-        full = self._ancestry(stages, len(stages) - 1) if stages else []
-        partial = self._copied_from(stages, full)
+        full = _ancestry(stages, len(stages) - 1)
+        copied = self._copied_from(stages, names, set(full))
 
         for ins in global_arg_ins:
             self._arg(ins)
-        if stages:
-            root = stages[full[-1]]
-            self._runtime(root)
-            for package in base_image_packages(root.base, self.path, root.line):
-                self.add(package)
+        root = stages[full[-1]]
+        self._runtime(root)
+        for package in base_image_packages(root.base, self.path, root.line):
+            self.add(package)
         for index in reversed(full):  # root first, so child ENV/CMD come after
-            self._stage(stages[index], global_args, ship=True)
-        for index in sorted(partial):
-            self._stage(stages[index], global_args, ship=False)
+            self._stage(stages[index], global_args, carried=None)
+        for index in sorted(copied):  # parents first: a parent has the lower index
+            self._stage(stages[index], global_args, carried=copied[index])
         self._entrypoint(stages, full)
         return self.facts_out
 
-    def _ancestry(self, stages: list[_Stage], index: int) -> list[int]:
-        chain = [index]
-        while stages[chain[-1]].parent is not None:
-            parent = stages[chain[-1]].parent
-            assert parent is not None
-            if parent in chain:
-                break
-            chain.append(parent)
-        return chain
-
-    def _copied_from(self, stages: list[_Stage], full: list[int]) -> set[int]:
-        partial: set[int] = set()
-        todo = list(full)
+    def _copied_from(
+        self, stages: list[_Stage], names: dict[str, int], full: set[int]
+    ) -> dict[int, set[str]]:
+        """Stage index -> the paths counted stages copy out of it (``COPY --from``), for
+        every stage outside the final stage's ancestry; a copied stage's own copies too.
+        Paths are absolute in the source stage (``COPY --from`` reads from its root)."""
+        copied: dict[int, set[str]] = {}
+        todo = sorted(full)
         done: set[int] = set()
         while todo:
             index = todo.pop()
@@ -696,17 +859,18 @@ class _DockerfileReader:
             for ins in stages[index].instructions:
                 if ins.keyword not in ("COPY", "ADD"):
                     continue
-                match = re.search(r"--from=(\S+)", ins.value)
-                if not match:
+                words = _copy_words(ins.value)
+                origin = next((w[len("--from=") :] for w in words if w.startswith("--from=")), "")
+                ref = _stage_ref(origin, names, index) if origin else None
+                paths = [w for w in words if not w.startswith("--")]
+                if ref is None or len(paths) < 2:
                     continue
-                ref = _is_stage_ref(match.group(1), stages[:index])
-                if ref is None:
-                    continue
-                for ancestor in self._ancestry(stages, ref):
+                sources = {posixpath.normpath("/" + src.lstrip("/")) for src in paths[:-1]}
+                for ancestor in _ancestry(stages, ref):
                     if ancestor not in full:
-                        partial.add(ancestor)
+                        copied.setdefault(ancestor, set()).update(sources)
                         todo.append(ancestor)
-        return partial
+        return copied
 
     # -- facts -----------------------------------------------------------------
 
@@ -720,30 +884,42 @@ class _DockerfileReader:
         for fact in facts:
             self.add(fact)
 
-    def _arg(self, ins: _Instruction) -> None:
+    def _arg(self, ins: Instruction) -> None:
         pairs = _kv_pairs(ins.value) or [(ins.value.strip(), "")]
         for key, value in pairs:
             if not key:
                 continue
+            if not self.spend("keys", ins.start):
+                break
             shown, secret = mask_value(key, value)
             self.add(ConfigEntry(f"ARG.{key}", _short(shown), self.path, ins.start, secret=secret))
             for target in targets_from_config(key, value, file=self.path, line=ins.start):
                 self.add(target)
 
-    def _stage(self, stage: _Stage, global_args: dict[str, str], *, ship: bool) -> None:
-        variables: dict[str, str] = {}
+    def _stage(
+        self, stage: _Stage, global_args: dict[str, str], *, carried: set[str] | None
+    ) -> None:
+        """Facts of one stage. ``carried`` None: the stage ships (everything counts); else
+        the paths shipped stages copy out of it, and only Python installs they carry count."""
+        ship = carried is None
+        env = dict(self.stage_env.get(stage.parent, {})) if stage.parent is not None else {}
+        variables: dict[str, str] = dict(env)
         workdir = "/"
         copies: dict[str, str] = {}  # destination path in the image -> source in the context
         for ins in stage.instructions:
             kw = ins.keyword
             if kw == "ARG":
                 for key, value in _kv_pairs(ins.value) or [(ins.value.strip(), "")]:
-                    variables[key] = value or global_args.get(key, "")
+                    default = value or global_args.get(key, "")
+                    if default:  # without one the build decides: ${KEY} stays unresolved
+                        variables[key] = default
                 if ship:
                     self._arg(ins)
             elif kw == "ENV":
                 for key, value in _kv_pairs(ins.value):
-                    variables[key] = _substitute(value, variables)
+                    if not self.spend("keys", ins.start):
+                        break
+                    variables[key] = env[key] = _substitute(value, variables)
                     if ship:
                         shown, secret = mask_value(key, value)
                         line = self.line_of(key, ins)
@@ -761,11 +937,12 @@ class _DockerfileReader:
             elif kw in ("COPY", "ADD"):
                 self._copy(ins, workdir, copies, ship=ship)
             elif kw == "RUN":
-                self._run(ins, _substitute(ins.value, variables), workdir, copies, ship=ship)
+                script = _substitute(ins.value, variables)
+                self._run(ins, script, variables, workdir, copies, carried=carried)
+        self.stage_env[stage.index] = env
 
-    def _copy(self, ins: _Instruction, workdir: str, copies: dict[str, str], *, ship: bool) -> None:
-        value = ins.value.strip()
-        words = _entrypoint_words(value) if value.startswith("[") else value.split()
+    def _copy(self, ins: Instruction, workdir: str, copies: dict[str, str], *, ship: bool) -> None:
+        words = _copy_words(ins.value)
         from_stage = any(w.startswith("--from=") for w in words)
         words = [w for w in words if not w.startswith("--")]
         if len(words) < 2 or from_stage:
@@ -785,36 +962,85 @@ class _DockerfileReader:
             if ship and _REQUIREMENTS_LIKE.search(src.lstrip("./")):
                 self.add(Include(src, self.path, ins.start, kind="copy"))
 
+    def _installs(
+        self, ins: Instruction, script: str, variables: dict[str, str], workdir: str
+    ) -> _Installs:
+        """What the script installs where, within the file's budget of shell words."""
+        found = _Installs(workdir=workdir)
+        found.envs = self.envs  # shared: a venv made in one RUN is used by the next
+        found.active = dockerfile_copy.active_environment(variables, self.envs, workdir)
+        left = max(self.left["words"], 0)
+        commands, spent, complete = _commands(script, left)
+        self.spend("words", ins.start, min(spent, left) if complete else left + 1)
+        for words in commands:
+            _parse_command(words, found)
+        return found
+
     def _run(
-        self, ins: _Instruction, script: str, workdir: str, copies: dict[str, str], *, ship: bool
+        self,
+        ins: Instruction,
+        script: str,
+        variables: dict[str, str],
+        workdir: str,
+        copies: dict[str, str],
+        *,
+        carried: set[str] | None,
     ) -> None:
         script = re.sub(r"^\s*(--(mount|network|security)=\S+\s+)+", "", script)
         if script.strip().startswith("["):
             script = " ".join(_entrypoint_words(script))
-        found = _installs(script)
-        for spec, manager in found.packages:
-            package = _python_package(
-                spec, manager, self.path, self.line_of(spec.split("==")[0], ins)
-            )
-            if package is not None:
-                self.add(package)
-        for target, kind in found.includes:
+        found = self._installs(ins, script, variables, workdir)
+
+        def counts(install: _Install) -> bool:
+            if carried is None:  # a shipped stage: what it installs is in the image
+                return install.installed
+            return dockerfile_copy.carries(carried, install.location)
+
+        for install in found.packages:
+            if not counts(install):
+                continue
+            if not self.spend("installs", ins.start):
+                break
+            line = self.line_of(install.spec, ins)
+            for fact in _package_facts(
+                install.spec, install.manager, self.path, line, editable=install.editable
+            ):
+                self.add(fact)
+        for install in found.includes:
+            if not counts(install):
+                continue
+            if not self.spend("installs", ins.start):
+                break
+            target = install.spec
             resolved = copies.get(posixpath.normpath(posixpath.join(workdir, target)), target)
-            self.add(Include(resolved, self.path, self.line_of(target, ins), kind=kind))  # type: ignore[arg-type]
+            line = self.line_of(target, ins)
+            if install.manager == "constraints":
+                self.add(Include(resolved, self.path, line, kind="constraints"))
+            else:
+                self.add(Include(resolved, self.path, line, kind="requirements"))
         indexes: set[str] = set()
-        for url in found.indexes:
+        for install in found.indexes:
+            if not counts(install) and carried is not None:
+                continue
             for t in targets_from_text(
-                url, file=self.path, line=self.line_of("index", ins), kind="index"
+                install.spec, file=self.path, line=self.line_of(install.spec, ins), kind="index"
             ):
                 indexes.add(t.target)
                 self.add(NetworkTarget(t.target, "index", t.file, t.line, key=t.key))
-        if not ship:
+        if carried is not None:
             return
-        for spec, manager in found.system:
-            system = _system_package(spec, manager, self.path, self.line_of(spec, ins))
+        for install in found.system:
+            if not self.spend("installs", ins.start):
+                break
+            system = _system_package(
+                install.spec, install.manager, self.path, self.line_of(install.spec, ins)
+            )
             if system is not None:
                 self.add(system)
-        for t in targets_from_text(script, file=self.path, line=ins.start):
+        limit = min(self.room, max(self.left["urls"], 0))
+        for t in targets_from_text(script, file=self.path, line=ins.start, limit=limit):
+            if not self.spend("urls", ins.start):
+                break
             if t.target not in indexes:
                 self.add(
                     NetworkTarget(
@@ -824,8 +1050,8 @@ class _DockerfileReader:
 
     def _entrypoint(self, stages: list[_Stage], full: list[int]) -> None:
         # walk root -> final stage; an ENTRYPOINT resets a CMD inherited from a parent stage
-        entry: _Instruction | None = None
-        cmd: _Instruction | None = None
+        entry: Instruction | None = None
+        cmd: Instruction | None = None
         for index in reversed(full):
             cmd_here = False
             for ins in stages[index].instructions:
@@ -852,7 +1078,7 @@ class _DockerfileReader:
             )
 
 
-SOURCE = DockerfileSource()
+SOURCE = guarded(DockerfileSource())
 
 __all__ = [
     "SOURCE",

@@ -16,7 +16,7 @@ import posixpath
 import re
 import shlex
 
-from collectors.sources.base import check_text
+from collectors.sources.base import guarded
 from depaudit.model import Fact, ImageBuild, SourceResult
 
 _NAMES = frozenset({"makefile", "gnumakefile"})
@@ -35,9 +35,6 @@ class MakefileSource:
         return name in _NAMES or name.endswith(".mk")
 
     def parse(self, text: str, path: str) -> SourceResult:
-        bad = check_text(text, path)
-        if bad is not None:
-            return bad
         lines = _logical_lines(text)
         variables: dict[str, str] = {}
         for _, line in lines:
@@ -153,4 +150,4 @@ def _build(command: str, folder: str, path: str, line: int) -> ImageBuild | None
     return ImageBuild(tag, dockerfile, context, tuple(args), path, line)
 
 
-SOURCE = MakefileSource()
+SOURCE = guarded(MakefileSource())

@@ -217,14 +217,24 @@ def classify_url(url: str, *, key: str = "") -> tuple[str, str] | None:
 
 
 def targets_from_text(
-    text: str, *, file: str, line: int, key: str = "", scope: str = "", kind: str = ""
+    text: str,
+    *,
+    file: str,
+    line: int,
+    key: str = "",
+    scope: str = "",
+    kind: str = "",
+    limit: int | None = None,
 ) -> list[NetworkTarget]:
-    """Every URL / DSN / bucket in free text (shell commands, long values)."""
+    """Every URL / DSN / bucket in free text (shell commands, long values); at most
+    ``limit`` of them (then one more, so the caller can tell there were more)."""
     out: list[NetworkTarget] = []
     seen: set[tuple[str, str]] = set()
     if not text or "://" not in text:
         return out
     for match in _URL.finditer(text):
+        if limit is not None and len(out) > limit:
+            break
         found = classify_url(match.group(0), key=key)
         if found is None:
             continue

@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from collectors.sources.base import check_text, error
+from collectors.sources.base import error, guarded
 from collectors.sources.dockerfile import python_install_facts
 from collectors.sources.python_code import SOURCE as PYTHON
 from depaudit.model import CodeModule, Fact, ParseError, SourceResult
@@ -78,9 +78,6 @@ class NotebookSource:
         return path.endswith(".ipynb") and ".ipynb_checkpoints/" not in f"/{path}"
 
     def parse(self, text: str, path: str) -> SourceResult:
-        bad = check_text(text, path)
-        if bad is not None:
-            return bad
         text = text.removeprefix("\ufeff")
         try:
             document = json.loads(text)
@@ -361,6 +358,6 @@ def _shell_lines(lines: list[str], start: int) -> list[tuple[int, str]]:
     return out
 
 
-SOURCE = NotebookSource()
+SOURCE = guarded(NotebookSource())
 
 __all__ = ["SOURCE", "NotebookSource"]

@@ -10,17 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from packaging.markers import InvalidMarker
 from packaging.specifiers import InvalidSpecifier
-from packaging.utils import canonicalize_name
 
-from collectors.sources.pyproject import TomlLines, load_toml
-from collectors.sources.requirements import (
+from collectors.sources.base import guarded
+from collectors.sources.pep508 import (
     clean_url,
-    normalize_specifier,
-    pinned_version_of,
+    package_fact,
     safe_message,
 )
-from depaudit.model import Fact, NetworkTarget, Package, ParseError, Runtime, SourceResult
+from collectors.sources.pyproject import TomlLines, load_toml
+from depaudit.model import Fact, NetworkTarget, ParseError, Runtime, SourceResult
 
 _NOT_CATEGORIES = {"source", "requires", "pipenv", "scripts"}
 
@@ -76,13 +76,8 @@ def _package(name: str, entry: Any, path: str, line: int, group: str) -> Fact:
         return ParseError(path, f"{name}: entry must be a string or a table", line)
     raw = entry.get("version", "*")
     raw = raw.strip() if isinstance(raw, str) else "*"
-    try:
-        # pipenv reads a bare version ("1.2") as a pin
-        specifier = (
-            "" if raw in ("", "*") else normalize_specifier("==" + raw if raw[0].isdigit() else raw)
-        )
-    except InvalidSpecifier as exc:
-        return ParseError(path, safe_message(f"{name}: {exc}"), line)
+    # pipenv reads a bare version ("1.2") as a pin
+    specifier = "" if raw in ("", "*") else ("==" + raw if raw[0].isdigit() else raw)
     url = ""
     if isinstance(entry.get("git"), str):
         ref = entry.get("ref")
@@ -91,21 +86,21 @@ def _package(name: str, entry: Any, path: str, line: int, group: str) -> Fact:
         url = str(entry.get("file") or entry.get("path"))
     extras = entry.get("extras", [])
     markers = entry.get("markers", "")
-    return Package(
-        name=canonicalize_name(name),
-        file=path,
-        line=line,
-        specifier=specifier,
-        version=pinned_version_of(specifier),
-        extras=tuple(sorted(canonicalize_name(str(e)) for e in extras))
-        if isinstance(extras, list)
-        else (),
-        marker=markers if isinstance(markers, str) else "",
-        group=group,
-        url=clean_url(url),
-        editable=entry.get("editable") is True,
-        manager="pipenv",
-    )
+    try:
+        return package_fact(
+            name,
+            path,
+            line,
+            specifier=specifier,
+            extras=[str(e) for e in extras] if isinstance(extras, list) else (),
+            marker=markers if isinstance(markers, str) else "",
+            url=url,
+            editable=entry.get("editable") is True,
+            group=group,
+            manager="pipenv",
+        )
+    except (InvalidSpecifier, InvalidMarker) as exc:
+        return ParseError(path, safe_message(f"{name}: {exc}"), line)
 
 
-SOURCE = PipfileSource()
+SOURCE = guarded(PipfileSource())

@@ -14,8 +14,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import check_text, error
-from collectors.sources.requirements import clean_url
+from collectors.sources.base import error, guarded
+from collectors.sources.pep508 import clean_url
 from depaudit.model import Fact, NetworkTarget, Package, ParseError, SourceResult
 
 _SECTIONS = {"default": "", "develop": "dev"}
@@ -30,9 +30,6 @@ class PipfileLockSource:
         return path.rsplit("/", 1)[-1] == "Pipfile.lock"
 
     def parse(self, text: str, path: str) -> SourceResult:
-        rejected = check_text(text, path)
-        if rejected is not None:
-            return rejected
         try:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -113,4 +110,4 @@ class _JsonLines:
         return after or 1
 
 
-SOURCE = PipfileLockSource()
+SOURCE = guarded(PipfileLockSource())

@@ -15,8 +15,9 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from collectors.sources.base import guarded
+from collectors.sources.pep508 import clean_url
 from collectors.sources.pyproject import TomlLines, load_toml
-from collectors.sources.requirements import clean_url
 from depaudit.model import Fact, NetworkTarget, Package, ParseError, SourceResult
 
 
@@ -35,7 +36,8 @@ class PoetryLockSource:
         packages = document.get("package", [])
         lines = TomlLines(text)
         if not isinstance(packages, list):
-            return SourceResult((ParseError(path, "package must be an array of tables", 1),))
+            line = lines.line_of("package")
+            return SourceResult((ParseError(path, "package must be an array of tables", line),))
         facts: list[Fact] = []
         indexes: set[str] = set()
         for index, entry in enumerate(packages):
@@ -91,4 +93,4 @@ def _group(entry: Mapping[str, Any]) -> str:
     return "" if category == "main" else str(category)
 
 
-SOURCE = PoetryLockSource()
+SOURCE = guarded(PoetryLockSource())

@@ -14,25 +14,24 @@ Poetry 2 lets ``[tool.poetry.dependencies]`` enrich entries already declared in
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from packaging.markers import InvalidMarker
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import check_text, error, squeeze_blanks, toml_dots_error
-from collectors.sources.requirements import (
-    clean_url,
+from collectors.sources.base import error, guarded, squeeze_blanks
+from collectors.sources.pep508 import (
     normalize_specifier,
-    package_from_pep508,
-    pinned_version_of,
+    package_fact,
+    requirement_fact,
     safe_message,
 )
+from collectors.sources.toml_document import TomlProblem, load_document
 from depaudit.model import Entrypoint, Fact, Package, ParseError, Runtime, SourceResult
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]#]+?)\s*\]\]?\s*(#.*)?$")
-_TOML_LINE = re.compile(r"at line (\d+)")
 
 
 class TomlLines:
@@ -75,6 +74,11 @@ class TomlLines:
     def header_line(self, table: str, occurrence: int = 0) -> int:
         span = self._span(table, occurrence) if table else None
         return span[0] if span else 0  # the body starts right after the header: 1-based header
+
+    def line_of(self, name: str) -> int:
+        """1-based line of ``name`` (dotted), a table header or a key, else 1."""
+        parent, _, last = name.rpartition(".")
+        return self.header_line(name) or self.key_line(parent, last)
 
     def key_line(self, table: str, key: str, occurrence: int = 0) -> int:
         """1-based line of ``key = ...`` in ``table``; parent tables with dotted keys next."""
@@ -130,21 +134,10 @@ def _normalise_key(raw: str) -> str:
 
 def load_toml(text: str, path: str) -> dict[str, Any] | SourceResult:
     """The TOML document, or an error result naming the line."""
-    rejected = check_text(text, path)
-    if rejected is not None:
-        return rejected
-    dots = toml_dots_error(text)
-    if dots is not None:
-        return error(path, f"invalid TOML: {dots}")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = _TOML_LINE.search(str(exc))
-        # "(at end of document)" names no line: the last one is where it ended
-        line = int(match.group(1)) if match else len(text.splitlines())
-        return error(path, f"invalid TOML: {exc}", line)
-    except RecursionError:
-        return error(path, "invalid TOML: nested too deeply")
+    document = load_document(text)
+    if isinstance(document, TomlProblem):
+        return error(path, document.message, document.line)
+    return document
 
 
 # --------------------------------------------------------------------------- poetry
@@ -238,8 +231,13 @@ class _Reader:
 
     def wrong_type(self, table: str, key: str, expected: str) -> None:
         where = f"{table}.{key}" if key else table
-        line = self.lines.key_line(table, key) if key else self.lines.header_line(table)
+        line = self.lines.key_line(table, key) if key else self.lines.line_of(table)
         self.facts.append(ParseError(self.path, f"{where} must be {expected}", line))
+
+    def requirement(self, text: str, line: int, group: str) -> None:
+        fact = requirement_fact(text, self.path, line, group=group)
+        if fact is not None:
+            self.facts.append(fact)
 
     def pep508_list(self, table: str, key: str, value: Any, group: str) -> None:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -248,7 +246,7 @@ class _Reader:
         line = self.lines.key_line(table, key)
         for requirement in value:
             line = self.lines.value_line(line, requirement)
-            self.facts.append(package_from_pep508(requirement, self.path, line, group=group))
+            self.requirement(requirement, line, group)
 
     # -------------------------------------------------------------------- PEP 621
 
@@ -306,7 +304,7 @@ class _Reader:
         by_normal: dict[str, str] = {canonicalize_name(str(g)): g for g in groups}
         for group in groups:
             for requirement, line in self._expand_group(groups, by_normal, group, ()):
-                self.facts.append(package_from_pep508(requirement, self.path, line, group=group))
+                self.requirement(requirement, line, group)
 
     def _expand_group(
         self,
@@ -384,10 +382,6 @@ class _Reader:
             entry = {"version": entry}
         if not isinstance(entry, Mapping):
             return ParseError(self.path, f"{where} must be a string or a table", line)
-        try:
-            specifier = poetry_specifier(str(entry.get("version", "")))
-        except InvalidSpecifier as exc:
-            return ParseError(self.path, safe_message(f"{where}: {exc}"), line)
         url = ""
         if "git" in entry:
             ref = entry.get("rev") or entry.get("tag") or entry.get("branch")
@@ -396,21 +390,21 @@ class _Reader:
             url = str(entry.get("url") or entry.get("path"))
         extras = entry.get("extras", [])
         markers = entry.get("markers", "")
-        return Package(
-            name=canonicalize_name(name),
-            file=self.path,
-            line=line,
-            specifier=specifier,
-            version=pinned_version_of(specifier),
-            extras=tuple(sorted(canonicalize_name(str(e)) for e in extras))
-            if isinstance(extras, list)
-            else (),
-            marker=markers if isinstance(markers, str) else "",
-            group=group,
-            url=clean_url(url),
-            editable=bool(entry.get("develop", False)),
-            manager="poetry",
-        )
+        try:
+            return package_fact(
+                name,
+                self.path,
+                line,
+                specifier=poetry_specifier(str(entry.get("version", ""))),
+                extras=[str(e) for e in extras] if isinstance(extras, list) else (),
+                marker=markers if isinstance(markers, str) else "",
+                url=url,
+                editable=bool(entry.get("develop", False)),
+                group=group,
+                manager="poetry",
+            )
+        except (InvalidSpecifier, InvalidMarker) as exc:
+            return ParseError(self.path, safe_message(f"{where}: {exc}"), line)
 
 
 def _poetry_group(table: str, key: str) -> str:
@@ -423,4 +417,4 @@ def _poetry_group(table: str, key: str) -> str:
 
 __all__ = ["SOURCE", "PyprojectTomlSource", "TomlLines", "load_toml", "poetry_specifier"]
 
-SOURCE = PyprojectTomlSource()
+SOURCE = guarded(PyprojectTomlSource())

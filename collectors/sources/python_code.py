@@ -7,7 +7,9 @@ One ``CodeModule`` fact per file, from a single ``ast.parse`` and one walk of th
   graph decides whether ``a.b`` is a module or an attribute of ``a``. Relative imports are
   resolved against the module; ``importlib.import_module("x")`` / ``__import__("x")`` with a
   literal name are recorded with ``dynamic=True``. Imports under ``if TYPE_CHECKING:`` never
-  run and are left out.
+  run and are left out. An import guarded by ``try:`` with a handler that catches its
+  failure (``except ImportError`` / ``ModuleNotFoundError`` / ``Exception`` / bare
+  ``except``, or ``with suppress(ImportError)``) has a fallback: ``optional=True``.
 * ``calls``: only calls a rule can judge (``knowledge.training_calls``), named with the
   module's imports resolved: ``from sklearn.model_selection import train_test_split as tts;
   tts(x)`` is ``sklearn.model_selection.train_test_split``. Method calls keep their receiver
@@ -15,7 +17,8 @@ One ``CodeModule`` fact per file, from a single ``ast.parse`` and one walk of th
 * ``definitions``: top-level functions and classes. ``body_hash`` hashes the definition's
   text with layout, comments, docstrings and its own name removed, so a re-indented,
   commented or renamed copy still matches; ``body`` is the source text (decorators
-  included, secrets scrubbed, capped at ``MAX_BODY_CHARS``). Both are text, not
+  included, secret literals masked on the tree by :mod:`collectors.sources.python_secrets`,
+  capped at ``MAX_BODY_CHARS``). Both are text, not
   ``ast.dump`` / ``ast.unparse``: those cost more than parsing the repository itself
   (bench/bench_import_graph.py). The copy rule confirms near-matches on the AST and
   normalises just the two bodies it diffs.
@@ -34,10 +37,10 @@ import re
 from pathlib import PurePosixPath
 
 from collectors.sources.base import MAX_FILE_BYTES, error
+from collectors.sources.python_secrets import mask_definition
 from depaudit.code_graph import training_call_key
 from depaudit.knowledge import builtin
 from depaudit.model import CallRef, CodeModule, Definition, ImportRef, SourceResult
-from depaudit.secrets import scrub
 
 MAX_BODY_CHARS = 20_000
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
@@ -82,6 +85,9 @@ APP_BASES: dict[str, str] = {
     "ts.torch_handler.base_handler.BaseHandler": "torchserve",
 }
 _IMPORT_FUNCS = frozenset({"importlib.import_module", "__import__"})
+# Exceptions whose handler catches a failed import: the import is optional.
+_IMPORT_FAILURES = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+_TRY = (ast.Try, ast.TryStar)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
@@ -129,6 +135,31 @@ def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
     )
+
+
+def _catches_import_failure(handlers: list[ast.ExceptHandler]) -> bool:
+    """``except ImportError``, ``except (ImportError, OSError)``, ``except Exception``, ``except:``."""
+    for handler in handlers:
+        caught = handler.type
+        if caught is None:
+            return True
+        names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+        if any(_dotted(n).rsplit(".", 1)[-1] in _IMPORT_FAILURES for n in names):
+            return True
+    return False
+
+
+def _suppresses_import_failure(node: ast.With | ast.AsyncWith) -> bool:
+    """``with contextlib.suppress(ImportError):``."""
+    for item in node.items:
+        call = item.context_expr
+        if (
+            isinstance(call, ast.Call)
+            and _dotted(call.func).rsplit(".", 1)[-1] == "suppress"
+            and any(_dotted(a).rsplit(".", 1)[-1] in _IMPORT_FAILURES for a in call.args)
+        ):
+            return True
+    return False
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:
@@ -201,13 +232,16 @@ class PythonCodeSource:
         bases: list[tuple[str, ast.expr]] = []
         docstring_lines: set[int] = set()
 
-        stack: list[ast.AST] = list(tree.body)
+        guarded_lines: list[tuple[int, int]] = []  # try bodies that catch a failed import
+        # (statement, guarded): guarded = inside a try body whose handlers catch a failed
+        # import; a function body is not (it runs later, outside the try)
+        stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in tree.body]
         while stack:
-            node = stack.pop()
+            node, guarded = stack.pop()
             kind = type(node)
             if kind is ast.Import:
                 for alias in node.names:  # type: ignore[attr-defined]
-                    imports.append(ImportRef(alias.name, node.lineno))  # type: ignore[attr-defined]
+                    imports.append(ImportRef(alias.name, node.lineno, optional=guarded))  # type: ignore[attr-defined]
                     if alias.asname:
                         aliases[alias.asname] = alias.name
                     else:
@@ -219,10 +253,10 @@ class PythonCodeSource:
                     continue
                 for alias in node.names:  # type: ignore[attr-defined]
                     if alias.name == "*":
-                        imports.append(ImportRef(base, node.lineno))  # type: ignore[attr-defined]
+                        imports.append(ImportRef(base, node.lineno, optional=guarded))  # type: ignore[attr-defined]
                         continue
                     target = f"{base}.{alias.name}" if base else alias.name
-                    imports.append(ImportRef(target, node.lineno))  # type: ignore[attr-defined]
+                    imports.append(ImportRef(target, node.lineno, optional=guarded))  # type: ignore[attr-defined]
                     aliases[alias.asname or alias.name] = target
             elif kind is ast.Assign:
                 value = node.value  # type: ignore[attr-defined]
@@ -244,15 +278,28 @@ class PythonCodeSource:
                 if kind is ast.ClassDef:
                     for b in node.bases:  # type: ignore[attr-defined]
                         bases.append((node.name, b))  # type: ignore[attr-defined]
-                stack.extend(body)
+                # a class body runs where it stands; a function body runs when called
+                stack.extend((stmt, guarded and kind is ast.ClassDef) for stmt in body)
             elif kind is ast.If and _is_type_checking(node.test):  # type: ignore[attr-defined]
-                stack.extend(node.orelse)  # type: ignore[attr-defined]
+                stack.extend((stmt, guarded) for stmt in node.orelse)  # type: ignore[attr-defined]
+            elif kind in _TRY:
+                body = node.body  # type: ignore[attr-defined]
+                catches = guarded or _catches_import_failure(node.handlers)  # type: ignore[attr-defined]
+                if catches and body:
+                    guarded_lines.append((body[0].lineno, body[-1].end_lineno or body[-1].lineno))
+                stack.extend((stmt, catches) for stmt in body)
+                for field in ("handlers", "orelse", "finalbody"):
+                    stack.extend((stmt, guarded) for stmt in getattr(node, field))
+            elif (kind is ast.With or kind is ast.AsyncWith) and _suppresses_import_failure(node):  # type: ignore[arg-type]
+                body = node.body  # type: ignore[attr-defined]
+                guarded_lines.append((body[0].lineno, body[-1].end_lineno or body[-1].lineno))
+                stack.extend((stmt, True) for stmt in body)
             else:
-                # compound statements: if/for/while/with/try/match and their handlers/cases
+                # compound statements: if/for/while/with/match and their handlers/cases
                 for field in _STATEMENT_LISTS:
                     children = getattr(node, field, None)
                     if children:
-                        stack.extend(children)
+                        stack.extend((child, guarded) for child in children)
 
         def resolve(expr: ast.expr) -> str:
             written = _dotted(expr)
@@ -268,6 +315,8 @@ class PythonCodeSource:
             if resolved in _IMPORT_FUNCS:
                 ref = self._dynamic_import(call, package_parts)
                 if ref is not None:
+                    if any(a <= ref.line <= b for a, b in guarded_lines):
+                        ref = ImportRef(ref.name, ref.line, dynamic=True, optional=True)
                     imports.append(ref)
                 continue
             if training_call_key(resolved, self._calls) is not None:
@@ -291,7 +340,9 @@ class PythonCodeSource:
             module=name,
             file=path,
             is_package=is_package,
-            imports=tuple(sorted(set(imports), key=lambda r: (r.line, r.name, r.dynamic))),
+            imports=tuple(
+                sorted(set(imports), key=lambda r: (r.line, r.name, r.dynamic, r.optional))
+            ),
             calls=tuple(sorted(set(calls), key=lambda c: (c.line, c.name))),
             definitions=_definitions(tree, text, docstring_lines),
             app_objects=tuple(dict.fromkeys(sorted(apps))),
@@ -399,7 +450,8 @@ def _definitions(tree: ast.Module, text: str, docstring_lines: set[int]) -> tupl
         start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
         end = node.end_lineno or node.lineno
         segment = lines[start - 1 : end]
-        body = "\n".join(segment)
+        # secrets are masked on the tree, then the body is cut: a cut cannot split a secret
+        body = mask_definition(node, lines, start, end)
         if len(body) > MAX_BODY_CHARS:
             body = body[:MAX_BODY_CHARS] + "\n# ... (truncated by depaudit)"
         out.append(
@@ -408,7 +460,7 @@ def _definitions(tree: ast.Module, text: str, docstring_lines: set[int]) -> tupl
                 kind="class" if isinstance(node, ast.ClassDef) else "function",
                 line=node.lineno,
                 body_hash=_hash_lines(segment, start, node.name, docstring_lines),
-                body=scrub(body),
+                body=body,
             )
         )
     return tuple(out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from collectors.sources.base import check_text
+from collectors.sources.base import guarded
 from depaudit.model import Runtime, SourceResult
 
 # "3.10.12", "3.12t", "pypy3.9-7.3.9", "miniconda3-3.10", "graalpy-23.1" (version after a name)
@@ -29,9 +29,6 @@ class PythonVersionSource:
         return path.rsplit("/", 1)[-1] in (".python-version", "runtime.txt")
 
     def parse(self, text: str, path: str) -> SourceResult:
-        rejected = check_text(text, path)
-        if rejected is not None:
-            return rejected
         runtime_txt = path.rsplit("/", 1)[-1] == "runtime.txt"
         for number, raw in enumerate(text.splitlines(), start=1):
             line = raw.split("#", 1)[0].strip()
@@ -48,4 +45,4 @@ class PythonVersionSource:
         return SourceResult()
 
 
-SOURCE = PythonVersionSource()
+SOURCE = guarded(PythonVersionSource())

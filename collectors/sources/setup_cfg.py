@@ -14,8 +14,8 @@ import re
 
 from packaging.specifiers import InvalidSpecifier
 
-from collectors.sources.base import check_text, error, squeeze_blanks
-from collectors.sources.requirements import normalize_specifier, package_from_pep508, safe_message
+from collectors.sources.base import error, guarded, squeeze_blanks
+from collectors.sources.pep508 import normalize_specifier, requirement_fact, safe_message
 from depaudit.model import Fact, Include, ParseError, Runtime, SourceResult
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
@@ -31,9 +31,6 @@ class SetupCfgSource:
         return path.rsplit("/", 1)[-1] == "setup.cfg"
 
     def parse(self, text: str, path: str) -> SourceResult:
-        rejected = check_text(text, path)
-        if rejected is not None:
-            return rejected
         text = squeeze_blanks(text)
         parser = configparser.ConfigParser(interpolation=None, strict=False)
         try:
@@ -71,15 +68,18 @@ def _requirements(
     if value.strip().startswith("file:"):
         targets = value.strip().removeprefix("file:").replace(",", " ").split()
         return [Include(t, path, key_line, kind="requirements") for t in targets]
-    # setuptools: several lines -> one per line; a single line -> ';'-separated
-    items = value.splitlines() if "\n" in value.strip() else value.split(";")
+    # setuptools: a dangling list (the value starts on the next line) -> one per line;
+    # everything on the key's line -> ";"-separated
+    items = value.splitlines() if "\n" in value else value.split(";")
     facts: list[Fact] = []
     line = key_line
     for item in (i.strip() for i in items):
         if not item or item.startswith("#"):
             continue
         line = lines.value_line(line, item)
-        facts.append(package_from_pep508(item, path, line, group=group))
+        fact = requirement_fact(item, path, line, group=group)
+        if fact is not None:
+            facts.append(fact)
     return facts
 
 
@@ -119,4 +119,4 @@ class _IniLines:
         return after
 
 
-SOURCE = SetupCfgSource()
+SOURCE = guarded(SetupCfgSource())

@@ -15,8 +15,9 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from collectors.sources.base import guarded
+from collectors.sources.pep508 import clean_url
 from collectors.sources.pyproject import TomlLines, load_toml
-from collectors.sources.requirements import clean_url
 from depaudit.model import Fact, NetworkTarget, Package, ParseError, SourceResult
 
 _ROOT_SOURCES = ("editable", "virtual")
@@ -36,9 +37,10 @@ class UvLockSource:
         if isinstance(document, SourceResult):
             return document
         packages = document.get("package", [])
-        if not isinstance(packages, list):
-            return SourceResult((ParseError(path, "package must be an array of tables", 1),))
         lines = TomlLines(text)
+        if not isinstance(packages, list):
+            line = lines.line_of("package")
+            return SourceResult((ParseError(path, "package must be an array of tables", line),))
         facts: list[Fact] = []
         locked: list[tuple[Mapping[str, Any], int]] = []
         roots: list[Mapping[str, Any]] = []
@@ -137,4 +139,4 @@ def _groups_by_package(
     return {name: (group, name in direct) for name, group in reached.items()}
 
 
-SOURCE = UvLockSource()
+SOURCE = guarded(UvLockSource())

@@ -19,7 +19,10 @@ if store is not None and repo is not None:
         except queries.StoreUnavailable as exc:
             st.warning(str(exc))
             st.stop()
-        drift = frames.sort_by_severity(frames.drift_frame(found))
+        project = widgets.pick_project(store, repo, sha)
+        found = frames.in_project(found, project)
+        # one row per fact, however many pairs of its project saw it
+        drift = frames.sort_by_severity(frames.drift_frame(frames.group_by_fact(found)))
         cols = st.columns(3)
         with cols[0]:
             kinds = widgets.multi_filter("Kind", sorted(set(drift["kind"])), param="kind")
@@ -27,7 +30,7 @@ if store is not None and repo is not None:
             severities = widgets.multi_filter("Severity", SEVERITIES, param="severity")
         with cols[2]:
             pairs = widgets.multi_filter(
-                "Environments (training → serving)", sorted(set(found["pair"])), param="pair"
+                "Environments (training → serving)", frames.pair_options(found), param="pair"
             )
         shown = frames.filter_findings(drift, kinds=kinds, severities=severities, pairs=pairs)
         if drift.empty:
@@ -35,7 +38,10 @@ if store is not None and repo is not None:
                 "Nothing has drifted at this commit: every compared item is the same on both sides."
             )
         else:
-            st.caption(f"{len(shown)} of {len(drift)} drifted items")
+            st.caption(
+                f"{len(shown)} of {len(drift)} drifted items"
+                + (f" in {frames.project_label(project)}" if project else "")
+            )
             widgets.findings_table(
                 shown,
                 columns=[
@@ -50,17 +56,23 @@ if store is not None and repo is not None:
                     "since",
                     "introduced_in",
                     "introduced_by",
-                    "pair",
+                    "pairs",
                     "message",
                 ],
                 key="drift",
                 file_name=f"depaudit-{repo}-drift.csv",
             )
             st.subheader("One item over history")
+            # a live finding has no history of commits to draw
+            declared = shown[~shown["serving_env"].str.endswith(frames.LIVE_SUFFIX)]
             labels = {
                 key: f"{item} ({kind}, {pair})"
                 for key, item, kind, pair in zip(
-                    shown["key"], shown["item"], shown["kind"], shown["pair"], strict=True
+                    declared["key"],
+                    declared["item"],
+                    declared["kind"],
+                    declared["pair"],
+                    strict=True,
                 )
             }
             key = (
@@ -78,7 +90,7 @@ if store is not None and repo is not None:
             if not code.empty:
                 st.subheader("Diverged inference code")
                 for row in code.itertuples(index=False):
-                    with st.expander(f"{row.item} ({row.pair})", expanded=len(code) == 1):
+                    with st.expander(f"{row.item} ({row.pairs})", expanded=len(code) == 1):
                         left, right = st.columns(2)
                         training_side, serving_side = frames.split_unified_diff(row.evidence)
                         left.markdown(f"**training** `{row.training}`")

@@ -16,6 +16,9 @@ if store is not None and repo is not None:
         try:
             envs = queries.environments_at(store.url, store.marker, repo, sha)
             state = queries.state_at(store.url, store.marker, repo, sha)
+            pairs = queries.pairs_at(store.url, store.marker, repo, sha)
+            unpaired = queries.unpaired_at(store.url, store.marker, repo, sha)
+            found = queries.findings(store.url, store.marker, repo, sha)
         except queries.StoreUnavailable as exc:
             st.warning(str(exc))
             st.stop()
@@ -29,15 +32,40 @@ if store is not None and repo is not None:
             )
             st.stop()
         st.caption(f"Environments found by: {origin}")
+        project = widgets.pick_project(store, repo, sha)
+        if project is not None:
+            envs = [e for e in envs if e.project == project]
         widgets.plain_table(
             frames.environments_frame(envs),
             key="envs",
             file_name=f"depaudit-{repo}-environments.csv",
         )
+        st.subheader("Pairs compared")
+        compared = frames.pairs_frame(pairs, found, envs)
+        if project is not None:
+            compared = compared[compared["project"] == project].reset_index(drop=True)
+        if compared.empty:
+            st.caption(
+                "No training x serving pair was compared: a project needs a training and a "
+                "serving environment."
+            )
+        else:
+            st.caption("Only a training and a serving environment of one project are compared.")
+            widgets.plain_table(compared, key="pairs", file_name=f"depaudit-{repo}-pairs.csv")
+        alone = frames.unpaired_frame(unpaired, envs)
+        if project is not None:
+            alone = alone[alone["project"] == project].reset_index(drop=True)
+        if not alone.empty:
+            st.markdown("**Compared with nothing**")
+            widgets.plain_table(alone, key="unpaired", file_name=f"depaudit-{repo}-unpaired.csv")
+        if not envs:
+            st.info(f"No environment of {frames.project_label(project or '')} at this commit.")
+            st.stop()
         names = [e.name for e in envs]
         name = widgets.single_choice("Environment", names, param="env")
         env = next(e for e in envs if e.name == name)
-        st.subheader(f"{env.name} ({env.role}, found by {env.origin})")
+        in_project = f", project {frames.project_label(env.project)}" if env.project else ""
+        st.subheader(f"{env.name} ({env.role}{in_project}, found by {env.origin})")
         tabs = st.tabs(
             [
                 "Files",
@@ -102,7 +130,9 @@ if store is not None and repo is not None:
         except queries.StoreUnavailable as exc:
             st.warning(str(exc))
             live = []
-        if not live:
+        if not live and env.role != "serving":
+            st.caption("`depaudit live` observes serving environments; this one is training.")
+        elif not live:
             st.caption(
                 f"No live observation of {env.name} is recorded. Record what is really "
                 "installed on a server with "

@@ -42,8 +42,11 @@ if store is not None and repo is not None:
             st.session_state["_keep_commit"] = clicked
             st.session_state.pop("pick_commit", None)
     sha = widgets.pick_commit(store, repo, label="Commit")
+    project = widgets.pick_project(store, repo, sha) if sha is not None else None
     if sha is not None:
-        found = queries.findings(store.url, store.marker, repo, sha)
+        # one row per finding and pair: with every project shown, the download is
+        # byte for byte `depaudit report --format csv --commit SHA`
+        found = frames.in_project(queries.findings(store.url, store.marker, repo, sha), project)
         row = timeline[timeline["sha"] == sha]
         if not row.empty:
             r = row.iloc[0]
@@ -79,8 +82,12 @@ if store is not None and repo is not None:
     with cols[1]:
         after_sha = widgets.pick_commit(store, repo, label="To (newer)", param="b")
     if before_sha and after_sha:
-        before = queries.findings(store.url, store.marker, repo, before_sha)
-        after = queries.findings(store.url, store.marker, repo, after_sha)
+        before = frames.in_project(
+            queries.findings(store.url, store.marker, repo, before_sha), project
+        )
+        after = frames.in_project(
+            queries.findings(store.url, store.marker, repo, after_sha), project
+        )
         added, resolved = frames.finding_changes(before, after)
         cols = st.columns(2)
         cols[0].metric("findings added", len(added))

@@ -23,7 +23,12 @@ if store is not None and repo is not None:
             st.info(
                 f"No training or serving environment was found in {repo} at this commit, so nothing was compared."
             )
-        leftovers = frames.sort_by_severity(found[found["status"] == "leftover"])
+        project = widgets.pick_project(store, repo, sha)
+        found = frames.in_project(found, project)
+        # one row per fact, however many pairs of its project saw it
+        leftovers = frames.sort_by_severity(
+            frames.group_by_fact(found[found["status"] == "leftover"])
+        )
         cols = st.columns(3)
         with cols[0]:
             severities = widgets.multi_filter("Severity", SEVERITIES, param="severity")
@@ -31,13 +36,17 @@ if store is not None and repo is not None:
             kinds = widgets.multi_filter("Kind", KINDS, param="kind")
         with cols[2]:
             pairs = widgets.multi_filter(
-                "Environments (training → serving)", sorted(set(found["pair"])), param="pair"
+                "Environments (training → serving)", frames.pair_options(found), param="pair"
             )
         shown = frames.filter_findings(leftovers, severities=severities, kinds=kinds, pairs=pairs)
         if leftovers.empty:
             st.success("No training leftover in serving at this commit.")
         else:
-            st.caption(f"{len(shown)} of {len(leftovers)} leftovers")
+            st.caption(
+                f"{len(shown)} of {len(leftovers)} leftovers"
+                + (f" in {frames.project_label(project)}" if project else "")
+                + " (one row per leftover; `pairs` lists every pair that has it)"
+            )
             shown = shown.assign(
                 where=[
                     f"{f}:{n}" if n else f
@@ -58,7 +67,7 @@ if store is not None and repo is not None:
                     "introduced_by",
                     "introduced_at",
                     "days_open",
-                    "pair",
+                    "pairs",
                 ],
                 key="leftovers",
                 file_name=f"depaudit-{repo}-leftovers.csv",

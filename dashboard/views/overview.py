@@ -37,6 +37,9 @@ if store is not None:
             "last_collected_at": st.column_config.DatetimeColumn(
                 "last collected", format="YYYY-MM-DD HH:mm"
             ),
+            "projects": st.column_config.NumberColumn(
+                "projects", help="training + serving sides compared together"
+            ),
             "environments": st.column_config.TextColumn("environments (role, found by)"),
             "found_by": st.column_config.TextColumn("assignment"),
         },

@@ -22,10 +22,13 @@ if store is not None and repo is not None:
         except queries.StoreUnavailable as exc:
             st.warning(str(exc))
             st.stop()
+        project = widgets.pick_project(store, repo, sha)
+        # one row per fact, however many pairs of its project saw it
+        facts = frames.group_by_fact(frames.in_project(found, project))
         shared = (
-            found[found["status"] == "shared"].sort_values(["kind", "item"]).reset_index(drop=True)
+            facts[facts["status"] == "shared"].sort_values(["kind", "item"]).reset_index(drop=True)
         )
-        compared = found[found["status"] != "error"]
+        compared = facts[facts["status"] != "error"]
         cols = st.columns(3)
         cols[0].metric("shared items", len(shared))
         cols[1].metric("compared items", len(compared))
@@ -46,7 +49,7 @@ if store is not None and repo is not None:
                     "serving",
                     "rule_url",
                     "rule_title",
-                    "pair",
+                    "pairs",
                     "introduced_at",
                     "message",
                 ],

@@ -3,6 +3,8 @@
 - :mod:`depaudit.app.audit` — audit one tree (check, baseline, collect, live all use it);
 - :mod:`depaudit.app.collect` — collect one repository's history into the store;
 - :mod:`depaudit.app.scheduler` — collect many repositories (``collect --repos``);
+  :mod:`depaudit.app.shards` splits them between processes (``--shard K/N``),
+  :mod:`depaudit.app.worker_pool` runs :mod:`depaudit.app.collect_worker` processes;
 - :mod:`depaudit.app.baseline` — the findings a baseline report or revision already has;
 - :mod:`depaudit.app.live` — compare a live environment with the declared one.
 

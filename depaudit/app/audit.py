@@ -12,36 +12,64 @@ convention (``check`` then refuses to gate on guesses and exits 2 naming the err
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from collectors.snapshot import BlobCache, TreeSnapshot, snapshot_tree
 from collectors.tree import Tree
 from depaudit.catalog import CONFIG_ERROR_RULE, rule_info
-from depaudit.compare import compare_pairs
+from depaudit.compare import CompareMemo, compare_pairs
 from depaudit.config import AuditConfig
-from depaudit.knowledge import builtin
+from depaudit.knowledge import Knowledge, builtin
 from depaudit.model import Finding, ParseError, TreeAudit, sort_findings
 from depaudit.projects import plan_pairs
+
+
+class AuditCache:
+    """What the audits of one history share: parsed blobs and environment snapshots
+    (collectors.snapshot.BlobCache), views and pair findings (depaudit.compare.CompareMemo)
+    and the knowledge base with the repository's overrides, built once per distinct
+    ``[knowledge]`` table."""
+
+    def __init__(self) -> None:
+        self.blobs = BlobCache()
+        self.compare = CompareMemo()
+        self._knowledge: dict[str, Knowledge] = {}
+
+    def knowledge(self, overrides: Mapping[str, Any]) -> Knowledge:
+        key = repr(sorted(overrides.items()))
+        known = self._knowledge.get(key)
+        if known is None:
+            known = self._knowledge[key] = builtin().with_overrides(overrides)
+        return known
 
 
 def audit_tree(
     tree: Tree,
     *,
     config: AuditConfig | None = None,
-    cache: BlobCache | None = None,
+    cache: AuditCache | None = None,
 ) -> TreeAudit:
     """The audit of ``tree``. Never raises on bad input in the tree.
 
     ``config`` (from ``--config FILE``) wins over the tree's own config file; ``cache``
-    keeps parsed blobs across the trees of one history.
+    keeps what one history's audits can share (parsed blobs, snapshots, pair findings).
     """
-    return audit_snapshot(snapshot_tree(tree, config=config, cache=cache))
+    cache = cache if cache is not None else AuditCache()
+    return audit_snapshot(snapshot_tree(tree, config=config, cache=cache.blobs), cache)
 
 
-def audit_snapshot(snap: TreeSnapshot) -> TreeAudit:
+def audit_snapshot(snap: TreeSnapshot, cache: AuditCache | None = None) -> TreeAudit:
     """Pair and compare the environments of a snapshot taken by the collectors."""
-    knowledge = builtin().with_overrides(snap.config.knowledge)
+    cache = cache if cache is not None else AuditCache()
+    knowledge = cache.knowledge(snap.config.knowledge)
     plan = plan_pairs(snap.environments, snap.specs)
     findings = compare_pairs(
-        plan.environments, plan.pairs, rules=snap.config.rules, knowledge=knowledge
+        plan.environments,
+        plan.pairs,
+        rules=snap.config.rules,
+        knowledge=knowledge,
+        memo=cache.compare,
     )
     findings.extend(config_error_findings(snap.config_errors))
     return TreeAudit(

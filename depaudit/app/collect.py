@@ -24,15 +24,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.git import GitRepository, RepositoryError
 from collectors.history import walk
-from collectors.snapshot import BlobCache
-from depaudit.app.audit import audit_tree
+from collectors.state_keys import StateKeys
+from depaudit.app.audit import AuditCache, audit_tree
 from depaudit.config import AuditConfig
+from depaudit.model import TreeAudit
 from depaudit.store.engine import StoreError
 from depaudit.store.writer import RepoWriter, RunStats
 
 # Bump when what a state contains changes meaning (rules, snapshot format, pairs): a
 # later collect then recomputes states instead of reusing ones from an older depaudit.
-STATE_FORMAT = "2"
+STATE_FORMAT = "3"
+# Rules whose findings name copied definitions (qualified names in training / serving).
+COPY_RULES = frozenset({"DA206", "DA207"})
 
 
 class CollectError(Exception):
@@ -169,6 +172,18 @@ def _refuse_foreign_history(
         )
 
 
+def copied_definitions(audit: TreeAudit) -> set[str]:
+    """Qualified names of both halves of every copy (DA206 / DA207) the audit reports:
+    their bodies count in the state key from now on (collectors.state_keys)."""
+    return {
+        name
+        for f in audit.findings
+        if f.rule in COPY_RULES
+        for name in (f.training, f.serving)
+        if name
+    }
+
+
 def _resume_point(
     repo: GitRepository, writer: RepoWriter, head: str, since_sha: str | None
 ) -> str | None:
@@ -195,19 +210,20 @@ def _walk(
     progress_factory: Callable[[], Progress] | None,
 ) -> None:
     salt = f"{STATE_FORMAT}|{options.config_salt}"
-    cache = BlobCache()
+    cache = AuditCache()
+    keys = StateKeys(repo, cache.blobs)
     first_parent = not options.all_commits
     progress = progress_factory() if progress_factory is not None else None
     if progress is not None:
         progress.start(repo.count_commits(head, base=base, first_parent=first_parent))
     try:
-        for step in walk(repo, head, base=base, first_parent=first_parent):
+        for step in walk(repo, head, base=base, first_parent=first_parent, keys=keys):
             signature = hashlib.sha256(f"{step.signature}|{salt}".encode()).hexdigest()
             state_hash = writer.state_for_signature(signature)
             if state_hash is None:
-                state_hash = writer.add_state(
-                    audit_tree(step.tree(), config=options.config, cache=cache)
-                )
+                audit = audit_tree(step.tree(), config=options.config, cache=cache)
+                state_hash = writer.add_state(audit)
+                keys.watch(copied_definitions(audit))
             writer.add_commit(step.info, signature=signature, state_hash=state_hash)
             if progress is not None:
                 progress.advance()

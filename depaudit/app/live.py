@@ -93,6 +93,7 @@ def compare_live_environment(
                 f"repository {repo!r} has no collected commit yet (run `depaudit collect`)"
             )
         environments = reader.environments_at(info.name, head.sha)
+        pairs = reader.pairs_at(info.name, head.sha)
     except (StoreError, schema.SchemaError) as exc:
         raise LiveError(str(exc)) from None
 
@@ -118,7 +119,14 @@ def compare_live_environment(
 
     config = repo_config(info.path, head.sha) or AuditConfig()
     knowledge = builtin().with_overrides(config.knowledge)
-    training = [e for e in environments if e.role == "training" and not e.observed]
+    # the training sides the declared environment is paired with (its project's), not
+    # every training environment of a monorepo; a state stored before pairs: all of them
+    partners = {p.training for p in pairs if p.serving == declared.name}
+    training = [
+        e
+        for e in environments
+        if e.role == "training" and not e.observed and (e.name in partners or not pairs)
+    ]
     findings = compare_live(declared, observed, knowledge, training=training, rules=config.rules)
     try:
         save_observation(

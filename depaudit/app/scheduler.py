@@ -2,10 +2,14 @@
 
 cron, a systemd timer, a Kubernetes CronJob or a CI schedule runs this (DESIGN.md §2);
 each run only walks the commits added since the last one (the store keeps each repo's
-head). Every repository is collected by its own ``depaudit collect`` process, up to
-``--jobs`` at a time, so one repository that crashes, hangs on a lock or has a broken
-history is reported and the others are still collected. URL repositories are kept as
-bare mirrors (:mod:`collectors.mirror`) and fetched first.
+head). Repositories are collected ``--jobs`` at a time by as many long-lived collector
+processes (:mod:`depaudit.app.worker_pool`), so one repository that crashes its process,
+hangs on a lock or has a broken history is reported and the others are still collected.
+URL repositories are kept as bare mirrors (:mod:`collectors.mirror`) and fetched first.
+
+A fleet too big for one machine runs N of these with ``--shard K/N`` (or as a Kubernetes
+Indexed Job, ``JOB_COMPLETION_INDEX``): each collects only its share of the repos file
+(:mod:`depaudit.app.shards`), every repository in exactly one share.
 
 Output is one line per repository on stderr (``text`` or ``json``), written when that
 repository is done, so cron mail and log collectors get a short, parseable summary.
@@ -15,26 +19,26 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
 import sys
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from collectors.mirror import MirrorError, update_mirror
+from depaudit.app.collect_worker import CollectRequest
+from depaudit.app.shards import ShardError, resolve_shard, select
+from depaudit.app.worker_pool import CollectorPool
 from depaudit.secrets import strip_url_credentials
 from depaudit.store.engine import StoreError, open_engine
 from depaudit.store.schema import SchemaError, migrate
 
 REPO_KEYS = ("name", "path", "url", "branch", "config")
 LOG_FORMATS = ("text", "json")
-_SUMMARY = re.compile(r":\s+(\d+) commits,")
 MAX_REPOS_FILE_BYTES = 1024 * 1024
 
 
@@ -168,24 +172,23 @@ def parse_repos_toml(text: str, path: Path) -> list[RepoSpec]:
 # ---------------------------------------------------------------------------- run
 
 
-def collect_command(spec: RepoSpec, path: Path, options: JobOptions) -> list[str]:
-    """The ``depaudit collect`` invocation for one repository."""
-    cmd = [sys.executable, "-m", "depaudit", "collect", str(path), "--db", options.db_url]
-    cmd += ["--name", spec.name, "--batch-size", str(options.batch_size)]
-    cmd += ["--lock-timeout", f"{options.lock_timeout:g}"]
-    branch = spec.branch or options.branch
-    if branch:
-        cmd += ["--branch", branch]
+def collect_request(spec: RepoSpec, path: Path, options: JobOptions) -> CollectRequest:
+    """What a collector process is asked to do for one repository."""
     config = spec.config or options.config
-    if config is not None:
-        cmd += ["--config", str(config)]
-    if options.all_commits:
-        cmd.append("--all-commits")
-    return cmd
+    return CollectRequest(
+        db_url=options.db_url,
+        path=str(path),
+        name=spec.name,
+        branch=spec.branch or options.branch,
+        config=str(config) if config is not None else "",
+        all_commits=options.all_commits,
+        batch_size=options.batch_size,
+        lock_timeout=options.lock_timeout,
+    )
 
 
-def collect_one(spec: RepoSpec, options: JobOptions) -> RepoResult:
-    """Mirror (for a URL) and collect one repository; never raises."""
+def collect_one(spec: RepoSpec, options: JobOptions, pool: CollectorPool) -> RepoResult:
+    """Mirror (for a URL) and collect one repository on the pool; never raises."""
     started = time.monotonic()
 
     def failed(message: str) -> RepoResult:
@@ -197,35 +200,22 @@ def collect_one(spec: RepoSpec, options: JobOptions) -> RepoResult:
         else:
             assert spec.path is not None
             path = spec.path
-        done = subprocess.run(
-            collect_command(spec, path, options),
-            capture_output=True,
-            text=True,
-            check=False,
-            env=_child_env(options),
-        )
     except MirrorError as exc:
         return failed(str(exc))
-    except OSError as exc:
-        return failed(f"cannot start the collector: {exc.strerror or exc}")
-    lines = [ln.strip() for ln in done.stderr.splitlines() if ln.strip()]
-    if done.returncode != 0:
-        errors = [ln for ln in lines if ln.startswith("depaudit:")]
-        reason = (errors or lines or [f"collector exited with {done.returncode}"])[-1]
-        return failed(strip_url_credentials(reason.removeprefix("depaudit: error: ")))
-    summary = lines[-1] if lines else "collected"
-    match = _SUMMARY.search(summary)
+    reply = pool.collect(collect_request(spec, path, options))
+    if not reply.ok:
+        return failed(strip_url_credentials(reply.message))
     return RepoResult(
         spec.name,
         True,
         time.monotonic() - started,
-        summary,
+        reply.message,
         spec.source,
-        commits=int(match.group(1)) if match else None,
+        commits=reply.commits,
     )
 
 
-def _child_env(options: JobOptions) -> dict[str, str]:
+def collector_env(options: JobOptions) -> dict[str, str]:
     # the child must find this very depaudit, also when run from a source checkout
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, **options.extra_env}
@@ -238,22 +228,32 @@ def run_job(
     options: JobOptions,
     *,
     out: TextIO | None = None,
-    collect: Callable[[RepoSpec, JobOptions], RepoResult] = collect_one,
+    collect: Callable[[RepoSpec, JobOptions], RepoResult] | None = None,
 ) -> list[RepoResult]:
     """Collect every repository, ``options.jobs`` at a time; one log line each when done."""
     stream = out if out is not None else sys.stderr
     lock = threading.Lock()
+    jobs = max(1, options.jobs)
 
-    def work(spec: RepoSpec) -> RepoResult:
-        result = collect(spec, options)
-        with lock:  # whole lines only, in completion order
-            line = result.to_json() if options.log_format == "json" else result.to_text()
-            print(line, file=stream, flush=True)
-        return result
+    with CollectorPool(jobs, collector_env(options)) as pool:
 
-    # threads only wait: every repository is collected in its own process
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        return list(pool.map(work, specs))
+        def work(spec: RepoSpec) -> RepoResult:
+            if collect is not None:
+                result = collect(spec, options)
+            else:
+                result = collect_one(spec, options, pool)
+            with lock:  # whole lines only, in completion order
+                line = result.to_json() if options.log_format == "json" else result.to_text()
+                print(line, file=stream, flush=True)
+            return result
+
+        # threads only wait: the repositories are collected in the pool's processes
+        threads = ThreadPoolExecutor(max_workers=jobs)
+        try:
+            return list(threads.map(work, specs))
+        finally:
+            # interrupted: start no other repository (the pool then stops the workers)
+            threads.shutdown(wait=False, cancel_futures=True)
 
 
 def summarize(results: Sequence[RepoResult]) -> dict[str, Any]:
@@ -276,11 +276,15 @@ def scheduled_collect(
     lock_timeout: float = 0.0,
     name: str | None = None,
     since: str | None = None,
+    shard: str | None = None,
+    shard_count: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> int:
-    """``depaudit collect --repos FILE`` / ``PATH... --jobs N``; returns the exit code.
+    """``depaudit collect --repos FILE [--shard K/N]`` / ``PATH... --jobs N``; the exit code.
 
-    0 when every repository was collected, 2 when the input is wrong or any repository
-    failed (each failure already has its line).
+    0 when every repository (of this shard) was collected, 2 when the input is wrong or
+    any repository failed (each failure already has its line). ``environ`` (default: the
+    process's) is where ``JOB_COMPLETION_INDEX`` and ``DEPAUDIT_SHARD_COUNT`` are read.
     """
 
     def usage(message: str) -> int:
@@ -289,6 +293,10 @@ def scheduled_collect(
 
     if jobs < 1:
         return usage("--jobs must be at least 1")
+    if batch_size < 1:
+        return usage("--batch-size must be at least 1")
+    if lock_timeout < 0:
+        return usage("--lock-timeout must be 0 or more")
     if log_format not in LOG_FORMATS:
         return usage(f"--log-format must be one of {', '.join(LOG_FORMATS)} (got {log_format!r})")
     if repos_file is not None and paths:
@@ -299,6 +307,18 @@ def scheduled_collect(
         return usage("--since is per repository; it does not go with --repos / --jobs")
     if config is not None and not config.is_file():
         return usage(f"{config}: no such config file")
+    if repos_file is None and (shard is not None or shard_count is not None):
+        option = "--shard" if shard is not None else "--shard-count"
+        return usage(f"{option} splits a repos file between processes: give --repos FILE")
+    try:
+        # JOB_COMPLETION_INDEX shards only a repos file: `collect PATH` in a pod is one repo
+        this_shard = (
+            resolve_shard(shard, shard_count, os.environ if environ is None else environ)
+            if repos_file is not None
+            else None
+        )
+    except ShardError as exc:
+        return usage(str(exc))
     try:
         specs = (
             parse_repos_file(repos_file)
@@ -332,5 +352,5 @@ def scheduled_collect(
         lock_timeout=lock_timeout,
         log_format=log_format,
     )
-    results = run_job(specs, options)
+    results = run_job(select(specs, this_shard, lambda spec: spec.name), options)
     return 0 if all(r.ok for r in results) else 2

@@ -15,6 +15,7 @@ from depaudit.cli import dashboard as _dashboard  # noqa: F401
 from depaudit.cli import demo as _demo  # noqa: F401
 from depaudit.cli import live as _live  # noqa: F401
 from depaudit.cli import report as _report  # noqa: F401
+from depaudit.cli import split as _split  # noqa: F401
 from depaudit.cli.app import EXIT_USAGE, app
 
 

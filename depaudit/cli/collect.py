@@ -62,9 +62,20 @@ def collect(
         typer.Option(help="Where URL repos are mirrored (default: under the data dir)."),
     ] = None,
     log_format: Annotated[str, typer.Option(help="One line per repo: text or json.")] = "text",
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="Collect only shard K of N of --repos (K/N, from 1; default: from "
+            "$JOB_COMPLETION_INDEX in a Kubernetes Indexed Job)."
+        ),
+    ] = None,
+    shard_count: Annotated[
+        str | None,
+        typer.Option(help="N, with $JOB_COMPLETION_INDEX (default: $DEPAUDIT_SHARD_COUNT)."),
+    ] = None,
 ) -> None:
     """Collect the git history of each repository: environments and findings per commit."""
-    if repos is not None or jobs != 1:
+    if repos is not None or jobs != 1 or shard is not None or shard_count is not None:
         from depaudit.app.scheduler import scheduled_collect
         from depaudit.cli.app import DEFAULT_DB_PATH
 
@@ -82,6 +93,8 @@ def collect(
             lock_timeout=lock_timeout,
             name=name,
             since=since,
+            shard=shard,
+            shard_count=shard_count,
         )
         raise typer.Exit(code)
     if not paths:

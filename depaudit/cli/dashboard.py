@@ -9,8 +9,10 @@ machines (a wildcard such as 0.0.0.0 / ::, or any non-loopback address) also nee
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +23,33 @@ from depaudit.cli.app import app, fail, log, normalize_db_url
 
 DEFAULT_HOST = "127.0.0.1"
 APP_PATH = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+
+
+def bare_host(host: str) -> str:
+    """``[::1]`` (an IPv6 address as written in a URL) -> ``::1``, what a socket binds."""
+    text = host.strip()
+    return text[1:-1] if text.startswith("[") and text.endswith("]") else text
+
+
+def bind_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port``, or None when it can.
+
+    Checked before Streamlit starts: Streamlit reports a bad address with a traceback.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"--host {host}: not an address or a known host name ({getattr(exc, 'strerror', None) or exc})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} is already in use on {host}"
+            return f"--host {host}: cannot listen there ({exc.strerror})"
+    return None
 
 
 def is_loopback(host: str) -> bool:
@@ -63,6 +92,25 @@ def streamlit_command(app_path: Path, *, db_url: str, host: str, port: int) -> l
     ]
 
 
+def store_problem(url: str) -> str | None:
+    """Why the dashboard could not read the store at ``url`` (one line), or None.
+
+    The same read-only open the dashboard makes, done before the server starts: an
+    unsupported URL, a file that is not a database, a server that does not answer or a
+    database that is not a depaudit store is refused here rather than in the browser.
+    """
+    from depaudit.store.engine import StoreError
+    from depaudit.store.reader import StoreReader
+
+    try:
+        StoreReader(url).close()
+    except StoreError as exc:
+        return " ".join(str(exc).split())
+    except Exception as exc:  # a driver error SQLAlchemy does not wrap
+        return f"cannot open the store: {' '.join(str(exc).split())[:200]}"
+    return None
+
+
 @app.command()
 def dashboard(
     db: Annotated[
@@ -87,6 +135,7 @@ def dashboard(
 ) -> None:
     """Open the web dashboard on a store (read-only): leftovers, drift, shared, history."""
     url = normalize_db_url(db)
+    host = bare_host(host)
     from depaudit.store.engine import StoreError, sqlite_path
 
     try:
@@ -97,12 +146,18 @@ def dashboard(
         fail(f"no depaudit store at {path} (run `depaudit collect PATH --db {url}` first)")
     if path is not None and not os.access(path, os.R_OK):
         fail(f"{path}: the store is not readable")
+    problem = store_problem(url)
+    if problem is not None:
+        fail(problem)
+    if host != DEFAULT_HOST and not is_loopback(host) and not allow_remote:
+        fail(
+            f"--host {host} lets other machines reach the dashboard, which has no login; "
+            "add --allow-remote if that is what you want"
+        )
+    problem = bind_problem(host, port)
+    if problem is not None:
+        fail(problem)
     if host != DEFAULT_HOST:
-        if not is_loopback(host) and not allow_remote:
-            fail(
-                f"--host {host} lets other machines reach the dashboard, which has no login; "
-                "add --allow-remote if that is what you want"
-            )
         log(
             f"depaudit: warning: binding {host}:{port}"
             + (

@@ -5,8 +5,6 @@ Both open the store read-only; an unknown repo or commit is one line and exit 2.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Sequence
@@ -18,7 +16,8 @@ import typer
 from depaudit.cli.app import app, fail, normalize_db_url
 
 if TYPE_CHECKING:
-    from depaudit.store.reader import StoreReader
+    from depaudit.reports.base import ReportRow
+    from depaudit.store.reader import LiveRecord, StoreReader
 
 REPORT_FORMATS = ("csv", "json", "markdown", "sarif")
 HISTORY_FORMATS = ("table", "csv", "json")
@@ -81,16 +80,21 @@ def report(
     try:
         info = reader.repo(repo)
         pairs = None
+        unpaired: list[tuple[str, str]] = []
         if all_commits:
-            rows = list(reader.findings_all_commits(info.name))
+            rows, live = _all_commits_with_live(reader, info.name)
             meta: dict[str, Any] = {"repo": info.name, "commit": "", "all_commits": True}
         else:
             target = reader.commit(info.name, commit) if commit else reader.head(info.name)
             if target is None:
                 fail(f"repo {info.name!r} has no collected commit yet")
             rows = reader.findings_at(info.name, target.sha)
+            # what `depaudit live` found: the newest observation of each environment
+            live = reader.latest_live(info.name, target.sha)
+            rows += reader.live_report_rows(info.name, live)
             meta = {"repo": info.name, "commit": target.sha, "committed_at": target.committed_at}
             pairs = reader.pairs_at(info.name, target.sha)
+            unpaired = reader.unpaired_at(info.name, target.sha)
     except StoreError as exc:
         fail(str(exc))
     finally:
@@ -102,10 +106,48 @@ def report(
     if format == "json":
         from depaudit.reports.json_report import JsonReport
 
-        text = JsonReport().render(rows, meta=meta, pairs=pairs)
+        meta["live"] = [_live_meta(record) for record in live]
+        text = JsonReport().render(rows, meta=meta, pairs=pairs, unpaired=unpaired)
     else:
         text = renderer.render(rows)
     _write(text, output)
+
+
+def _all_commits_with_live(
+    reader: StoreReader, repo: str
+) -> tuple[list[ReportRow], list[LiveRecord]]:
+    """Every reachable commit's findings, each commit's followed by those of the newest
+    live observation of each environment compared with it."""
+    newest: dict[tuple[str, str], LiveRecord] = {}
+    for record in reader.live_records(repo):  # newest first
+        if record.findings is not None:
+            newest.setdefault((record.commit_sha, record.env_name), record)
+    live_of: dict[str, list[LiveRecord]] = {}
+    for (sha, _env), record in sorted(newest.items()):
+        live_of.setdefault(sha, []).append(record)
+    stored: dict[str, list[ReportRow]] = {}
+    for row in reader.findings_all_commits(repo):
+        stored.setdefault(row.commit, []).append(row)
+    rows: list[ReportRow] = []
+    reported: list[LiveRecord] = []
+    for commit in reader.commits(repo):
+        rows += stored.get(commit.sha, [])
+        live = live_of.get(commit.sha, [])
+        rows += reader.live_report_rows(repo, live)
+        reported += live
+    return rows, reported
+
+
+def _live_meta(record: LiveRecord) -> dict[str, Any]:
+    observed = record.observed.name  # "serving@live": the serving_env of its findings
+    return {
+        "environment": record.env_name,
+        "observed_as": observed,
+        "observed_at": record.observed_at,
+        "commit": record.commit_sha,
+        "source": record.source,
+        "findings": len(record.findings or ()),
+    }
 
 
 @app.command()
@@ -166,11 +208,9 @@ def _history_columns() -> list[str]:
 
 
 def _history_csv(rows: Sequence[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=_history_columns(), lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+    from depaudit.reports.csv_report import csv_text  # commit subjects can be formulas
+
+    return csv_text(_history_columns(), rows)
 
 
 def _history_table(rows: Sequence[dict[str, Any]]) -> str:

@@ -18,13 +18,14 @@ canonical name:
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
 from depaudit.knowledge import Entry, Knowledge
-from depaudit.model import EnvironmentSnapshot, Package
+from depaudit.model import EnvironmentSnapshot, Include, Package
 from depaudit.rules.version_ranges import contains, parse_specifier
 
 IGNORED_GROUPS = frozenset({"dev", "test", "tests", "lint", "docs", "typing", "constraints"})
@@ -63,14 +64,67 @@ def merged_packages(snapshot: EnvironmentSnapshot) -> dict[str, MergedPackage]:
         if isinstance(fact, Package) and _counts(fact):
             by_name.setdefault(canonicalize_name(fact.name), []).append(fact)
     any_direct = any(f.direct for facts in by_name.values() for f in facts)
-    return {name: _merge(name, facts, any_direct) for name, facts in by_name.items()}
+    order = _install_order(snapshot)
+    return {name: _merge(name, facts, any_direct, order) for name, facts in by_name.items()}
 
 
-def _merge(name: str, facts: list[Package], any_direct: bool) -> MergedPackage:
+def _install_order(snapshot: EnvironmentSnapshot) -> dict[str, tuple[int, int]]:
+    """File -> when its packages are installed in the image: the Dockerfile line of the
+    ``pip install -r FILE`` that installs it (files installed by no Dockerfile first)."""
+    order: dict[str, tuple[int, int]] = {}
+    installs = [
+        i
+        for i in snapshot.of_type(Include)
+        if i.kind in ("requirements", "constraints") and _is_dockerfile(i.file)
+    ]
+    if not installs:
+        return order
+    for path in {f.file for f in snapshot.of_type(Package)}:
+        for inc in installs:
+            target = posixpath.normpath(inc.target.strip("\"'")).lstrip("./")
+            if path == target or path.endswith("/" + target):
+                order[path] = min(order.get(path, (9, 1 << 30)), (2, inc.line))
+    return order
+
+
+def _rank(fact: Package, order: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    if fact.manager == "image":
+        return (0, 0)  # the base image installs first
+    if _is_dockerfile(fact.file):
+        return (2, fact.line)  # RUN pip install ..., in line order
+    return order.get(fact.file, (1, 0))
+
+
+def _is_dockerfile(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    return name.startswith(("dockerfile", "containerfile")) or name.endswith(
+        (".dockerfile", ".containerfile")
+    )
+
+
+def _effective_version(facts: list[Package], order: dict[str, tuple[int, int]]) -> str:
+    """The version that ends up installed (DESIGN.md §5 "effective version"): a lock file's
+    when there is one (it is the truth); else installs in order — base image, ``-r``
+    files, own lines, later ``RUN pip install`` — where a later pin replaces the version,
+    a later range the version does not satisfy makes it unknown (pip upgrades), and a
+    later unpinned mention changes nothing (pip keeps a satisfied requirement)."""
+    locked = [f for f in facts if f.version and is_lock_file(f.file)]
+    if locked:
+        return locked[0].version
+    version = ""
+    for fact in sorted(facts, key=lambda f: _rank(f, order)):
+        if fact.version:
+            version = fact.version
+        elif version and fact.specifier and not contains(fact.specifier, version):
+            version = ""
+    return version
+
+
+def _merge(
+    name: str, facts: list[Package], any_direct: bool, order: dict[str, tuple[int, int]]
+) -> MergedPackage:
     facts = _after_base_image(facts)
-    versions = [f for f in facts if f.version]
-    locked = [f for f in versions if is_lock_file(f.file)]
-    version = (locked or versions)[0].version if versions else ""
+    version = _effective_version(facts, order)
     specifier = _intersect(f.specifier for f in facts)
     declared = _intersect(f.specifier for f in facts if not is_lock_file(f.file))
     direct_facts = [f for f in facts if f.direct]

@@ -309,9 +309,13 @@ class PairView:
         }
         for name in sorted(training.keys() | serving.keys()):
             t, s = training.get(name), serving.get(name)
-            # a training-only package in serving: a leftover, not good news nor "serving only"
+            # a training-only package in serving: a leftover, not good news nor "serving only";
+            # allowed in serving ([rules.DA101] allow), it is not reported at all
             known = training_entry(s, self.knowledge) if s is not None else None
             if known is not None and name in allow["DA101"]:
+                if t is not None and t.direct:
+                    yield PackageComparison(name, t, s)  # said of nothing: the user allowed it
+                    continue
                 known = None
             leftover = known if s is not None and s.direct else None
             use = None

@@ -12,6 +12,8 @@ from sqlalchemy.exc import ArgumentError
 # A second collector (or the dashboard) waits this long for SQLite's write lock
 # instead of failing at once with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The databases the store is written and tested for.
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 class StoreError(Exception):
@@ -53,6 +55,10 @@ def open_engine(url: str, *, read_only: bool = False) -> Engine:
     except ArgumentError:
         raise StoreError(f"not a database URL: {url!r}") from None
     backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        # before SQLAlchemy tries the dialect's driver ("No module named 'MySQLdb'")
+        shown = parsed.render_as_string(hide_password=True)
+        raise StoreError(f"{shown}: unsupported store URL (sqlite or postgresql)")
     if backend != "sqlite":
         try:
             return create_engine(url, pool_pre_ping=True)

@@ -150,7 +150,9 @@ class StoreReader:
                 version = s.current_version(conn)
         except SQLAlchemyError as exc:
             first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            url = display_url(str(self.engine.url))
+            # the URL as given: the read-only engine's own URL is a sqlite "file:" URI
+            given = url_or_engine if isinstance(url_or_engine, str) else str(self.engine.url)
+            url = display_url(given)
             raise StoreError(f"cannot read the store {url}: {first}") from None
         if version == 0:
             raise StoreError("the database is not a depaudit store (run `depaudit collect` first)")
@@ -397,6 +399,84 @@ class StoreReader:
             ).scalar_one()
         return [Pair(*entry) for entry in json.loads(raw or "[]")]
 
+    def unpaired_at(self, repo: str | None, sha: str) -> list[tuple[str, str]]:
+        """The declared environments of the commit that were compared with nothing, each
+        with why: ``[(environment, why), ...]`` in the order they were found.
+
+        States record their pairs but not the planner's reasons for the environments left
+        out, so the reason is told again from what is stored (each environment's role and
+        project). A state stored before pairs were recorded compared every training x
+        serving pair: it has no unpaired environment.
+        """
+        envs = [e for e in self.environments_at(repo, sha) if not e.observed]
+        pairs = self.pairs_at(repo, sha)
+        legacy = not pairs and {e.role for e in envs} == {"training", "serving"}
+        if legacy and self._compared_before_pairs(repo, sha):
+            return []
+        paired = {p.training for p in pairs} | {p.serving for p in pairs}
+        return [(e.name, _why_unpaired(e, envs)) for e in envs if e.name not in paired]
+
+    def _compared_before_pairs(self, repo: str | None, sha: str) -> bool:
+        """True for a state whose findings name an environment pair although no pair was
+        recorded: it was collected by a depaudit that compared every pair."""
+        commit = self.commit(self.repo(repo).name, sha)
+        f = s.findings.c
+        query = (
+            select(f.id)
+            .where(f.state_id == commit.state_id, f.training_env != "", f.serving_env != "")
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+    def latest_live(self, repo: str | None, sha: str | None = None) -> list[LiveRecord]:
+        """The newest live observation of each environment that recorded its findings,
+        by environment name.
+
+        ``sha`` None (or the head): the newest of each environment whatever commit its
+        declared side was read at: what is installed now. Another commit: the newest
+        compared with that commit's declared environment.
+        """
+        info = self.repo(repo)
+        at: str | None = None
+        if sha is not None:
+            at = self.commit(info.name, sha).sha
+            if at == info.head_sha:
+                at = None
+        newest: dict[str, LiveRecord] = {}
+        for record in self.live_records(info.name):  # newest first
+            if record.findings is None or (at is not None and record.commit_sha != at):
+                continue
+            newest.setdefault(record.env_name, record)
+        return [newest[name] for name in sorted(newest)]
+
+    def live_report_rows(self, repo: str | None, records: Iterable[LiveRecord]) -> list[ReportRow]:
+        """The findings of live observations as report rows: each row's commit is the one
+        its declared side was read at; ``serving_env`` names the observed environment
+        (``serving@live``), so the rows read apart from the collected ones.
+        ``introduced_in`` stays empty: an observation has no history of commits."""
+        info = self.repo(repo)
+        dates: dict[str, str] = {}
+        rows: list[ReportRow] = []
+        for record in records:
+            if record.commit_sha and record.commit_sha not in dates:
+                try:
+                    dates[record.commit_sha] = self.commit(
+                        info.name, record.commit_sha
+                    ).committed_at
+                except StoreError:  # rewritten away since: the sha still says what was read
+                    dates[record.commit_sha] = ""
+            rows.extend(
+                ReportRow(
+                    finding,
+                    repo=info.name,
+                    commit=record.commit_sha,
+                    committed_at=dates.get(record.commit_sha, ""),
+                )
+                for finding in record.findings or ()
+            )
+        return rows
+
     def timeline(self, repo: str | None) -> list[dict[str, Any]]:
         """One dict per reachable commit, oldest first::
 
@@ -544,6 +624,21 @@ class StoreReader:
             }
             for x in runs
         ]
+
+
+def _why_unpaired(env: EnvironmentSnapshot, envs: list[EnvironmentSnapshot]) -> str:
+    other = "serving" if env.role == "training" else "training"
+    if not any(e.role == other for e in envs):
+        return f"no {other} environment in the repository"
+    if not env.project:
+        return (
+            f"in no project: no {other} environment in its folder or a folder above it "
+            "that is not another project's"
+        )
+    project = "the repository root" if env.project == "." else env.project
+    if not any(e.role == other and e.project == env.project for e in envs):
+        return f"its project ({project}) has no {other} environment"
+    return f"its project ({project}) has no {other} environment of the same name"
 
 
 def _stored_findings(raw: str | None) -> tuple[Finding, ...] | None:

@@ -277,3 +277,22 @@ def test_text_log_and_paths_with_jobs(tmp_path: Path) -> None:
     assert len(lines) == 2
     assert lines[0].startswith("ok     a (") and "2 commits" in lines[0]
     assert lines[1].startswith("ok     b (") and "1 commits" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("option", "needle"),
+    [
+        (["--batch-size", "0"], "--batch-size must be at least 1"),
+        (["--lock-timeout", "-1"], "--lock-timeout must be 0 or more"),
+        (["--jobs", "0"], "--jobs must be at least 1"),
+    ],
+)
+def test_bad_job_options_are_one_line(tmp_path: Path, option: list[str], needle: str) -> None:
+    repo = make_repo(tmp_path / "svc", 1)
+    toml = tmp_path / "repos.toml"
+    toml.write_text(f'[[repos]]\nname = "svc"\npath = "{repo.path}"\n', "utf-8")
+    store = tmp_path / "s.db"
+    run = depaudit("collect", "--repos", str(toml), "--db", f"sqlite:///{store}", *option)
+    assert run.returncode == 2
+    assert run.stderr == f"depaudit: error: {needle}\n"
+    assert not store.exists()

@@ -188,3 +188,52 @@ def test_history_pick_a_commit(server: str, browser: Any, seeded_store: Any) -> 
 
 def test_no_chromium_needed_for_import() -> None:
     assert shutil.which("git")
+
+
+def test_overview_link_opens_the_overview(server: str, browser: Any) -> None:
+    """A link to /overview (shared by hand, or by an older version) opens the Overview."""
+    from playwright.sync_api import expect
+
+    page = open_page(browser, f"{server}/overview?repo=leaky_api")
+    expect(page.locator("h1").first).to_contain_text("training code in serving")
+    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
+    assert "Page not found" not in page.inner_text("body")
+    assert page.url.split("?")[0].endswith("/overview")
+    page.close()
+
+
+def test_pick_a_project_of_a_monorepo(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(browser, f"{server}/leftovers?repo=course_examples")
+    grid = page.locator("[data-testid='stDataFrame']").first
+    expect(grid).to_be_visible(timeout=30_000)
+    every = grid.locator("[role='row']")
+    expect(every).not_to_have_count(0, timeout=30_000)
+    total = every.count()
+    selector = page.locator("[data-testid='stSidebar']").get_by_role("combobox", name="Project")
+    expect(selector).to_have_value("All 3 projects")
+    selector.click()
+    page.get_by_role("option", name="02-churn").click()
+    settle(page)
+    assert "project=02-churn" in page.url
+    # optuna is 02-churn's only leftover: one row under the header
+    expect(page.locator("[data-testid='stDataFrame']").first.locator("[role='row']")).to_have_count(
+        2, timeout=30_000
+    )
+    assert total > 2
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV").first.click()
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text("utf-8"))))
+    assert [(r["item"], r["pairs"]) for r in rows] == [
+        ("optuna", "02-churn/training → 02-churn/serving")
+    ]
+    # the link keeps the project: another page opens on it
+    page.goto(f"{server}/environment?repo=course_examples&project=03-recsys")
+    settle(page)
+    expect(page.get_by_text("Pairs compared")).to_be_visible(timeout=30_000)
+    body = page.inner_text("body")
+    assert "03-recsys" in body and "01-fraud" not in body
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-environment-project.png"), full_page=True)
+    page.close()

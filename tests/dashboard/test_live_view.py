@@ -180,3 +180,43 @@ def test_observation_without_stored_findings_says_so_and_computes_nothing(
     # the dashboard shows what `depaudit live` recorded; it never runs rules itself
     assert any("No findings were stored" in c.value for c in at.caption)
     assert not any("DA701" in str(f.get("rule", "")) for f in _frames(at) if "rule" in f)
+
+
+def _page(url: str, page: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("DEPAUDIT_DASHBOARD_DB", url)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["repo"] = "fraud_api"
+    at.run()
+    at.switch_page(f"views/{page}.py")
+    at.query_params["repo"] = "fraud_api"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_findings_pages_show_the_live_findings_as_report_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``report`` includes the newest observation's findings; so do the findings pages, and
+    the History download stays byte for byte the report CSV."""
+    from streamlit.testing.v1 import app_test as app_test_module
+
+    from tests.dashboard.pages import RecordingStorage, download_text
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+    url = _store(tmp_path, observe=True)
+    leftovers = _page(url, "leftovers", monkeypatch)
+    frame = next(f for f in _frames(leftovers) if "pairs" in f.columns)
+    live = frame[frame["pairs"] == "training → serving@live"]
+    assert "wandb" in set(live["item"])  # really installed on the server
+    history = _page(url, "history", monkeypatch)
+    report = subprocess.run(
+        [sys.executable, "-m", "depaudit", "report", "--db", url, "--format", "csv"],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
+    assert report.returncode == 0, report.stderr
+    text = report.stdout.decode("utf-8")
+    assert ",serving@live," in text
+    assert download_text(history, "history_commit") == text

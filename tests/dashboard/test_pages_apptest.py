@@ -9,99 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1 import app_test as app_test_module
 
 from depaudit.reports.base import CSV_COLUMNS
 from depaudit.reports.csv_report import CsvReport
 from depaudit.store.reader import StoreReader
-
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-PAGES = ["overview", "leftovers", "drift", "shared", "history", "environment", "rules"]
-
-
-class RecordingStorage(app_test_module.MemoryMediaFileStorage):  # type: ignore[misc]
-    """AppTest's in-memory media storage, kept reachable so a test can read downloads."""
-
-    last: RecordingStorage | None = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        RecordingStorage.last = self
+from tests.dashboard.pages import PAGES, download_text, open_page, table, texts
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
-    monkeypatch.delenv("DEPAUDIT_DB", raising=False)
-    # Each test starts with empty caches, as a freshly started server would.
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _isolated(isolated_app: None) -> Iterator[None]:
     yield
-
-
-def open_page(url: str, page: str, **params: str) -> AppTest:
-    import os
-
-    os.environ["DEPAUDIT_DASHBOARD_DB"] = url
-    at = AppTest.from_file(APP, default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    if page != "overview":
-        at.switch_page(f"views/{page}.py")
-        for name, value in params.items():
-            at.query_params[name] = value
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def download_text(at: AppTest, key: str) -> str:
-    url = next(b.proto.url for b in at.download_button if b.proto.id.endswith(f"download_{key}"))
-    storage = RecordingStorage.last
-    assert storage is not None
-    file_id = url.rsplit("/", 1)[-1].split(".")[0]
-    return bytes(storage.get_file(file_id).content).decode("utf-8")
-
-
-def _walk(node: Any) -> Iterator[Any]:
-    yield node
-    for child in getattr(node, "children", {}).values():
-        yield from _walk(child)
-
-
-def table(at: AppTest, key: str) -> Any:
-    """The dataframe drawn right before the ``download_{key}`` button (dataframes carry no id)."""
-    last = None
-    for node in _walk(at._tree):
-        if node.type == "dataframe":
-            last = node
-        elif node.type == "download_button" and node.proto.id.endswith(f"download_{key}"):
-            assert last is not None
-            return last.value
-    raise AssertionError(f"no table {key!r} on the page")
-
-
-def texts(at: AppTest) -> str:
-    parts: list[str] = []
-    for kind in (
-        "markdown",
-        "caption",
-        "title",
-        "subheader",
-        "info",
-        "warning",
-        "success",
-        "code",
-        "metric",
-    ):
-        parts.extend(str(getattr(e, "value", "")) for e in getattr(at, kind))
-    for df in at.dataframe:
-        parts.append(df.value.to_csv())
-    return "\n".join(parts)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -121,7 +38,7 @@ def test_planted_secret_never_shown(seeded_store: Any, page: str) -> None:
 def test_overview_lists_every_repo_with_head_counts(seeded_store: Any) -> None:
     at = open_page(seeded_store.url, "overview")
     frame = table(at, "overview")
-    assert set(frame["repo"]) == {"tabular_fraud", "leaky_api", "notes_only"}
+    assert set(frame["repo"]) == {"tabular_fraud", "leaky_api", "notes_only", "course_examples"}
     leaky = frame[frame["repo"] == "leaky_api"].iloc[0]
     assert leaky["leftover_high"] + leaky["leftover_medium"] + leaky["leftover_low"] > 0
     assert "serving (serving, convention)" in leaky["environments"]
@@ -133,12 +50,15 @@ def test_overview_lists_every_repo_with_head_counts(seeded_store: Any) -> None:
 
 def test_leftovers_csv_is_the_report_csv(seeded_store: Any) -> None:
     at = open_page(seeded_store.url, "leftovers", repo="leaky_api")
-    rows = list(csv.DictReader(io.StringIO(download_text(at, "leftovers"))))
-    header = download_text(at, "leftovers").splitlines()[0]
-    assert tuple(header.split(",")) == CSV_COLUMNS
+    text = download_text(at, "leftovers")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = text.splitlines()[0]
+    # the contract columns first and unchanged, then the pairs that saw each fact
+    assert tuple(header.split(",")) == (*CSV_COLUMNS, "pairs")
     assert rows and all(r["status"] == "leftover" for r in rows)
     assert {"wandb"} <= {r["item"] for r in rows}
-    # identical to what `depaudit report --format csv` would write for those findings
+    assert {r["pairs"] for r in rows} == {"training → serving"}
+    # each row is what `depaudit report --format csv` writes for that finding, in its order
     reader = StoreReader(seeded_store.url)
     head = reader.head("leaky_api")
     assert head is not None
@@ -146,9 +66,9 @@ def test_leftovers_csv_is_the_report_csv(seeded_store: Any) -> None:
         r for r in reader.findings_at("leaky_api", head.sha) if r.finding.status == "leftover"
     ]
     expected_csv = CsvReport().render(expected)
-    assert sorted(download_text(at, "leftovers").splitlines()[1:]) == sorted(
-        expected_csv.splitlines()[1:]
-    )
+    assert [line.rsplit(",", 1)[0] for line in text.split("\r\n")[1:-1]] == expected_csv.split(
+        "\r\n"
+    )[1:-1]
 
 
 def test_leftover_filters_change_the_rows(seeded_store: Any) -> None:

@@ -152,3 +152,26 @@ def test_distribution_candidates_and_call_keys() -> None:
     assert training_call_key("wandb.init", calls) == "wandb.init"
     assert training_call_key("fit", calls) is None  # a local function, not a method
     assert training_call_key("wandb.finish", calls) is None
+
+
+def test_folders_as_written_resolve_a_copied_src_package() -> None:
+    """``COPY serving/src /app/src``: the app imports ``src.*`` although module names drop src/."""
+    graph = ImportGraph(
+        modules(
+            {
+                "serving/src/__init__.py": "",
+                "serving/src/app.py": "from src.api.routes import router\nimport src.constants\n",
+                "serving/src/api/__init__.py": "",
+                "serving/src/api/routes.py": "from src.model import predict\n",
+                "serving/src/constants.py": "X = 1\n",
+                "serving/src/model.py": "import wandb\n",
+                # a module named after a library elsewhere: not on serving's path
+                "training/utils/wandb.py": "def log(x):\n    return x\n",
+            }
+        )
+    )
+    assert graph.resolve("src.api.routes.router", "app") == "api.routes"
+    assert graph.resolve("src.constants", "app") == "constants"
+    assert graph.is_local("src.api.routes.router", "app")
+    assert set(graph.reachable(["app"])) >= {"app", "api.routes", "model", "constants"}
+    assert set(graph.external_imports([graph.modules["model"]])) == {"wandb"}

@@ -35,10 +35,13 @@ def test_conventions_place_folders_files_and_shared_code() -> None:
     # a file name joins the one folder environment of its role
     assert training["requirements-train.txt"] == 'convention: file name "requirements-train.txt"'
     assert "Dockerfile.serve" in files(plan, "serving")
-    # shared code and root files belong to both
+    # shared code and root files belong to both ...
     for env in ("training", "serving"):
         assert files(plan, env)["common/features.py"].startswith("shared code")
-        assert "requirements.txt" in files(plan, env)
+    # ... but a root dependency file only to a side without one of its own: training
+    # installs training/requirements.txt, not the repository's requirements.txt
+    assert "requirements.txt" in files(plan, "serving")
+    assert "requirements.txt" not in files(plan, "training")
     # tests never ship
     assert all("test" not in p for p in training)
     assert "serving/test_app.py" not in files(plan, "serving")

@@ -147,3 +147,114 @@ def test_is_secret_key_edges() -> None:
     assert is_secret_key("spec.containers[0].env.DB_PASSWORD")
     assert not is_secret_key("training.epochs")
     assert not is_secret_key("generation.max_tokens")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "pwd",
+        "DB_PWD",
+        "db_pass",
+        "PGPASS",
+        "passphrase",
+        "auth.basic",
+        "auth.key",
+        "credentials.db[0]",
+        "api_keys[1]",
+        "secrets.prod.value",
+        "sso.auth.tokens[0]",
+        "os.environ.DB_PASSWORD",
+        "settings.warehouse.passwd",
+        "AUTHORIZATION",
+        "session_cookie",
+        "jwt_secret",
+    ],
+)
+def test_secret_keys_by_leaf_or_parent(key: str) -> None:
+    assert is_secret_key(key)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "auth.type",
+        "auth.enabled",
+        "auth.url",
+        "auth.user",
+        "credentials.project_id",
+        "oauth.scopes[0]",
+        "secrets.name",
+        "author",
+        "AUTHORS",
+        "author_name",
+        "authority",
+        "PassengerId",
+        "passengers",
+        "num_passes",
+        "tokenizer.pad_token",
+        "special_tokens.pad",
+        "generation.max_new_tokens",
+        "password_file",
+        "",
+    ],
+)
+def test_keys_that_only_look_secret(key: str) -> None:
+    assert not is_secret_key(key)
+
+
+# (text, the secret) -- each value masked whole, whatever punctuation it holds
+WHOLE_VALUES = [
+    ('"password": "Tr0ub4dor&3"', "Tr0ub4dor&3"),
+    ("password = 'Tr0ub4dor&3 with spaces'", "Tr0ub4dor&3 with spaces"),
+    ("DB_PASSWORD=Tr0ub4dor&3", "Tr0ub4dor&3"),
+    ("mysql --password='p#ss;w&rd' db", "p#ss;w&rd"),
+    ("PGPWD=hunter2hunter2 psql", "hunter2hunter2"),
+    ("curl -u admin:Tr0ub4dor&3x http://x/", "Tr0ub4dor"),
+    ("curl --user 'svc:two words' http://x/", "two words"),
+    ("curl -fsS -u sk_live_0123456789abcdef: https://api.stripe.com", "sk_live_0123456789abcdef"),
+    ("http -a svc:Hunter2-Httpie GET http://x/", "Hunter2-Httpie"),
+]
+
+
+@pytest.mark.parametrize(("text", "secret"), WHOLE_VALUES)
+def test_scrub_masks_whole_values(text: str, secret: str) -> None:
+    out = scrub(text)
+    assert "***masked:" in out
+    for piece in secret.replace("&", " ").replace("#", " ").replace(";", " ").split():
+        if len(piece) >= 4:
+            assert piece not in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://x/?password=abcd1234&user=bob",  # "&name=" ends a query value
+        "mysql --password=abcd1234 && run",  # "&&" ends a shell word
+        "run --password=abcd1234 &",
+    ],
+)
+def test_ampersand_separators_still_end_a_value(text: str) -> None:
+    out = scrub(text)
+    assert "abcd1234" not in out
+    assert out.endswith(text.split("abcd1234", 1)[1])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "docker run -u 1000:1000 acme/api",
+        "chown -R app:app /srv",
+        "curl -u $API_USER:$API_PASSWORD http://x/",
+        "--auth-type=${AUTH_TYPE}",
+        "author: Jane Doe",
+        "PassengerId: 42",
+    ],
+)
+def test_free_text_without_secret_values_stays_readable(text: str) -> None:
+    assert scrub(text) == text
+
+
+def test_assignments_off_keeps_code_references() -> None:
+    code = "password = settings.db_password\nconnect(password=password)"
+    assert scrub(code, assignments=False) == code
+    assert scrub(f"{code}\nx = '{AWS_ID}'", assignments=False).count("***masked:") == 1

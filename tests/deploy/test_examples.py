@@ -19,6 +19,7 @@ import typer.main
 import yaml
 
 from depaudit.app.scheduler import REPO_KEYS, ReposFileError, parse_repos_toml
+from depaudit.app.shards import Shard, ShardError, resolve_shard
 from depaudit.cli import app
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -102,6 +103,92 @@ def test_kubernetes_cronjob() -> None:
     assert {"/var/cache/depaudit", "/tmp"} <= mounts
     words = [*container["command"], *container["args"]]
     ctx = parse_depaudit(words)
+    assert ctx.params["cache_dir"] == Path("/var/cache/depaudit/mirrors")
+
+
+def kubernetes_documents() -> list[tuple[str, dict[str, Any]]]:
+    """(file name, document) of every YAML document of every Kubernetes example."""
+    return [
+        (path.name, doc)
+        for path in sorted((DEPLOY / "kubernetes").glob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text("utf-8"))
+        if doc is not None
+    ]
+
+
+def job_spec(doc: dict[str, Any]) -> dict[str, Any] | None:
+    if doc["kind"] == "CronJob":
+        return dict(doc["spec"]["jobTemplate"]["spec"])
+    if doc["kind"] == "Job":
+        return dict(doc["spec"])
+    return None
+
+
+def test_every_kubernetes_example_is_hardened_and_its_commands_are_real() -> None:
+    documents = kubernetes_documents()
+    assert {name for name, _ in documents} >= {"cronjob.yaml", "indexed-job.yaml"}
+    jobs = 0
+    for name, doc in documents:
+        assert doc["apiVersion"] and doc["kind"], name
+        spec = job_spec(doc)
+        if spec is None:
+            continue
+        jobs += 1
+        pod = spec["template"]["spec"]
+        assert pod["restartPolicy"] == "Never", name
+        assert pod["automountServiceAccountToken"] is False, name
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security["readOnlyRootFilesystem"] is True, name
+            assert security["allowPrivilegeEscalation"] is False, name
+            assert security["capabilities"]["drop"] == ["ALL"], name
+            assert set(container["resources"]) == {"requests", "limits"}, name
+            db = next(e for e in container["env"] if e["name"] == "DEPAUDIT_DB")
+            assert set(db["valueFrom"]["secretKeyRef"]) == {"name", "key"}, name
+            mounts = {m["mountPath"] for m in container["volumeMounts"] if not m.get("readOnly")}
+            assert {"/var/cache/depaudit", "/tmp"} <= mounts, name
+            parse_depaudit([*container["command"], *container["args"]])
+    assert jobs >= 2
+
+
+def test_kubernetes_indexed_job() -> None:
+    documents = {
+        doc["kind"]: doc for name, doc in kubernetes_documents() if name == "indexed-job.yaml"
+    }
+    spec = job_spec(documents["CronJob"])
+    assert spec is not None
+    assert documents["CronJob"]["spec"]["concurrencyPolicy"] == "Forbid"
+    assert spec["completionMode"] == "Indexed"
+    n = spec["completions"]
+    assert n == spec["parallelism"] and n > 1
+    assert spec["backoffLimitPerIndex"] >= 0 and "backoffLimit" not in spec
+    (container,) = spec["template"]["spec"]["containers"]
+    ctx = parse_depaudit([*container["command"], *container["args"]])
+    assert ctx.params["repos"] is not None and ctx.params["shard"] is None
+    assert not any(e["name"] == "JOB_COMPLETION_INDEX" for e in container["env"])
+    count_env = {e["name"]: e.get("value") for e in container["env"]}.get("DEPAUDIT_SHARD_COUNT")
+    count = ctx.params["shard_count"] or count_env
+    # each index Kubernetes hands out is one shard; one more would be refused
+    assert [resolve_shard(None, count, {"JOB_COMPLETION_INDEX": str(i)}) for i in range(n)] == [
+        Shard(i + 1, n) for i in range(n)
+    ]
+    with pytest.raises(ShardError):
+        resolve_shard(None, count, {"JOB_COMPLETION_INDEX": str(n)})
+    # the shards go to different nodes when there are (on one node they share its cores)
+    spread = spec["template"]["spec"]["topologySpreadConstraints"]
+    assert any(c["topologyKey"] == "kubernetes.io/hostname" for c in spread)
+    labels = spec["template"]["metadata"]["labels"]
+    for constraint in spread:
+        assert constraint["labelSelector"]["matchLabels"].items() <= labels.items()
+    # the mirrors are one volume shared by the shards
+    volumes = {v["name"]: v for v in spec["template"]["spec"]["volumes"]}
+    mirrors = next(m for m in container["volumeMounts"] if m["mountPath"] == "/var/cache/depaudit")
+    claim = volumes[mirrors["name"]]["persistentVolumeClaim"]["claimName"]
+    pvc = documents["PersistentVolumeClaim"]
+    assert pvc["metadata"]["name"] == claim
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
     assert ctx.params["cache_dir"] == Path("/var/cache/depaudit/mirrors")
 
 

@@ -226,6 +226,13 @@ SEEDS: dict[str, list[str]] = {
             indent=1,
         ),
     ],
+    # a book repository's image targets: build args, a cd into the build folder,
+    # continuation lines and a variable for the tag
+    "Makefile": [
+        "IMAGE ?= book/serving\nTAG := 1.0\n\n.PHONY: build\nbuild:\n"
+        "\tdocker build -t $(IMAGE):$(TAG) \\\n\t\t--build-arg BASE=base:latest -f serving/Dockerfile .\n"
+        "base:\n\tcd docker/base && docker build -t base:latest .\n",
+    ],
 }
 
 # a representative path per seed key (the key is already a path the source matches)

@@ -52,6 +52,7 @@ PATH_OF_SOURCE = {
     "python": "serving/app.py",
     "notebook": "notebooks/explore.ipynb",
     "config": "serving/config.yaml",
+    "makefile": "Makefile",
 }
 SOURCES = {s.name: s for s in all_sources()}
 

@@ -2,7 +2,12 @@
 
 A three-commit repository (secrets added in commit 2, changed in commit 3) is collected
 into a SQLite store; the store's bytes, every report / history / check format, all CLI
-output and every dashboard page are searched for each planted value.
+output and every dashboard page are searched for each planted value, and for each piece
+of a value with punctuation (a mask that stops at ``&`` leaks the tail).
+
+Python code carries its secrets in many shapes (``pwd = ...``, ``os.environ["X"] = ...``,
+keyword arguments, dict literals, defaults, comparisons...): training and serving copy
+the same small functions and diverge, so DA207 puts their bodies in its diff evidence.
 """
 
 from __future__ import annotations
@@ -57,7 +62,91 @@ def secrets_for(v: str) -> dict[str, str]:
         "github": "ghp_" + f"{v}A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7"[:36],
         "hf": "hf_" + f"{v}HuggingFaceTokenAbCdEfGhIjKlMnOpQr"[:34],
         "shared_pw": SHARED_PW.format(v=v),
+        "json_auth_basic": f"admin:Json-Auth-Basic-{v}-Kq73",
+        "yaml_auth_list": f"Yaml-Auth-Listed-{v}-Zr18",
+        "compose_curl_pw": f"Curl-User-Pw-{v}-Lx40",
+        **{f"code_{shape}": value for shape, value in code_secrets(v).items()},
     }
+
+
+def code_secrets(v: str) -> dict[str, str]:
+    """One value per code shape; several hold punctuation a text pattern stops at."""
+    return {
+        "short_name": f"Pwd-Short-{v}-Hx21",
+        "punctuation": f"Amp-Head-{v}-q1&Amp-Tail-{v}-q2",
+        "environ": f"Environ-Set-{v}-Ee90#Hash-Tail-{v}",
+        "setdefault": f"Setdefault-{v}-Aa12;Semi-Tail-{v}",
+        "getenv_default": f"Getenv-Default-{v}-Bb34",
+        "kwarg": f"Kwarg-Pw-{v}-Cc56 Space-Tail-{v}",
+        "param_default": f"Param-Default-{v}-Dd78",
+        "dict_nested": f"admin:Dict-Nested-{v}-Ff90",
+        "dict_header": f"Token Dict-Header-{v}-Gg12",
+        "attribute": f"Attr-Secret-{v}-Hh34=Eq-Tail-{v}",
+        "class_field": f"Class-Field-{v}-Ii56",
+        "fstring": f"Fstring-Pw-{v}-Jj78",
+        "auth_tuple": f"Auth-Tuple-{v}-Kk90",
+        "compare": f"Compare-Pw-{v}-Ll12",
+        "in_string": f"In-String-{v}-Mm34&In-String-Tail-{v}",
+        "comment": f"Comment-Pw-{v}-Nn56",
+        "triple_quoted": f"Triple-Quoted-{v}-Oo78",
+        "bytes": f"Bytes-Secret-{v}-Pp90",
+        "subscript_chain": f"Subscript-Chain-{v}-Qq12@At-Tail-{v}",
+        "secret_call": f"Basic-Auth-Call-{v}-Rr34",
+        "jwt_key": f"Jwt-Key-{v}-Ss56%Pct-Tail-{v}",
+        "walrus": f"Walrus-Key-{v}-Tt78",
+        "quote_inside": f"Quote-Head-{v}-u1'Quote-Tail-{v}-u2",
+    }
+
+
+def code_file(s: dict[str, str], divisor: int) -> str:
+    """Small functions training and serving both define; they differ in ``divisor``."""
+    c = {k.removeprefix("code_"): val for k, val in s.items() if k.startswith("code_")}
+    shapes = {
+        "short_name": [f'pwd = "{c["short_name"]}"'],
+        "punctuation": [f'password = "{c["punctuation"]}"'],
+        "environ": [f'os.environ["DB_PASSWORD"] = "{c["environ"]}"'],
+        "setdefault": [f'os.environ.setdefault("WANDB_API_KEY", "{c["setdefault"]}")'],
+        "getenv_default": [f'token = os.getenv("HF_TOKEN", "{c["getenv_default"]}")'],
+        "kwarg": [f'conn = connect(host="db.internal", password="{c["kwarg"]}")'],
+        "dict_nested": [f'cfg = {{"auth": {{"basic": "{c["dict_nested"]}", "type": "basic"}}}}'],
+        "dict_header": [f'requests.get(URL, headers={{"Authorization": "{c["dict_header"]}"}})'],
+        "fstring": [f'db_pass = f"{{prefix}}{c["fstring"]}"'],
+        "auth_tuple": [f'requests.get(URL, auth=("svc", "{c["auth_tuple"]}"))'],
+        "compare": [f'if password == "{c["compare"]}":', "    x = -x"],
+        "in_string": [f"cmd = \"mysql --password='{c['in_string']}' features\""],
+        "comment": [f"x = x + 0  # password: {c['comment']}"],
+        "triple_quoted": ['note = """', f"client_secret = {c['triple_quoted']}", '"""'],
+        "bytes": [f'api_secret = b"{c["bytes"]}"'],
+        "subscript_chain": [f'settings["warehouse"]["passwd"] = "{c["subscript_chain"]}"'],
+        "secret_call": [f'session = HTTPBasicAuth("svc", "{c["secret_call"]}")'],
+        "jwt_key": [f'signed = jwt.encode(payload, "{c["jwt_key"]}", algorithm="HS256")'],
+        "walrus": [f'if (session_key := "{c["walrus"]}"):', "    x = x + 1"],
+        "quote_inside": [f'password = "{c["quote_inside"]}"'],
+    }
+    out = ["import os", "", "import jwt", "import requests", ""]
+    for shape, lines in shapes.items():
+        out += ["", f"def scale_{shape}(x, payload=None, prefix=''):"]
+        out += [f"    {line}" for line in lines]
+        out += [f"    return x / {divisor}", ""]
+    out += [
+        "",
+        f'def scale_param_default(x, api_key="{c["param_default"]}"):',
+        "    x = x + 0",
+        f"    return x / {divisor}",
+        "",
+        "",
+        "class ScalerAttribute:",
+        "    def __init__(self):",
+        f'        self.secret = "{c["attribute"]}"',
+        f"        self.divisor = {divisor}",
+        "",
+        "",
+        "class ScalerSettings:",
+        f'    db_password: str = "{c["class_field"]}"',
+        f"    divisor: int = {divisor}",
+        "",
+    ]
+    return "\n".join(out)
 
 
 def files_for(s: dict[str, str]) -> dict[str, str]:
@@ -79,6 +168,14 @@ def files_for(s: dict[str, str]) -> dict[str, str]:
             f"  api_key: {s['yaml_api_key']}\n"
             "model_path: /models/m.pt\n"
             f"tls:\n  key: |\n    {pem.replace(chr(10), chr(10) + '    ')}\n"
+        ),
+        "training/features.py": code_file(s, 2),
+        "serving/features.py": code_file(s, 3),
+        "serving/settings.json": json.dumps(
+            {
+                "auth": {"basic": s["json_auth_basic"], "type": "basic"},
+                "sso": {"auth": {"tokens": [s["yaml_auth_list"]]}},
+            }
         ),
         "serving/settings.toml": f'[warehouse]\nsecret = "{s["toml_secret"]}"\nhost = "db.internal"\n',
         "serving/config.json": json.dumps(
@@ -130,6 +227,9 @@ def files_for(s: dict[str, str]) -> dict[str, str]:
             "services:\n  api:\n    build: serving\n    environment:\n"
             f"      - POSTGRES_PASSWORD={s['compose_pw']}\n"
             "      - LOG_LEVEL=info\n"
+            '    command: ["sh", "-c", '
+            f'"curl -fsS -u admin:{s["compose_curl_pw"]} http://registry.internal/ready '
+            '&& uvicorn serving.app:app"]\n'
         ),
     }
 
@@ -137,10 +237,17 @@ def files_for(s: dict[str, str]) -> dict[str, str]:
 V2, V3 = secrets_for("v2"), secrets_for("v3")
 
 
+def pieces(value: str) -> list[str]:
+    """The value and its pieces between punctuation: a mask cut short leaks a tail."""
+    parts = [p for p in re.split(r"[&#;=@%:' ]", value) if len(p) >= 10]
+    return [value, *parts]
+
+
 def all_secrets() -> list[str]:
     out: list[str] = []
     for s in (V2, V3):
-        out.extend(s.values())
+        for value in s.values():
+            out.extend(pieces(value))
         out.append(base64.b64encode(s["k8s_data_plain"].encode()).decode())
     return sorted(set(out))
 
@@ -318,7 +425,35 @@ KEY_OF = {
     ("serving/Dockerfile", "ENV.AWS_SECRET_ACCESS_KEY"): "aws_secret",
     ("deploy/k8s/secret.yaml", "tracker-token"): "k8s_string_data",
     ("serving/.env", "DATABASE_URL"): "env_dsn_pw",
+    ("serving/settings.json", "auth.basic"): "json_auth_basic",
+    ("serving/settings.json", "sso.auth.tokens[0]"): "yaml_auth_list",
 }
+
+
+def test_code_secrets_masked_whole_with_their_fingerprint(collected: Collected) -> None:
+    """DA207's diff shows each code secret as the mask of the whole literal."""
+    from depaudit.secrets import mask
+
+    proc = run("report", "--db", str(collected.db), "--format", "json")
+    assert proc.returncode in (0, 1), proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    evidence = "\n".join(f["evidence"] for f in findings if f["rule"] == "DA207")
+    diverged = {f["item"].rsplit(".", 1)[-1] for f in findings if f["rule"] == "DA207"}
+    shapes = [k.removeprefix("code_") for k in V3 if k.startswith("code_")]
+    # every small function and both classes diverged and were diffed
+    assert {f"scale_{s}" for s in shapes if s not in CLASS_SHAPES} <= diverged
+    assert {"ScalerAttribute", "ScalerSettings"} <= diverged
+    for shape in shapes:
+        if shape == "comment":
+            continue  # the diff is of the syntax tree: comments are not in it
+        want = mask(V3[f"code_{shape}"])
+        if shape == "fstring":
+            want = "***masked:"  # an f-string is fingerprinted by its source text
+        assert want in evidence, shape
+    assert leaks(evidence) == []
+
+
+CLASS_SHAPES = {"attribute", "class_field"}
 
 
 def test_summary_line(collected: Collected, capsys: pytest.CaptureFixture[str]) -> None:

@@ -186,3 +186,35 @@ def test_broken_compose_is_a_parse_error(text: str) -> None:
 def test_empty_file_has_no_facts() -> None:
     assert list(SOURCE.parse("", "compose.yaml")) == []
     assert list(SOURCE.parse("services:\n", "compose.yaml")) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        '["sh", "-c", "curl -fsS -u admin:{pw} http://registry.internal/ready && uvicorn app:app"]',
+        "sh -c 'curl --user admin:{pw} http://x/ && uvicorn app:app'",
+        '["sh", "-c", "curl --user=\\"svc:{pw}\\" http://x/; uvicorn app:app"]',
+        '["sh", "-c", "wget --user=svc --password={pw} http://x/ && uvicorn app:app"]',
+        '["sh", "-c", "http -a svc:{pw} GET http://x/ && uvicorn app:app"]',
+        '["sh", "-c", "curl --proxy-user proxy:{pw} -x http://proxy:3128 http://x/"]',
+    ],
+)
+@pytest.mark.parametrize("password", ["Curl-Pw-Plain-81", "Curl&Pw#Punct-82", "Curl:Colon-Pw-83"])
+def test_http_client_credentials_in_commands_are_masked(command: str, password: str) -> None:
+    text = (
+        f"services:\n  api:\n    image: python:3.11\n    command: {command.format(pw=password)}\n"
+    )
+    (entry,) = [f for f in SOURCE.parse(text, F) if isinstance(f, Entrypoint)]
+    assert "***masked:" in entry.command
+    for piece in password.replace("&", " ").replace("#", " ").replace(":", " ").split():
+        assert piece not in entry.command, entry.command
+    assert "svc" in entry.command or "admin" in entry.command or "proxy" in entry.command
+
+
+def test_user_ids_in_commands_stay_readable() -> None:
+    text = (
+        "services:\n  api:\n    image: python:3.11\n"
+        '    command: ["sh", "-c", "chown -R 1000:1000 /data && su -u app:app uvicorn app:app"]\n'
+    )
+    (entry,) = [f for f in SOURCE.parse(text, F) if isinstance(f, Entrypoint)]
+    assert entry.command == "sh -c chown -R 1000:1000 /data && su -u app:app uvicorn app:app"

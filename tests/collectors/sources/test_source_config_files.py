@@ -8,6 +8,7 @@ import pytest
 
 from collectors.sources.config_files import MAX_ENTRIES, SOURCE
 from depaudit.model import ConfigEntry, NetworkTarget, ParseError
+from depaudit.secrets import mask
 
 PG_PASSWORD = "pg-Pa55w0rd-prod"
 SF_PASSWORD = "snowflakeSecret99"
@@ -218,3 +219,57 @@ def test_mixed_stream_of_kubernetes_and_plain_documents() -> None:
     assert ConfigEntry("A", "b", "k8s/all.yaml", 5) in facts
     assert ConfigEntry("plain", "1", "k8s/all.yaml", 7) in facts
     assert not any(isinstance(f, ConfigEntry) and f.key.startswith("apiVersion") for f in facts)
+
+
+# ------------------------------------------------------------------ secret parents
+
+AUTH_VALUE = "admin:Parent-Held-Pw&Tail-77"
+
+
+def _auth_files(value: str, parent: str, leaf: str) -> dict[str, str]:
+    """The same nested setting in every structured format."""
+    return {
+        "serving/settings.json": json.dumps({parent: {leaf: value, "type": "basic"}}),
+        "serving/settings.yaml": f"{parent}:\n  {leaf}: {json.dumps(value)}\n  type: basic\n",
+        "serving/settings.toml": f'[{parent}]\n{leaf} = {json.dumps(value)}\ntype = "basic"\n',
+        "serving/settings.ini": f"[{parent}]\n{leaf} = {value}\ntype = basic\n",
+    }
+
+
+@pytest.mark.parametrize("parent", ["auth", "credentials", "secrets", "basic_auth", "api_keys"])
+@pytest.mark.parametrize("leaf", ["basic", "value", "default", "primary", "prod"])
+def test_values_under_a_secret_parent_are_masked_in_every_format(parent: str, leaf: str) -> None:
+    for path, text in _auth_files(AUTH_VALUE, parent, leaf).items():
+        facts = parse(text, path)
+        entries = {f.key: f for f in facts if isinstance(f, ConfigEntry)}
+        entry = entries[f"{parent}.{leaf}"]
+        assert entry.secret, (path, entry)
+        assert "Parent-Held" not in repr(facts) and "Tail-77" not in repr(facts), path
+        assert entry.value == mask(AUTH_VALUE)  # the whole value, whatever its punctuation
+        # what describes the secret stays readable
+        assert entries[f"{parent}.type"].value == "basic" and not entries[f"{parent}.type"].secret
+
+
+def test_lists_under_a_secret_parent_are_masked() -> None:
+    text = json.dumps({"sso": {"auth": {"tokens": ["List-Held-One-42", "List-Held-Two-43"]}}})
+    facts = parse(text, "serving/settings.json")
+    assert "List-Held" not in repr(facts)
+    assert all(f.secret for f in facts if isinstance(f, ConfigEntry))
+
+
+def test_ml_settings_under_innocent_parents_stay_readable() -> None:
+    text = (
+        "tokenizer:\n  pad_token: '<pad>'\n  max_tokens: 512\n"
+        "auth:\n  enabled: true\n  provider: oidc\n  url: https://idp.internal/\n"
+        "passenger:\n  id: PassengerId\n"
+    )
+    facts = parse(text, "serving/config.yaml")
+    values = {f.key: f.value for f in facts if isinstance(f, ConfigEntry)}
+    assert values == {
+        "tokenizer.pad_token": "<pad>",
+        "tokenizer.max_tokens": "512",
+        "auth.enabled": "true",
+        "auth.provider": "oidc",
+        "auth.url": "https://idp.internal/",
+        "passenger.id": "PassengerId",
+    }

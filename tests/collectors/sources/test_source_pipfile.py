@@ -65,7 +65,7 @@ def test_pipfile_packages_dev_packages_and_python() -> None:
     assert by_name["uvicorn"].extras == ("standard",)
     assert by_name["feature-store"].url == "git+https://github.com/acme/feature-store.git@v1.3.0"
     assert by_name["feature-store"].editable
-    assert by_name["torch"].marker == "sys_platform == 'linux'"
+    assert by_name["torch"].marker == 'sys_platform == "linux"'  # as packaging writes it
     assert all(f.manager == "pipenv" for f in by_name.values())
     assert [f for f in result if isinstance(f, NetworkTarget)] == [
         NetworkTarget("https://pypi.org/simple", "index", PATH, 2, key="source.url"),

@@ -267,3 +267,41 @@ def test_module_that_is_not_importable_keeps_a_readable_name() -> None:
     mod = parse("import pandas\n", "notebooks/01_explore.py")
     assert mod.module == "notebooks.01_explore"
     assert mod.imports == (ImportRef("pandas", 1),)
+
+
+def test_guarded_imports_are_optional() -> None:
+    mod = parse(
+        """
+        import os
+        try:
+            import orjson as json
+        except ImportError:
+            import json
+        try:
+            from ujson import dumps
+        except ValueError:
+            pass
+        with contextlib.suppress(ModuleNotFoundError):
+            import uvloop
+        try:
+            plugin = importlib.import_module("acme_plugin")
+        except Exception:
+            plugin = None
+        try:
+            def later():
+                import pandas
+        except ImportError:
+            pass
+        """,
+        "serving/app.py",
+    )
+    optional = {(i.name, i.optional) for i in mod.imports}
+    assert optional == {
+        ("os", False),
+        ("orjson", True),
+        ("json", False),  # the fallback runs unguarded
+        ("ujson.dumps", False),  # ValueError does not catch a failed import
+        ("uvloop", True),
+        ("acme_plugin", True),
+        ("pandas", False),  # a function body runs later, outside the try
+    }

@@ -230,5 +230,5 @@ def test_names_are_canonicalised_across_sides() -> None:
 def test_da104_a_training_only_package_on_both_sides_is_a_leftover_not_shared() -> None:
     both = [pkg("wandb"), pkg("Ray", extras=("tune",), specifier=">=2")]
     assert run(shared_package.RULE, both, both) == []
-    allowed = run(shared_package.RULE, both, both, {"DA101": ("WandB",)})
-    assert [f.item for f in allowed] == ["wandb"]
+    # allowed in serving, it is tolerated, not good news: nothing is said of it
+    assert run(shared_package.RULE, both, both, {"DA101": ("WandB",)}) == []
