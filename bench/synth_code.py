@@ -568,6 +568,10 @@ class Module:
     def function_names(self) -> set[str]:
         return {f.name for f in self.functions}
 
+    def names_in_scope(self) -> set[str]:
+        """Its functions' names and the names it imports from other modules."""
+        return self.function_names() | {name for _, name in self.internal}
+
     def render(self) -> str:
         out = [f'"""{self.doc}"""', "", "from __future__ import annotations", ""]
         groups: dict[int, list[str]] = {0: ["import logging"], 1: []}
@@ -600,13 +604,13 @@ def usable(template: Template, module: Module, extra: str = "") -> bool:
 
 
 def new_function(rng: random.Random, module: Module, template: Template) -> Function:
-    taken = module.function_names()
+    taken = module.names_in_scope()
     base = f"{rng.choice(VERBS)}_{rng.choice(NOUNS)}"
+    if module.package == "tests":
+        base = f"test_{base}"
     name, n = base, 2
     while name in taken:
         name, n = f"{base}_{n}", n + 1
-    if module.package == "tests":
-        name = f"test_{name}" if not name.startswith("test_") else name
     fn = rng.choice(module.internal)[1] if template.internal else ""
     consts = [_const(rng, spec) for spec in template.consts]
     v, u = rng.sample(LOCALS, 2)
@@ -659,7 +663,8 @@ def add_import(rng: random.Random, module: Module, exported: list[tuple[str, str
 
     ``exported`` is the (module, function) pairs of common/ this module may import."""
     candidates = importable_aliases(module)
-    choices = [e for e in exported if e[0] != module.dotted and e not in module.internal]
+    scope = module.names_in_scope()
+    choices = [e for e in exported if e[0] != module.dotted and e[1] not in scope]
     if module.package != "common" and choices and (not candidates or rng.random() < 0.3):
         pick = rng.choice(choices)
         module.internal.append(pick)
@@ -696,12 +701,27 @@ def remove_import(rng: random.Random, module: Module, protected: set[str]) -> st
         return ""
     what, users = rng.choice(options)
     module.functions = [f for f in module.functions if f not in users]
+    # the functions removed may have been the last users of another import (torch for nn)
+    used = {a for f in module.functions for a in f.template.needs} | {"app"}
+    called = {f.fn for f in module.functions if f.template.internal}
+    module.imports = [a for a in module.imports if a in used]
+    module.internal = [p for p in module.internal if p[1] in called]
     if ":" in what:
         dotted, name = what.split(":")
-        module.internal.remove((dotted, name))
         return f"from {dotted} import {name}"
-    module.imports.remove(what)
     return IMPORTS[what][1]
+
+
+def distinct_names(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``pairs`` (module, function) without a second function of an already imported name
+    (two common modules may each define ``load_features``; a module imports one of them)."""
+    seen: set[str] = set()
+    out = []
+    for pair in pairs:
+        if pair[1] not in seen:
+            seen.add(pair[1])
+            out.append(pair)
+    return out
 
 
 def new_module(
@@ -717,13 +737,17 @@ def new_module(
     module = Module(path, doc, [])
     if package == "tests":
         module.imports = ["pytest"]
-        module.internal = rng.sample(exported, min(len(exported), rng.randint(1, 2)))
+        module.internal = distinct_names(
+            rng.sample(exported, min(len(exported), rng.randint(1, 2)))
+        )
     else:
         pool = list(POOLS[package])
         module.imports = rng.sample(pool, rng.randint(2, 4))
         choices = [e for e in exported if e[0] != module.dotted]
         if package != "common" and choices:
-            module.internal = rng.sample(choices, min(len(choices), rng.randint(0, 2)))
+            module.internal = distinct_names(
+                rng.sample(choices, min(len(choices), rng.randint(0, 2)))
+            )
     for _ in range(rng.randint(*functions)):
         add_function(rng, module)
     # what an import is for: a module never imports something none of its functions use

@@ -26,10 +26,12 @@ from synth_code import (
     INTERNAL_TEMPLATE,
     NOUNS,
     POOLS,
+    TEST_TEMPLATE,
     WORDS,
     Module,
     add_function,
     add_import,
+    distinct_names,
     edit_body,
     new_function,
     new_module,
@@ -37,7 +39,7 @@ from synth_code import (
 )
 from synth_env import EnvFile, edit, environment_files, revert
 
-GENERATOR_VERSION = 2  # bump on any change of the output: cached repositories are rebuilt
+GENERATOR_VERSION = 3  # bump on any change of the output: cached repositories are rebuilt
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +269,7 @@ class MLServiceRepo:
             return
         source = self.rng.choice(sources)
         copy = dataclasses.replace(source, consts=list(source.consts), names=dict(source.names))
-        if copy.name in module.function_names() or self.rng.random() < 0.5:
+        if copy.name in module.names_in_scope() or self.rng.random() < 0.5:
             copy.name = new_function(self.rng, module, source.template).name
         module.functions.append(copy)
         module.imports += [a for a in source.template.needs if a not in module.imports]
@@ -328,7 +330,11 @@ class MLServiceRepo:
             if not names:
                 continue
             module.internal = [(target.dotted, n) for n in rng.sample(names, min(2, len(names)))]
-            for _ in range(rng.randint(2, 4)):
+            for _, name in module.internal:  # each imported function has a test
+                function = new_function(rng, module, TEST_TEMPLATE)
+                function.fn = name
+                module.functions.append(function)
+            for _ in range(rng.randint(0, 2)):
                 add_function(rng, module)
             self.modules[path] = module
 
@@ -360,6 +366,8 @@ class MLServiceRepo:
                 for f in m.functions[:1]
                 if not f.template.is_class
             ]
+            scope = module.names_in_scope()
+            callees = distinct_names([c for c in callees if c[1] not in scope])
             for pair in self.rng.sample(callees, min(4, len(callees))):
                 module.internal.append(pair)
                 function = new_function(self.rng, module, INTERNAL_TEMPLATE)
