@@ -169,6 +169,26 @@ WORDS = tuple(
         "store",
     ]
 )
+# Words between a function name's verb and noun (load_recent_amount_events): real code bases
+# reuse a function name in another file now and then (main, load_data), not for most functions.
+QUALIFIERS = tuple(
+    [
+        "daily",
+        "hourly",
+        "raw",
+        "online",
+        "cached",
+        "weighted",
+        "top",
+        "recent",
+        "missing",
+        "sparse",
+        "dense",
+        "active",
+    ]
+)
+# The names many files of a real repository define (entrypoints, the usual helpers).
+COMMON_NAMES = tuple(["main", "run", "predict", "preprocess", "load_data", "load_model"])
 # Names a developer gives the same thing in different functions: a template's parameter
 # ({p}: by kind) and locals ({v}, {u}) are drawn per function, so two functions made from one
 # template share their fixed lines only, as unrelated real functions do.
@@ -527,6 +547,7 @@ class Function:
     names: dict[str, str]  # the template's {p}, {v}, {u} and {act} in this function
     traced: bool = False  # carries a log.debug line (added and removed by body edits)
     fn: str = ""  # the function an internal template calls
+    doc: str = ""  # what the docstring says first (a pasted copy keeps it when renamed)
 
     def render(self) -> str:
         t = self.template
@@ -541,12 +562,16 @@ class Function:
             **self.names,
             **values,
         ).strip("\n")
+        if not self.doc and not self.traced:
+            return text
+        lines = text.split("\n")
+        doc = next(i for i, line in enumerate(lines) if line.startswith('    """'))
+        if self.doc:
+            head, rest = lines[doc].split('"""', 1)
+            lines[doc] = f'{head}"""{self.doc}: {rest[:1].lower()}{rest[1:]}'
         if self.traced:
-            lines = text.split("\n")
-            doc = next(i for i, line in enumerate(lines) if line.startswith('    """'))
             lines.insert(doc + 1, f'    log.debug("{self.name}: %s", "{self.word}")')
-            text = "\n".join(lines)
-        return text
+        return "\n".join(lines)
 
 
 @dataclass(slots=True)
@@ -604,10 +629,23 @@ def usable(template: Template, module: Module, extra: str = "") -> bool:
 
 
 def new_function(rng: random.Random, module: Module, template: Template) -> Function:
-    taken = module.names_in_scope()
-    base = f"{rng.choice(VERBS)}_{rng.choice(NOUNS)}"
+    """A function of ``template`` for ``module``: its name says what it does to which data
+    (verb, maybe a qualifier and the column it is about, noun), and so does its docstring;
+    a few are given one of the names many files define (main, predict)."""
+    word = rng.choice(WORDS)
+    parts = [rng.choice(VERBS)]
+    if rng.random() < 0.5:
+        parts.append(rng.choice(QUALIFIERS))
+    if rng.random() < 0.6:
+        parts.append(word)
+    parts.append(rng.choice(NOUNS))
+    base = "_".join(parts)
+    doc = " ".join(parts).replace("_", " ").capitalize()
     if module.package == "tests":
         base = f"test_{base}"
+    elif not template.is_class and rng.random() < 0.04:
+        base = rng.choice(COMMON_NAMES)
+    taken = module.names_in_scope()
     name, n = base, 2
     while name in taken:
         name, n = f"{base}_{n}", n + 1
@@ -616,7 +654,7 @@ def new_function(rng: random.Random, module: Module, template: Template) -> Func
     v, u = rng.sample(LOCALS, 2)
     names = {"p": rng.choice(PARAMS[template.param]), "v": v, "u": u}
     names["act"] = rng.choice(ACTIVATIONS)
-    return Function(template, name, rng.choice(WORDS), consts, names, fn=fn)
+    return Function(template, name, word, consts, names, fn=fn, doc=doc)
 
 
 def add_function(rng: random.Random, module: Module, needing: str = "") -> Function:

@@ -39,7 +39,7 @@ from synth_code import (
 )
 from synth_env import EnvFile, edit, environment_files, revert
 
-GENERATOR_VERSION = 3  # bump on any change of the output: cached repositories are rebuilt
+GENERATOR_VERSION = 4  # bump on any change of the output: cached repositories are rebuilt
 
 
 @dataclass(frozen=True, slots=True)
