@@ -8,7 +8,7 @@ The repository is generated once with ``git fast-import`` and cached under ``ben
 (keyed by its parameters). ``--mix realistic`` (default) is a training / serving / common
 Python service whose commits mostly edit code, as real ML repositories do: of the commits,
 ~88% edit code (80% of those change a function body or add a function without touching an
-import, 10% add or remove an import, 5% add a module, 5% rename or delete one), ~10% edit an
+import, most of them moving the lines below, 10% add or remove an import, 5% add a module, 5% rename or delete one), ~10% edit an
 environment file (bump a pin, add a package, change a base image, add an env var, change a
 config value; a quarter revert the previous change of that file, A -> B -> A) and the rest
 docs, data or notebooks (see ``synth_repo.py``). ``--mix env-only`` is the history this script
@@ -19,7 +19,9 @@ In one run it measures, as subprocesses:
 
 1. the floor: ``git log --raw --no-renames --first-parent`` over the history (best of 3);
 2. a full ``depaudit collect`` into a fresh SQLite store: time, ratio to the floor
-   (target <= 20x, aim 10x), per-commit cost, peak RSS, store size after a WAL checkpoint;
+   (target <= 20x, aim 10x), per-commit cost, peak RSS, store size after a WAL checkpoint,
+   and, per kind of commit, how many made a new state (audited and stored; the rest cost
+   only their state key);
 3. a no-op re-collect (target < 1.5 s, interpreter start included);
 4. with ``--sample N``: the naive way, a checkout and ``depaudit check`` of N sampled commits.
 
@@ -33,6 +35,7 @@ import argparse
 import pstats
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -53,7 +56,7 @@ from measure import (
     run,
     store_mb,
 )
-from synth_repo import Shape, describe, realistic_repository
+from synth_repo import Shape, commit_kinds, describe, realistic_repository
 
 TARGET_RATIO, AIM_RATIO, NOOP_TARGET = 20.0, 10.0, 1.5
 
@@ -148,6 +151,47 @@ def env_only_repository(commits: int, seed: int = 7) -> tuple[Path, bool]:
 
 def row(label: str, r: Run, note: str = "") -> None:
     print(f"  {label:<34} {r.cpu:>9.2f} {r.wall:>9.2f}  {note}")
+
+
+def new_states_by_kind(repo: Path, db: Path) -> list[str]:
+    """Lines saying, per kind of commit, how many made a state the store had not seen (the
+    collector audited and stored it): the commits that cost more than a key computation.
+    Empty when the history records no kinds or the store's tables are not as expected."""
+    kinds = commit_kinds(repo)
+    if kinds is None:
+        return []
+    shas = subprocess.run(
+        ["git", "-C", str(repo), "rev-list", "--first-parent", "--reverse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    kind_of = dict(zip(shas, kinds, strict=False))
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            rows = conn.execute("SELECT sha, state_id FROM commits ORDER BY seq").fetchall()
+        conn.close()
+    except sqlite3.Error as exc:  # the store's schema is not this script's: say so, go on
+        return [f"  (new states by kind of commit: not read from the store: {exc})"]
+    seen: set[object] = set()
+    total: Counter[str] = Counter()
+    new: Counter[str] = Counter()
+    for sha, state in rows:
+        kind = kind_of.get(sha, "?")
+        total[kind] += 1
+        if state not in seen:
+            seen.add(state)
+            new[kind] += 1
+    width = max(len(k) for k in total)
+    lines = [
+        f"  commits that made a new state (audited and stored), by kind: {sum(new.values())} "
+        f"of {sum(total.values())} ({100 * sum(new.values()) / max(sum(total.values()), 1):.0f}%)"
+    ]
+    for kind, count in sorted(total.items(), key=lambda kv: -kv[1]):
+        lines.append(
+            f"    {kind:<{width}} {new[kind]:>6} of {count:>6}  {100 * new[kind] / count:5.1f}%"
+        )
+    return lines
 
 
 def profile(repo: Path, top: int, commits: int) -> None:
@@ -288,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"  peak RSS of the collector: {full.max_rss_mb:.0f} MB")
     print(f"  store: {store_mb(db):.1f} MB (SQLite, after a WAL checkpoint)")
+    breakdown = new_states_by_kind(repo, db)
+    if breakdown:
+        print("\n".join(["", *breakdown]))
     if args.sample:
         naive(repo, args.sample, full.cpu / commits, full.wall / commits)
     if args.profile:

@@ -32,6 +32,7 @@ class Commit:
     writes: dict[str, bytes] = field(default_factory=dict)
     deletes: list[str] = field(default_factory=list)
     renames: list[tuple[str, str]] = field(default_factory=list)
+    kind: str = ""  # what the generator did (for reports; not written to git)
 
 
 def _data(raw: bytes) -> bytes:

@@ -672,10 +672,18 @@ def add_function(rng: random.Random, module: Module, needing: str = "") -> Funct
     return function
 
 
+# Of the body edits, the share that keeps the file's line count (a constant changes). In the
+# public ML repositories measured (git log --numstat of *.py, first parent), 7% to 41% of the
+# changes of a Python file add as many lines as they delete, 15% in the middle one; the others
+# move every line below them.
+SAME_LINE_COUNT = 0.3
+
+
 def edit_body(rng: random.Random, module: Module) -> Function:
-    """Change one function's body: a constant (most often) or its logging line."""
+    """Change one function's body: a constant (the line count stays) or, more often, its
+    logging line (added or removed: the lines below move)."""
     function = rng.choice(module.functions)
-    if function.consts and (function.template.is_class or rng.random() < 0.75):
+    if function.consts and (function.template.is_class or rng.random() < SAME_LINE_COUNT):
         i = rng.randrange(len(function.consts))
         low, high, _ = function.template.consts[i]
         old = function.consts[i]

@@ -5,8 +5,9 @@ The first commit holds the whole tree: ``training/`` and ``serving/`` packages a
 environment files of :mod:`synth_env` (requirements, pyproject, Dockerfiles, compose,
 Kubernetes, configs, .env.example), notebooks, and the files most of a real tree is made of:
 docs, data (CSV, Parquet, JSON samples), figures and experiment configs. Later commits follow
-:class:`Mix`: most edit code (a function body or a new function, without touching any import),
-some change imports, add, rename or delete a module; about one in ten edits an environment
+:class:`Mix`: most edit code (a function body or a new function, without touching any import;
+as in real repositories most such edits move the lines below them), some change imports, add,
+rename or delete a module; about one in ten edits an environment
 file, a quarter of those reverting its previous change. Everything comes from one seeded
 generator: the same parameters give the same repository, commit for commit.
 """
@@ -39,7 +40,8 @@ from synth_code import (
 )
 from synth_env import EnvFile, edit, environment_files, revert
 
-GENERATOR_VERSION = 4  # bump on any change of the output: cached repositories are rebuilt
+GENERATOR_VERSION = 5  # bump on any change of the output: cached repositories are rebuilt
+_KINDS = "bench-kinds.json"  # in .git/: the kind of each commit, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +296,7 @@ class MLServiceRepo:
         self.stats["python lines in the first commit"] = sum(
             c.count(b"\n") for p, c in writes.items() if p.endswith(".py")
         )
-        return Commit("Initial import of the churn service", writes)
+        return Commit("Initial import of the churn service", writes, kind="first commit")
 
     def _packages(self, modules: int) -> None:
         """common/ first (the others import it), then training/ and serving/; a large package
@@ -376,6 +378,10 @@ class MLServiceRepo:
 
     # -- later commits ------------------------------------------------------------------
 
+    def _count(self, commit: Commit, kind: str) -> None:
+        commit.kind = kind
+        self.stats[kind] += 1
+
     def _code_modules(self, *, tests: bool = False) -> list[Module]:
         return [m for m in self.modules.values() if (m.package == "tests") == tests]
 
@@ -441,9 +447,9 @@ class MLServiceRepo:
                 del self.modules[module.path]
                 commit.deletes.append(module.path)
                 commit.message = f"Remove {module.path}"
-                self.stats[kind] += 1
+                self._count(commit, kind)
                 return
-        self.stats[kind] += 1
+        self._count(commit, kind)
         commit.writes[module.path] = module.render().encode()
         tests = self._code_modules(tests=True)
         if tests and rng.random() < mix.also_test:
@@ -457,7 +463,7 @@ class MLServiceRepo:
         if revertible and rng.random() < self.mix.env_revert:
             file = rng.choice(revertible)
             commit.message = revert(file)
-            self.stats["environment: revert (A -> B -> A)"] += 1
+            self._count(commit, "environment: revert (A -> B -> A)")
         else:
             op = rng.choices(
                 ("bump_pin", "add_package", "base_image", "add_env_var", "config_value"),
@@ -465,7 +471,7 @@ class MLServiceRepo:
             )[0]
             file = rng.choice([f for f in self.env if op in f.ops()])
             commit.message = edit(rng, file, op)
-            self.stats[f"environment: {op.replace('_', ' ')}"] += 1
+            self._count(commit, f"environment: {op.replace('_', ' ')}")
         commit.writes[file.path] = file.render().encode()
 
     def _other_edit(self, commit: Commit, *, notebooks: bool = False) -> None:
@@ -485,7 +491,7 @@ class MLServiceRepo:
         else:
             notebooks = self.rng.random() < 0.5
             self._other_edit(commit, notebooks=notebooks)
-            self.stats["notebook only" if notebooks else "docs or data only"] += 1
+            self._count(commit, "notebook only" if notebooks else "docs or data only")
         if self.rng.random() < self.mix.also_other:
             self._other_edit(commit)
         return commit
@@ -527,15 +533,32 @@ def realistic_repository(
     stats: Counter[str] = Counter()
 
     def build(path: Path) -> None:
-        import_history(path, history(commits, shape, mix, seed, stats))
+        kinds: list[str] = []
+
+        def recorded(commits: Iterator[Commit]) -> Iterator[Commit]:
+            for commit in commits:
+                kinds.append(commit.kind)
+                yield commit
+
+        import_history(path, recorded(history(commits, shape, mix, seed, stats)))
         (path / ".git" / "bench-history.json").write_text(
             json.dumps(stats, indent=1, sort_keys=True)
         )
+        (path / ".git" / _KINDS).write_text(json.dumps(kinds))
 
     path, reused = cached_repository("ml-service", params(commits, shape, mix, seed), build)
     if reused:
         stats.update(json.loads((path / ".git" / "bench-history.json").read_text()))
     return path, reused, stats
+
+
+def commit_kinds(repo: Path) -> list[str] | None:
+    """What each commit of a generated repository did, oldest first (None if not recorded)."""
+    try:
+        kinds = json.loads((repo / ".git" / _KINDS).read_text())
+    except (OSError, ValueError):
+        return None
+    return [str(k) for k in kinds] if isinstance(kinds, list) else None
 
 
 def describe(stats: Counter[str], commits: int) -> list[str]:
