@@ -1,7 +1,7 @@
 """Server-side render time of every dashboard page on a 10,000-commit repository.
 
 By default the store is made by ``depaudit collect`` of the 10,000-commit repository that
-``bench_collect.py`` generates (577 distinct states); ``--source writer`` instead writes
+``bench_collect.py --mix env-only`` generates (577 distinct states); ``--source writer`` instead writes
 10,000 commits cycling through 60 synthetic states with the store's own ``RepoWriter``. Each page
 is rendered with Streamlit's AppTest cold (caches cleared, as a fresh server) and warm
 (the same AppTest rerun). Targets: cold < 3 s, warm < 1 s.
@@ -153,14 +153,14 @@ def build_store(url: str, commits: int) -> None:
 
 
 def collect_store(url: str, commits: int) -> str:
-    """A store made the way users make one: ``depaudit collect`` of bench_collect's repo."""
+    """A store made the way users make one: ``depaudit collect`` of bench_collect's
+    env-only repository."""
     import subprocess
 
     sys.path.insert(0, str(ROOT / "bench"))
-    from bench_collect import generate
+    from bench_collect import env_only_repository
 
-    repo = ROOT / "bench" / "out" / f"repo-{commits}"
-    generate(repo, commits)
+    repo, _ = env_only_repository(commits)
     subprocess.run(
         [str(Path(sys.executable).parent / "depaudit"), "collect", str(repo), "--db", url],
         check=True,

@@ -1,16 +1,23 @@
 """Benchmark depaudit on real repositories, as a new user runs it (no config).
 
     .venv/bin/python bench/bench_realworld.py /tmp/rw/kubeflow+examples /tmp/rw/other-clone ...
+    .venv/bin/python bench/bench_realworld.py --repeat 3 --quiet /tmp/rw/*
 
-Each PATH is a local git clone (its HEAD is audited; a partial clone with missing large blobs is
-fine, that is what CI has). For each one, in one run, it measures:
+Each PATH is a local git clone (its HEAD is audited; a ``git clone --no-checkout`` of a mirror,
+or a partial clone with missing large blobs, is fine: that is what CI has). For each one, in one
+run, it measures (``--repeat N`` times each, keeping the run with the least CPU time):
 
 1. ``depaudit check PATH --rev HEAD --format json``: environments, pairs, rows, distinct rows
    (status, rule, item, file, line) and seconds;
-2. ``depaudit collect PATH --db <temporary SQLite>``: seconds, commits walked (first-parent),
-   seconds per commit, peak RSS of that child (``os.wait4``) and the store's size;
+2. ``depaudit collect PATH --db <fresh temporary SQLite>``: seconds, commits walked
+   (first-parent), seconds per commit, peak RSS and the store's size after a WAL checkpoint;
 3. the floor: ``git log --raw --no-renames --first-parent`` over the same history, and the
    ratio collect / floor.
+
+Seconds are CPU seconds (user + system of the child and the git processes it ran, from
+``os.wait4``): the machine is shared and CPU time is what other load disturbs least; the
+collect's wall time is printed next to it. With ``--repeat`` the spread (largest / least CPU)
+shows how steady the numbers are.
 
 The JSON report is read tolerantly: a top-level ``environments``, ``projects`` or ``pairs`` entry
 is used (and pairs are printed with their reasons) when the report has one; otherwise
@@ -22,30 +29,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEPAUDIT = str(Path(sys.executable).parent / "depaudit")
+from measure import DEPAUDIT, Run, collect, commit_count, git_log_floor, load_note, run, store_mb
+
 # check's stderr lists each environment as "  NAME [role, how]".
 _ENV_LINE = re.compile(r"^  (\S+) \[(\w[\w-]*)", re.MULTILINE)
-
-
-@dataclass
-class Run:
-    """What one child process did."""
-
-    seconds: float
-    returncode: int
-    max_rss_mb: float
-    stdout: str
-    stderr: str
 
 
 @dataclass
@@ -59,14 +53,17 @@ class Result:
     rows: int = 0
     distinct_rows: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
-    check_seconds: float = 0.0
+    runs: int = 0  # how many times check and collect were run (the least CPU is kept)
+    check_seconds: float = 0.0  # CPU
     check_error: str = ""
-    collect_seconds: float = 0.0
+    collect_seconds: float = 0.0  # CPU
+    collect_wall: float = 0.0
+    collect_spread: float = 1.0  # largest / least CPU over the runs
     collect_error: str = ""
-    collect_rss_mb: float = 0.0
+    collect_rss_mb: float = 0.0  # the largest over the runs
     store_mb: float = 0.0
     commits: int = 0
-    git_log_seconds: float = 0.0
+    git_log_seconds: float = 0.0  # CPU
 
     @property
     def seconds_per_commit(self) -> float:
@@ -75,28 +72,6 @@ class Result:
     @property
     def ratio(self) -> float:
         return self.collect_seconds / self.git_log_seconds if self.git_log_seconds else 0.0
-
-
-def run(cmd: list[str], stdout_to_file: bool = True) -> Run:
-    """Run a child, capture its output in files (reports can be large) and its own peak RSS."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd, stdout=out if stdout_to_file else subprocess.DEVNULL, stderr=err
-        )
-        # wait4 gives the rusage of this child alone, not of every child so far.
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(
-            seconds=seconds,
-            returncode=proc.returncode,
-            max_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
-            stdout=out.read().decode("utf-8", "replace"),
-            stderr=err.read().decode("utf-8", "replace"),
-        )
 
 
 def _one_line(text: str) -> str:
@@ -124,7 +99,7 @@ def _pair_label(pair: Any) -> str:
 
 def read_check(result: Result, report: Run) -> None:
     """Fill environments, pairs and rows from check's JSON (tolerant of format changes)."""
-    result.check_seconds = report.seconds
+    result.check_seconds = report.cpu
     if report.returncode not in (0, 1):
         result.check_error = _one_line(report.stderr) or f"exit {report.returncode}"
         return
@@ -172,36 +147,31 @@ def read_check(result: Result, report: Run) -> None:
         result.statuses[status] = result.statuses.get(status, 0) + 1
 
 
-def measure(path: Path, verbose: bool) -> Result:
-    result = Result(path=str(path))
+def measure(path: Path, verbose: bool, repeat: int = 1) -> Result:
+    result = Result(path=str(path), runs=repeat)
     # Without -q check prints the environment listing on stderr: used when the JSON lacks it.
-    read_check(result, run([DEPAUDIT, "check", str(path), "--rev", "HEAD", "--format", "json"]))
+    checks = [
+        run([DEPAUDIT, "check", str(path), "--rev", "HEAD", "--format", "json"])
+        for _ in range(repeat)
+    ]
+    read_check(result, min(checks, key=lambda r: r.cpu))
+    result.commits = commit_count(path)
+    result.git_log_seconds = git_log_floor(path).cpu
 
-    count = subprocess.run(
-        ["git", "-C", str(path), "rev-list", "--first-parent", "--count", "HEAD"],
-        capture_output=True,
-        text=True,
-    )
-    result.commits = int(count.stdout.strip() or 0) if count.returncode == 0 else 0
-    floor = run(
-        ["git", "-C", str(path), "log", "--raw", "--no-renames", "--first-parent", "HEAD"],
-        stdout_to_file=False,
-    )
-    result.git_log_seconds = floor.seconds
-
-    with tempfile.TemporaryDirectory(prefix="bench-realworld-") as tmp:
-        db = Path(tmp) / "store.sqlite"
-        collect = run([DEPAUDIT, "collect", str(path), "--db", str(db)], stdout_to_file=False)
-        result.collect_seconds = collect.seconds
-        result.collect_rss_mb = collect.max_rss_mb
-        if collect.returncode != 0:
-            result.collect_error = _one_line(collect.stderr) or f"exit {collect.returncode}"
-        # SQLite may keep part of the data in its write-ahead log.
-        result.store_mb = (
-            sum(p.stat().st_size for p in Path(tmp).glob("store.sqlite*")) / 1e6
-            if db.exists()
-            else 0.0
-        )
+    collects: list[Run] = []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="bench-realworld-") as tmp:
+            db = Path(tmp) / "store.sqlite"
+            done = collect(path, db)
+            collects.append(done)
+            if done.returncode != 0:
+                result.collect_error = _one_line(done.stderr) or f"exit {done.returncode}"
+                break
+            result.store_mb = store_mb(db)
+    best = min(collects, key=lambda r: r.cpu)
+    result.collect_seconds, result.collect_wall = best.cpu, best.wall
+    result.collect_spread = max(r.cpu for r in collects) / max(best.cpu, 1e-9)
+    result.collect_rss_mb = max(r.max_rss_mb for r in collects)
     if verbose:
         print_detail(result)
     return result
@@ -225,8 +195,8 @@ def print_detail(result: Result) -> None:
 def print_table(results: list[Result]) -> None:
     header = (
         f"{'repository':<40} {'envs':>4} {'pairs':>5} {'rows':>6} {'distinct':>8} "
-        f"{'check s':>7} {'collect s':>9} {'commits':>7} {'s/commit':>8} {'rss MB':>7} "
-        f"{'store MB':>8} {'git log s':>9} {'ratio':>6}"
+        f"{'check s':>7} {'collect s':>9} {'wall s':>7} {'spread':>6} {'commits':>7} "
+        f"{'ms/commit':>9} {'rss MB':>6} {'store MB':>8} {'git log s':>9} {'ratio':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -236,24 +206,45 @@ def print_table(results: list[Result]) -> None:
         print(
             f"{name:<40} {len(r.environments):>4} {len(r.pairs):>5} {r.rows:>6} "
             f"{r.distinct_rows:>8} {r.check_seconds:>7.2f} {r.collect_seconds:>9.2f} "
-            f"{r.commits:>7} {r.seconds_per_commit:>8.4f} {r.collect_rss_mb:>7.0f} "
-            f"{r.store_mb:>8.1f} {r.git_log_seconds:>9.3f} {r.ratio:>6.1f}{flag}"
+            f"{r.collect_wall:>7.1f} {r.collect_spread:>6.2f} {r.commits:>7} "
+            f"{1000 * r.seconds_per_commit:>9.2f} {r.collect_rss_mb:>6.0f} "
+            f"{r.store_mb:>8.1f} {r.git_log_seconds:>9.3f} {r.ratio:>6.0f}{flag}"
         )
-    print("(! = check or collect failed; see the detail above. ratio = collect s / git log s)")
+    runs = results[0].runs if results else 1
+    print(
+        "(! = check or collect failed, see the detail above. check s, collect s, git log s: CPU "
+        "seconds (user + system, git children included); wall s: the collect's wall time; "
+        f"best of {runs} run(s), spread = largest / least collect CPU; ms/commit = collect CPU "
+        "per first-parent commit; rss MB: peak resident memory of the collect; store MB: SQLite "
+        "after a WAL checkpoint; ratio = collect s / git log s)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n\n")[0],
+        epilog="Make a clone of a bare mirror with: git clone --no-checkout MIRROR /tmp/rw/NAME",
+    )
     parser.add_argument("paths", nargs="+", type=Path, help="local git clones to audit")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run check and collect N times each and keep the least CPU (default 1)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the summary table")
     parser.add_argument("--json-out", type=Path, help="also write the numbers as JSON here")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     missing = [p for p in args.paths if not (p / ".git").exists() and not (p / "HEAD").exists()]
     if missing:
         print(f"bench_realworld: not a git repository: {missing[0]}", file=sys.stderr)
         return 2
-    results = [measure(p, verbose=not args.quiet) for p in args.paths]
+    print(f"machine: {load_note()} (seconds are CPU time; wall time depends on that load)")
+    results = [measure(p, verbose=not args.quiet, repeat=args.repeat) for p in args.paths]
     print()
     print_table(results)
     if args.json_out:
