@@ -46,6 +46,7 @@ from depaudit.model import (
     SourceResult,
     SystemPackage,
 )
+from depaudit.pip_options import PIP_VALUE_OPTIONS
 from depaudit.secrets import mask_value, scrub
 
 _NAME = re.compile(
@@ -186,63 +187,6 @@ def _strip_prefix(words: list[str]) -> list[str]:
     return words[i:]
 
 
-_PIP_VALUE_OPTS = frozenset(
-    [
-        "-i",
-        "--index-url",
-        "--extra-index-url",
-        "-f",
-        "--find-links",
-        "--trusted-host",
-        "-t",
-        "--target",
-        "--prefix",
-        "--root",
-        "--cache-dir",
-        "--platform",
-        "--python-version",
-        "--implementation",
-        "--abi",
-        "--progress-bar",
-        "--src",
-        "--upgrade-strategy",
-        "--log",
-        "--timeout",
-        "--retries",
-        "--proxy",
-        "--cert",
-        "--client-cert",
-        "--global-option",
-        "--install-option",
-        "--config-settings",
-        "-C",
-        "--report",
-        "--python",
-        "-p",
-        "--only-binary",
-        "--no-binary",
-        "--exists-action",
-        "--keyring-provider",
-        "--index-strategy",
-        "--resolution",
-        "--prerelease",
-        "-r",
-        "--requirement",
-        "-c",
-        "--constraint",
-        "-e",
-        "--editable",
-        "--override",
-        "--extra",
-        "--group",
-        "-b",
-        "--build-constraint",
-        "-w",
-        "--wheel-dir",
-        "-d",
-        "--dest",
-    ]
-)
 _INDEX_OPTS = frozenset({"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--index"})
 _CONDA_VALUE_OPTS = frozenset(
     [
@@ -342,7 +286,7 @@ def _python_installs(
 ) -> None:
     """``pip install`` / ``uv pip install`` / ``pip wheel`` arguments; ``prefix`` is the
     environment of the program when it was called by path (``/opt/venv/bin/pip``)."""
-    opts, args = _options(words, _PIP_VALUE_OPTS)
+    opts, args = _options(words, PIP_VALUE_OPTIONS)
     location = prefix if prefix is not None else found.active
     for name, value in opts:
         if name in ("-t", "--target", "--prefix", "--root", "-w", "--wheel-dir", "-d", "--dest"):
@@ -423,7 +367,7 @@ def _parse_command(words: list[str], found: _Installs) -> None:
         found.envs.update(dockerfile_copy.absolute(a, found.workdir) for a in args[:1])
         return
     if prog in ("virtualenv", "virtualenv3") or (prog == "uv" and rest[:1] == ["venv"]):
-        _, args = _options(rest[1:] if prog == "uv" else rest, _PIP_VALUE_OPTS)
+        _, args = _options(rest[1:] if prog == "uv" else rest, PIP_VALUE_OPTIONS)
         found.envs.add(dockerfile_copy.absolute(args[0] if args else ".venv", found.workdir))
         return
     if _PYTHON.fullmatch(prog) and rest[:2] == ["-m", "pip"]:
@@ -434,7 +378,7 @@ def _parse_command(words: list[str], found: _Installs) -> None:
     elif prog == "uv" and rest[:2] == ["pip", "install"]:
         _python_installs(rest[2:], "uv", found, prefix=prefix)
     elif prog == "uv" and rest[:2] == ["pip", "sync"]:
-        opts, args = _options(rest[2:], _PIP_VALUE_OPTS)
+        opts, args = _options(rest[2:], PIP_VALUE_OPTIONS)
         found.includes.extend(_Install(arg, "requirements", found.active) for arg in args)
         found.indexes.extend(
             _Install(v, "uv", found.active) for n, v in opts if n in _INDEX_OPTS and v

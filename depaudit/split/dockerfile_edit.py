@@ -20,65 +20,11 @@ from typing import Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from depaudit.pip_options import PIP_VALUE_OPTIONS
 from depaudit.secrets import scrub
 from depaudit.split.model import Change, Flag
 from depaudit.split.requirements_edit import EditResult, repin
 
-# pip / uv options that take a value: the word after them is no package
-_VALUE_OPTS = frozenset(
-    [
-        "-i",
-        "--index-url",
-        "--extra-index-url",
-        "-f",
-        "--find-links",
-        "--trusted-host",
-        "-t",
-        "--target",
-        "--prefix",
-        "--root",
-        "--cache-dir",
-        "--platform",
-        "--python-version",
-        "--implementation",
-        "--abi",
-        "--progress-bar",
-        "--src",
-        "--upgrade-strategy",
-        "--log",
-        "--timeout",
-        "--retries",
-        "--proxy",
-        "--cert",
-        "--client-cert",
-        "--global-option",
-        "--install-option",
-        "--config-settings",
-        "-C",
-        "--report",
-        "--python",
-        "-p",
-        "--only-binary",
-        "--no-binary",
-        "--exists-action",
-        "--keyring-provider",
-        "--index-strategy",
-        "--resolution",
-        "--prerelease",
-        "-r",
-        "--requirement",
-        "-c",
-        "--constraint",
-        "-e",
-        "--editable",
-        "--override",
-        "--extra",
-        "--group",
-        "-b",
-        "--build-constraint",
-        "--index",
-    ]
-)
 _INSTALL_SOURCES = frozenset({"-r", "--requirement", "-e", "--editable"})
 _PREFIX_WORDS = frozenset({"sudo", "env", "exec", "time", "nohup", "command"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -323,10 +269,10 @@ def _install_of(command: _Command, first: bool) -> _Install | None:
         word = rest[i].value
         if word.startswith("--") and "=" in word:
             sources += word.split("=", 1)[0] in _INSTALL_SOURCES
-        elif word in _VALUE_OPTS:
+        elif word in PIP_VALUE_OPTIONS:
             sources += word in _INSTALL_SOURCES
             i += 1
-        elif word.startswith("-") and not word.startswith("--") and word[:2] in _VALUE_OPTS:
+        elif word.startswith("-") and not word.startswith("--") and word[:2] in PIP_VALUE_OPTIONS:
             sources += word[:2] in _INSTALL_SOURCES and len(word) > 2
         elif not word.startswith("-"):
             packages.append(rest[i])
