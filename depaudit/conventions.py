@@ -232,7 +232,8 @@ def plan_conventions(paths: Sequence[str]) -> ConventionPlan:
                 where.key, where.home, where.base_name, where.role, where.by_folder
             )
         env.files.append((path, where.reason))
-    environments = _join_file_environments(list(envs.values()))
+    dependency_folders = {posixpath.dirname(p) for p in loose if is_dependency_file(p)}
+    environments = _join_file_environments(list(envs.values()), dependency_folders)
     projects = find_projects(environments)
     environments = _merge_by_name_environments(environments)
     single = len(projects) <= 1 and all(
@@ -243,16 +244,19 @@ def plan_conventions(paths: Sequence[str]) -> ConventionPlan:
     return ConventionPlan(tuple(environments), tuple(projects), tuple(shared), tuple(unassigned))
 
 
-def _join_file_environments(envs: list[ConventionEnvironment]) -> list[ConventionEnvironment]:
+def _join_file_environments(
+    envs: list[ConventionEnvironment], dependency_folders: set[str]
+) -> list[ConventionEnvironment]:
     """A file placed by its name joins the nearest folder environment of its role whose
     folder holds it (``requirements-train.txt`` or ``k8s/serving.yaml`` beside
     ``training/`` / ``serving/``), when that one is unambiguous; files of one role placed
     by name in one folder (``train.py``, ``pipeline.py``) are one environment."""
-    folders = _merge_nested_folders([e for e in envs if e.by_folder])
+    folders = _merge_nested_folders([e for e in envs if e.by_folder], envs)
     out = list(folders)
 
     def is_code(env: ConventionEnvironment) -> bool:
         return all(p.endswith((".py", ".ipynb")) for p, _ in env.files)
+
 
     # environment files first, so code can find the side they formed above it
     for env in sorted((e for e in envs if not e.by_folder), key=is_code):
@@ -276,6 +280,10 @@ def _join_file_environments(envs: list[ConventionEnvironment]) -> list[Conventio
                 and is_under(env.home, o.home)
                 and o.home != env.home
             ]
+            if env.home in dependency_folders:
+                # ui/app.py beside ui/requirements.txt is a side of its own (a Flask UI
+                # next to a ks_app/ deployment folder), not code of a side elsewhere
+                holders = []
         deepest = max((depth(f.home) for f in holders), default=-1)
         nearest = [f for f in holders if depth(f.home) == deepest]
         if len(nearest) == 1:
@@ -297,13 +305,26 @@ def _join_file_environments(envs: list[ConventionEnvironment]) -> list[Conventio
     return out
 
 
-def _merge_nested_folders(folders: list[ConventionEnvironment]) -> list[ConventionEnvironment]:
+def _merge_nested_folders(
+    folders: list[ConventionEnvironment], everything: list[ConventionEnvironment]
+) -> list[ConventionEnvironment]:
     """A folder environment inside another of the same role is part of it
-    (``training/notebooks/`` is the training side, not a second one)."""
+    (``training/notebooks/`` is the training side, not a second one) — unless the outer
+    folder also holds an environment of the other role: then it is a collection of
+    projects (``pipelines/components/t2t/{t2t_train,t2t_app}``), and the inner side
+    belongs to the project it forms with its neighbour."""
+
+    def holds_other_role(outer: ConventionEnvironment) -> bool:
+        return any(o.role != outer.role and is_under(o.home, outer.key) for o in everything)
+
     out: list[ConventionEnvironment] = []
     for env in sorted(folders, key=lambda e: depth(e.key)):
         outer = max(
-            (o for o in out if o.role == env.role and is_under(env.key, o.key)),
+            (
+                o
+                for o in out
+                if o.role == env.role and is_under(env.key, o.key) and not holds_other_role(o)
+            ),
             key=lambda o: depth(o.key),
             default=None,
         )

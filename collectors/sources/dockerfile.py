@@ -536,6 +536,30 @@ def _entrypoint_words(value: str) -> list[str]:
     return text.split()
 
 
+def python_script_of_command(words: list[str]) -> str:
+    """The script file a ``python path/to/x.py`` (or ``streamlit run x.py``) command
+    runs, as written (absolute or relative to the working directory); "" if none."""
+    words = _strip_prefix(list(words))
+    if (
+        len(words) >= 3
+        and posixpath.basename(words[0]) in ("sh", "bash")
+        and words[1] in ("-c", "-lc", "-ec")
+    ):
+        return python_script_of_command(words[2].split())
+    for i, word in enumerate(words):
+        prog = posixpath.basename(word)
+        if re.fullmatch(r"python(\d(\.\d+)?)?", prog):
+            for arg in words[i + 1 :]:
+                if arg.endswith(".py"):
+                    return arg
+                if not arg.startswith("-"):
+                    return ""
+            return ""
+        if prog == "streamlit" and words[i + 1 : i + 2] == ["run"] and len(words) > i + 2:
+            return words[i + 2]
+    return ""
+
+
 def module_of_command(words: list[str]) -> str:
     """The Python module a command starts, when it says: ``python -m pkg.app``,
     ``uvicorn pkg.app:app``, ``gunicorn pkg.wsgi:application``, ``python serve/app.py``."""
@@ -595,6 +619,21 @@ def _ancestry(stages: list[_Stage], index: int) -> list[int]:
         seen.add(parent)
         parent = stages[parent].parent
     return chain
+
+
+def _context_path_of(copies: dict[str, str], path: str) -> str | None:
+    """The build-context path an image path came from: the COPY that put it there
+    exactly (``COPY requirements.txt /app/``), else the deepest COPY of a folder above
+    it (``COPY ui /app`` then ``-r /app/requirements.txt`` reads ``ui/requirements.txt``)."""
+    if path in copies:
+        return copies[path]
+    folder = path
+    while folder not in ("/", "", "."):
+        folder = posixpath.dirname(folder)
+        source = copies.get(folder)
+        if source is not None:
+            return posixpath.normpath(posixpath.join(source, posixpath.relpath(path, folder)))
+    return None
 
 
 def _copy_words(value: str) -> list[str]:
@@ -752,6 +791,10 @@ class _DockerfileReader:
         self.full = False
         self.stage_env: dict[int, dict[str, str]] = {}  # ENV each stage ends with (inherited)
         self.envs: set[str] = set()  # python environments the file creates
+        # what the shipped image holds where: image path -> build-context path (COPY), and
+        # its last WORKDIR, so CMD ["python", "/app/app.py"] names the file it runs
+        self.image_copies: dict[str, str] = {}
+        self.image_workdir = "/"
 
     def add(self, fact: Fact) -> None:
         if fact in self.seen:
@@ -927,6 +970,9 @@ class _DockerfileReader:
                 script = _substitute(ins.value, variables)
                 self._run(ins, script, variables, workdir, copies, carried=carried)
         self.stage_env[stage.index] = env
+        if ship:  # stages are walked root first: the final stage's copies and WORKDIR win
+            self.image_copies.update(copies)
+            self.image_workdir = workdir
 
     def _copy(self, ins: Instruction, workdir: str, copies: dict[str, str], *, ship: bool) -> None:
         words = _copy_words(ins.value)
@@ -1001,7 +1047,8 @@ class _DockerfileReader:
             if not self.spend("installs", ins.start):
                 break
             target = install.spec
-            resolved = copies.get(posixpath.normpath(posixpath.join(workdir, target)), target)
+            resolved = _context_path_of(copies, posixpath.normpath(posixpath.join(workdir, target)))
+            resolved = resolved or target
             line = self.line_of(target, ins)
             if install.manager == "constraints":
                 self.add(Include(resolved, self.path, line, kind="constraints"))
@@ -1062,9 +1109,20 @@ class _DockerfileReader:
                     command=_short(scrub(" ".join(words))),
                     file=self.path,
                     line=line,
-                    module=module_of_command(words),
+                    module=self._module_run(words),
                 )
             )
+
+    def _module_run(self, words: list[str]) -> str:
+        """The module the command starts, named by where it is in the build context when
+        a COPY put it in the image (``COPY ui /app`` + ``python /app/app.py``: ``ui.app``)."""
+        script = python_script_of_command(words)
+        if script:
+            image_path = posixpath.normpath(posixpath.join(self.image_workdir, script))
+            source = _context_path_of(self.image_copies, image_path)
+            if source and source.endswith(".py") and not source.startswith(("/", "..")):
+                return source[: -len(".py")].lstrip("./").replace("/", ".")
+        return module_of_command(words)
 
 
 SOURCE = guarded(DockerfileSource())

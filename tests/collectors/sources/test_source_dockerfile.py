@@ -239,3 +239,32 @@ def test_module_of_command() -> None:
     assert module_of_command(["python", "serve/app.py"]) == "serve.app"
     assert module_of_command(["sh", "-c", "python -m api.main --reload"]) == "api.main"
     assert module_of_command(["./run.sh"]) == ""
+
+
+@pytest.mark.parametrize(
+    ("copy", "workdir", "install", "cmd", "target", "module"),
+    [
+        # a folder copied in whole: its files keep their place under the destination
+        ("COPY ui /app", "/", "-r /app/requirements.txt", '["python", "/app/app.py"]',
+         "ui/requirements.txt", "ui.app"),
+        ("COPY . /srv/", "/srv", "-r requirements.txt", "python serve.py",
+         "requirements.txt", "serve"),
+        ("COPY web/api /opt/api", "/opt", "-r api/reqs/prod.txt", "python3 api/main.py",
+         "web/api/reqs/prod.txt", "web.api.main"),
+        # nothing copied there: the path is what the command says
+        ("COPY model.pkl /models/", "/", "-r /extra/requirements.txt", "python -m svc.app",
+         "/extra/requirements.txt", "svc.app"),
+    ],
+)  # fmt: skip
+def test_copied_folder_paths_name_the_build_context_file(
+    copy: str, workdir: str, install: str, cmd: str, target: str, module: str
+) -> None:
+    text = (
+        f"FROM python:3.11-slim\n{copy}\nWORKDIR {workdir}\n"
+        f"RUN pip install {install}\nCMD {cmd}\n"
+    )
+    facts = SOURCE.parse(text, "svc/Dockerfile").facts
+    assert [f.target for f in facts if isinstance(f, Include) and f.kind == "requirements"] == [
+        target
+    ]
+    assert [f.module for f in facts if isinstance(f, Entrypoint)] == [module]
