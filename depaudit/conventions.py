@@ -257,7 +257,6 @@ def _join_file_environments(
     def is_code(env: ConventionEnvironment) -> bool:
         return all(p.endswith((".py", ".ipynb")) for p, _ in env.files)
 
-
     # environment files first, so code can find the side they formed above it
     for env in sorted((e for e in envs if not e.by_folder), key=is_code):
         # code named for a role (docker/flask_web/app.py) is its own folder's, not a

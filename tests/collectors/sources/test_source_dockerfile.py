@@ -260,8 +260,7 @@ def test_copied_folder_paths_name_the_build_context_file(
     copy: str, workdir: str, install: str, cmd: str, target: str, module: str
 ) -> None:
     text = (
-        f"FROM python:3.11-slim\n{copy}\nWORKDIR {workdir}\n"
-        f"RUN pip install {install}\nCMD {cmd}\n"
+        f"FROM python:3.11-slim\n{copy}\nWORKDIR {workdir}\nRUN pip install {install}\nCMD {cmd}\n"
     )
     facts = SOURCE.parse(text, "svc/Dockerfile").facts
     assert [f.target for f in facts if isinstance(f, Include) and f.kind == "requirements"] == [
