@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,18 +58,27 @@ class Copy:
     identical: bool
 
 
-def _lines(body: str) -> list[str]:
-    """Body lines without indentation, blank lines, comments and the def / class line."""
+@functools.lru_cache(maxsize=65_536)
+def _lines(body: str) -> tuple[str, ...]:
+    """Body lines without indentation, blank lines, comments and the def / class line.
+
+    Memoised by body: a history's states share almost all their definitions, and the
+    copy search reads every definition of both sides at each new state."""
     # quote style is the commonest formatter difference: do not let it break similarity
     out = [ln.strip().replace("'", '"') for ln in body.split("\n")]
     out = [ln for ln in out if ln and not ln.startswith("#")]
     # drop decorators and the header line: renaming must not count against similarity
     while out and out[0].startswith("@"):
         out.pop(0)
-    return out[1:]
+    return tuple(out[1:])
 
 
-def _ratio(a: list[str], b: list[str]) -> float:
+@functools.lru_cache(maxsize=65_536)
+def _line_set(lines: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(lines)
+
+
+def _ratio(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     if not a and not b:
         return 1.0
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
@@ -140,13 +150,13 @@ def find_copies(training: list[CodeModule], serving: list[CodeModule]) -> list[C
     for j, lines in enumerate(lines_s):
         if j in used_s or len(lines) < MIN_LINES:
             continue
-        for ln in set(lines):
+        for ln in _line_set(lines):
             index.setdefault(ln, set()).add(j)
     for i, lines in enumerate(lines_t):
         if i in used_t or len(lines) < MIN_LINES:
             continue
         counts: dict[int, int] = {}
-        for ln in set(lines):
+        for ln in _line_set(lines):
             hits = index.get(ln, ())
             if len(hits) > _COMMON_LINE:
                 continue
@@ -224,8 +234,16 @@ def unified_diff(copy: Copy) -> str:
     return diff
 
 
+# DA206 and DA207 read one pairing pass: the last view's copies, kept for the second rule
+_LAST: list[tuple[PairView, list[Copy]]] = []
+
+
 def _copies(view: PairView) -> list[Copy]:
-    return find_copies(view.training.of_type(CodeModule), view.serving.of_type(CodeModule))
+    if _LAST and _LAST[0][0] is view:
+        return _LAST[0][1]
+    copies = find_copies(view.training.of_type(CodeModule), view.serving.of_type(CodeModule))
+    _LAST[:] = [(view, copies)]
+    return copies
 
 
 def _renamed(copy: Copy) -> str:
