@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.sources.base import MAX_DEPTH, MAX_YAML_NODES
+from depaudit.collectors.sources.base import MAX_DEPTH, MAX_YAML_NODES
 
 
 class SafeYamlError(ValueError):
@@ -85,7 +85,7 @@ def load_all(
     if "\x00" in text:
         raise SafeYamlError("binary content (NUL byte), not YAML")
     # PyYAML is imported on the first YAML file, not when the sources are loaded
-    from collectors.sources.yaml_loader import load_documents
+    from depaudit.collectors.sources.yaml_loader import load_documents
 
     return load_documents(text, path, max_nodes=max_nodes, max_depth=max_depth)
 

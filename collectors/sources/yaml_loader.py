@@ -1,4 +1,4 @@
-"""The PyYAML side of :mod:`collectors.sources.safe_yaml`: a SafeLoader with limits.
+"""The PyYAML side of :mod:`depaudit.collectors.sources.safe_yaml`: a SafeLoader with limits.
 
 Kept apart so that PyYAML (about 9 ms of imports) is loaded only when a YAML file is
 read: ``depaudit check`` on a repository without one never pays for it.
@@ -12,7 +12,7 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from collectors.sources.safe_yaml import LinedList, LinedMap, SafeYamlError, YamlLimitError
+from depaudit.collectors.sources.safe_yaml import LinedList, LinedMap, SafeYamlError, YamlLimitError
 
 
 def _line(node: Node) -> int:
@@ -128,7 +128,7 @@ def load_documents(
     max_nodes: int,
     max_depth: int,
 ) -> list[Any]:
-    """Every document of ``text``: see :func:`collectors.sources.safe_yaml.load_all`."""
+    """Every document of ``text``: see :func:`depaudit.collectors.sources.safe_yaml.load_all`."""
     where = f"{path}: " if path else ""
     try:
         # the reader checks for non-printable characters already in its constructor
