@@ -1,10 +1,17 @@
-"""Benchmark: ``depaudit check`` on a repository with 50 environment files.
+"""Benchmark: ``depaudit check`` on a repository with 50 environment files, and on a small
+one side by side with deptry.
 
 Prints the median wall time of ``depaudit check`` (working tree and ``--rev HEAD``) and
 ratios against baselines measured in the same run: ``git ls-files`` + ``git cat-file
 --batch`` reading the same files (the I/O floor) and ``python -c pass`` (interpreter start).
 
-    .venv/bin/python bench/bench_check.py [--repeat 5]
+Then ``depaudit check`` and ``deptry .`` on the same 5-file repository (pyproject.toml,
+requirements.txt, Dockerfile, two Python files), where start-up is nearly all the time: the
+ratio is the cost of depaudit's imports next to a tool users run in the same CI step
+(target: within 2x). deptry is not a depaudit dependency; install it apart:
+
+    python3 -m venv /tmp/deptry && /tmp/deptry/bin/pip install deptry
+    .venv/bin/python bench/bench_check.py [--repeat 5] [--deptry /tmp/deptry/bin/deptry]
 """
 
 from __future__ import annotations
@@ -72,6 +79,38 @@ def build_repo(root: Path) -> int:
     return sum(1 for p in files if not p.endswith(".py"))
 
 
+# A small service repository: a pyproject for deptry and depaudit alike, the image's
+# requirements, its Dockerfile, the served app and the training script.
+SMALL_REPO = {
+    "pyproject.toml": (
+        '[project]\nname = "fraud-model"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["fastapi>=0.110", "scikit-learn==1.4.2", "joblib>=1.3"]\n\n'
+        '[project.optional-dependencies]\ntrain = ["mlflow==2.11.1", "optuna>=3.6"]\n'
+    ),
+    "requirements.txt": "fastapi==0.110.0\nscikit-learn==1.4.2\njoblib==1.3.2\nmlflow==2.11.1\n",
+    "Dockerfile": (
+        "FROM python:3.11-slim\nCOPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\nCOPY app/ app/\n"
+        'CMD ["uvicorn", "app.serve:app"]\n'
+    ),
+    "app/serve.py": (
+        "import joblib\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+        'model = joblib.load("model.joblib")\n'
+    ),
+    "train.py": "import mlflow\nimport optuna\nfrom sklearn.ensemble import RandomForestClassifier\n",
+}
+
+
+def build_small_repo(root: Path) -> None:
+    for path, text in SMALL_REPO.items():
+        full = root / path
+        full.parent.mkdir(parents=True, exist_ok=True)
+        full.write_text(text)
+    run(["git", "init", "-q", "-b", "main"], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-qm", "small"], root)
+
+
 def run(cmd: list[str], cwd: Path, stdin: bytes | None = None) -> None:
     subprocess.run(
         cmd, cwd=cwd, input=stdin, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -90,8 +129,12 @@ def timed(fn: object, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--deptry", default=shutil.which("deptry"), help="deptry executable (default: on PATH)"
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="depaudit-bench-check-"))
+    small = Path(tempfile.mkdtemp(prefix="depaudit-bench-small-"))
     try:
         n_files = build_repo(root)
         listing = subprocess.run(
@@ -142,8 +185,41 @@ def main() -> None:
         print(
             f"depaudit check --rev HEAD:               {t_rev * 1000:8.1f} ms  = {t_rev / t_floor:5.1f}x floor, {t_rev / t_python:5.1f}x python start"
         )
+        compare_with_deptry(small, args.deptry, args.repeat)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(small, ignore_errors=True)
+
+
+def compare_with_deptry(small: Path, deptry: str | None, repeat: int) -> None:
+    """``depaudit check`` and ``deptry .`` side by side on the 5-file repository.
+
+    The two runs alternate, so a load that comes and goes on a shared machine weighs on
+    both alike; the ratio is of the medians.
+    """
+    build_small_repo(small)
+    check = [str(BIN / "depaudit"), "check", ".", "-q", "--format", "csv", "--fail-on", "never"]
+    commands = {"depaudit check": check}
+    if deptry is not None:
+        commands["deptry ."] = [deptry, "."]
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, cmd in commands.items():
+            start = time.perf_counter()
+            # both exit non-zero on what they find in it; only the time is compared
+            subprocess.run(cmd, cwd=small, capture_output=True)
+            samples[name].append(time.perf_counter() - start)
+    median = {name: statistics.median(values) for name, values in samples.items()}
+    print(f"\nsmall repository: {len(SMALL_REPO)} files (median of {repeat}, runs alternating)")
+    for name, value in median.items():
+        print(f"{name + ':':<41}{value * 1000:8.1f} ms")
+    if deptry is None:
+        print(
+            "deptry: not found (python3 -m venv /tmp/deptry && /tmp/deptry/bin/pip install deptry)"
+        )
+        return
+    ratio = median["depaudit check"] / median["deptry ."]
+    print(f"{'depaudit check / deptry:':<41}{ratio:8.2f}x (target: within 2x)")
 
 
 if __name__ == "__main__":

@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from collectors.sources import source_for
-from collectors.sources.base import MAX_FILE_BYTES
+from depaudit.collectors.sources import source_for
+from depaudit.collectors.sources.base import MAX_FILE_BYTES
 
 PATH = "serving/Dockerfile"
 

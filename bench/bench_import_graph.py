@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from collectors.sources.python_code import SOURCE
 from depaudit.code_graph import ImportGraph
+from depaudit.collectors.sources.python_code import SOURCE
 from depaudit.model import CodeModule
 from depaudit.secrets import scrub
 

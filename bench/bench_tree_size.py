@@ -70,7 +70,7 @@ def _tree(repo: Path, rev: str) -> list[str]:
 def _env_paths(paths: list[str]) -> int | None:
     """How many of ``paths`` the collector treats as environment files (its own rule)."""
     try:
-        from collectors.snapshot import is_environment_path
+        from depaudit.collectors.snapshot import is_environment_path
     except ImportError:  # the collector is being restructured: the count is only informative
         return None
     return sum(1 for p in paths if is_environment_path(p))

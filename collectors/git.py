@@ -1,21 +1,21 @@
 """The one git reader: a repository, its objects, and the trees depaudit audits from it.
 
 Everything depaudit reads through git goes through this module, so the history walk
-(:mod:`collectors.history`), ``depaudit check --rev``, ``--baseline REV`` and ``check`` of
+(:mod:`depaudit.collectors.history`), ``depaudit check --rev``, ``--baseline REV`` and ``check`` of
 a work tree follow the same rules:
 
-- **Names** are bytes in git; each is decoded once, by :func:`collectors.tree.decode_name`.
+- **Names** are bytes in git; each is decoded once, by :func:`depaudit.collectors.tree.decode_name`.
 - **Sizes** are looked up only for the paths a source reads (``sized``): a data or docs
   file that no source reads is never looked up, let alone read.
 - **Missing objects** (a partial or pruned clone) make only the files that need them
-  unreadable: :class:`~collectors.tree.TreeReadError`, which the snapshot turns into an
+  unreadable: :class:`~depaudit.collectors.tree.TreeReadError`, which the snapshot turns into an
   ``error`` finding of that file. Nothing is fetched (collecting never touches the
   network): a partial clone's absent blobs are never asked for, and git may not fetch.
 - **Errors** are :class:`RepositoryError`, whose message is one line for the user.
 
 :func:`open_tree` is what ``depaudit check PATH [--rev REV]`` audits: a commit's tree, or,
 for a work tree, what git tracks plus the untracked files it does not ignore, read from
-disk; a directory outside git is read by :class:`~collectors.tree.WorkingTree`.
+disk; a directory outside git is read by :class:`~depaudit.collectors.tree.WorkingTree`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from collectors.sources.base import MAX_FILE_BYTES
-from collectors.tree import (
+from depaudit.collectors.sources.base import MAX_FILE_BYTES
+from depaudit.collectors.tree import (
     Tree,
     TreeEntry,
     TreeReadError,
@@ -241,7 +241,7 @@ class GitRepository:
         (default: the paths a source reads, as in the history walk)."""
         sha = self.resolve(rev)
         if sized is None:
-            from collectors.snapshot import is_environment_path
+            from depaudit.collectors.snapshot import is_environment_path
 
             sized = is_environment_path
         return CommitTree(self, self.ls_tree(sha), sha, sized)
@@ -349,7 +349,7 @@ class GitRepository:
 
 
 class CommitTree:
-    """A :class:`collectors.tree.Tree` over one commit's path map (a private copy)."""
+    """A :class:`depaudit.collectors.tree.Tree` over one commit's path map (a private copy)."""
 
     def __init__(
         self,
@@ -487,7 +487,7 @@ def open_tree(
     - A bare repository (or a git directory): HEAD's tree, as ``--rev HEAD`` reads it,
       with a notice saying so: it has no files on disk to audit, and HEAD is the
       commit a clone of it would check out.
-    - Any other directory: its files (:class:`~collectors.tree.WorkingTree`).
+    - Any other directory: its files (:class:`~depaudit.collectors.tree.WorkingTree`).
 
     ``exclude`` names files on disk to leave out (the report being written).
     """

@@ -4,7 +4,7 @@ One ``git log --raw`` pass (DESIGN.md §10: 3× the cost of plain ``git log``, w
 ``commit.diff(parent)`` per commit is 340×) gives every commit's changed paths with their
 new blob ids. The walker keeps the path -> (blob, mode) map of the current commit up to
 date from those lines, so a commit's tree costs nothing until a snapshot really needs
-it; its blobs are read on demand by :class:`collectors.git.GitRepository`, the one git
+it; its blobs are read on demand by :class:`depaudit.collectors.git.GitRepository`, the one git
 reader (names, sizes, missing objects: the same rules as ``check --rev``).
 
 An order-independent signature of the environment paths is maintained incrementally
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from collectors.git import CommitTree, GitRepository, RepositoryError, git_message
-from collectors.tree import decode_name
+from depaudit.collectors.git import CommitTree, GitRepository, RepositoryError, git_message
+from depaudit.collectors.tree import decode_name
 from depaudit.model import CommitInfo
 
 _SIG_MOD = 1 << 256
@@ -165,14 +165,14 @@ def walk(
     """Commits of ``head`` after ``base`` (all of them without), oldest first.
 
     ``keys`` says how each environment file counts in the signature (default: its
-    blob; :class:`collectors.state_keys.StateKeys` keys code by its rule-relevant facts).
+    blob; :class:`depaudit.collectors.state_keys.StateKeys` keys code by its rule-relevant facts).
 
     The path map of each commit is derived from its first parent's; when the walk
     order breaks that chain (``base`` off the first-parent line, or every commit
     with ``first_parent=False``), the parent's tree is loaded once with ``ls-tree``.
     """
     if is_env_path is None:
-        from collectors.snapshot import is_environment_path
+        from depaudit.collectors.snapshot import is_environment_path
 
         is_env_path = is_environment_path
     state = _Walk(repo, is_env_path, keys if keys is not None else _BlobKeys())

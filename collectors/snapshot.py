@@ -14,11 +14,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from collectors.sources import include_source, source_for
-from collectors.sources.base import MAX_FILE_BYTES
-from collectors.sources.dockerfile import SOURCE as DOCKERFILE
-from collectors.sources.makefile import SOURCE as MAKEFILE
-from collectors.tree import Tree, TreeEntry, TreeReadError
+from depaudit.collectors.sources import include_source, source_for
+from depaudit.collectors.sources.base import MAX_FILE_BYTES
+from depaudit.collectors.sources.dockerfile import SOURCE as DOCKERFILE
+from depaudit.collectors.sources.makefile import SOURCE as MAKEFILE
+from depaudit.collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
 from depaudit.conventions import role_of_name
 from depaudit.environments import find_environments, is_test_path, is_vendored_path

@@ -26,12 +26,12 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-from collectors.git import GitRepository
-from collectors.snapshot import BlobCache, parse_entry
-from collectors.sources import source_for
-from collectors.sources.notebook import SOURCE as NOTEBOOK
-from collectors.sources.python_code import SOURCE as PYTHON
-from collectors.tree import TreeEntry, TreeReadError
+from depaudit.collectors.git import GitRepository
+from depaudit.collectors.snapshot import BlobCache, parse_entry
+from depaudit.collectors.sources import source_for
+from depaudit.collectors.sources.notebook import SOURCE as NOTEBOOK
+from depaudit.collectors.sources.python_code import SOURCE as PYTHON
+from depaudit.collectors.tree import TreeEntry, TreeReadError
 from depaudit.model import CodeModule, Definition, Fact
 
 _MOD = 1 << 256

@@ -3,7 +3,7 @@
 The snapshot builder only needs the list of paths, a blob id per path (the cache key:
 each distinct blob is parsed once) and the bytes of a blob. Sizes are known before the
 bytes are read, so huge files are skipped without being loaded. The trees read from git
-(a commit, or a work tree as git sees it) are in :mod:`collectors.git`; this module holds
+(a commit, or a work tree as git sees it) are in :mod:`depaudit.collectors.git`; this module holds
 what every tree shares and :class:`WorkingTree`, the reader for a plain directory.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from collectors.sources.base import MAX_FILE_BYTES
+from depaudit.collectors.sources.base import MAX_FILE_BYTES
 
 
 class TreeReadError(Exception):

@@ -1,7 +1,7 @@
 """The dashboard's one entrypoint: ``streamlit run dashboard/app.py -- --db URL``.
 
 ``depaudit dashboard`` starts it bound to 127.0.0.1. The store URL comes from ``--db``
-or ``$DEPAUDIT_DASHBOARD_DB`` / ``$DEPAUDIT_DB`` (see :func:`dashboard.queries.store_url`)
+or ``$DEPAUDIT_DASHBOARD_DB`` / ``$DEPAUDIT_DB`` (see :func:`depaudit.dashboard.queries.store_url`)
 and is opened read-only. Pages live in ``dashboard/views/`` and only arrange widgets,
 queries and charts.
 """

@@ -1,7 +1,7 @@
 """Pure chart functions: a DataFrame in, a plotly Figure out.
 
 No streamlit import here (the pages place the figures), so every chart can be tested
-and reused on its own. Frames come from :mod:`dashboard.frames`; the column names each
+and reused on its own. Frames come from :mod:`depaudit.dashboard.frames`; the column names each
 function needs are listed in its docstring.
 """
 

@@ -1,6 +1,6 @@
 """Pure builders: store records (ReportRows, snapshots, commit rows) -> pandas DataFrames.
 
-No streamlit and no database here: :mod:`dashboard.queries` fetches and caches, this
+No streamlit and no database here: :mod:`depaudit.dashboard.queries` fetches and caches, this
 module shapes, so the shapes can be tested without a running app. Findings frames start
 with exactly the report CSV columns (``CSV_COLUMNS``) so that a download of any findings
 table is byte-for-byte what ``depaudit report --format csv`` writes.

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import frames
+from depaudit.dashboard import frames
 from depaudit.dburl import normalize_db_url
 from depaudit.entrypoints import build_analysis
 from depaudit.model import EnvironmentSnapshot, Package, Pair, Runtime

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import frames, queries, widgets
+from depaudit.dashboard import frames, queries, widgets
 from depaudit.split.render import summary
 
 # what a split edits: package leftovers and drift, undeclared imports, a CUDA devel image

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from dashboard import frames, queries
+from depaudit.dashboard import frames, queries
 
 
 @dataclass(frozen=True, slots=True)

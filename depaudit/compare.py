@@ -50,7 +50,7 @@ class CompareMemo:
     """What comparing the states of one history can reuse from state to state.
 
     The snapshot builder hands out the same snapshot object for an environment none of
-    whose files changed (collectors.snapshot.BlobCache), so views and pair findings are
+    whose files changed (depaudit.collectors.snapshot.BlobCache), so views and pair findings are
     kept by the identity of the snapshots (the memo holds them, so ids are not reused):
     a commit that changed one project's files re-runs the rules of that project's pairs
     only, and an environment's merged packages, config and targets are built once.

@@ -78,7 +78,7 @@ def parse_config(text: str, path: str, *, from_pyproject: bool = False) -> Audit
     """Parse a config file's text; None when a pyproject has no ``[tool.depaudit]``."""
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError(path, f"file is larger than {MAX_CONFIG_BYTES // 1024} KiB")
-    # tomllib is quadratic in the parts of one dotted key (see collectors.sources.base)
+    # tomllib is quadratic in the parts of one dotted key (see depaudit.collectors.sources.base)
     if max((line.count(".") for line in text.splitlines()), default=0) > MAX_TOML_LINE_DOTS:
         raise ConfigError(path, f"invalid TOML: a line has more than {MAX_TOML_LINE_DOTS} dots")
     try:

@@ -366,7 +366,7 @@ def scrub(text: str, *, assignments: bool = True) -> str:
     """Mask every secret-shaped substring of free text (commands, code strings, values).
 
     ``assignments=False`` leaves out ``key=value`` / ``key: value`` text: Python code is
-    masked on its syntax tree instead (:mod:`collectors.sources.python_secrets`), where
+    masked on its syntax tree instead (:mod:`depaudit.collectors.sources.python_secrets`), where
     ``password = settings.db_password`` is a reference, not a secret.
     """
     if not text:

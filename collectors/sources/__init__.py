@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import importlib
 
-from collectors.sources.base import Source, guarded
+from depaudit.collectors.sources.base import Source, guarded
 
-# module names under collectors.sources, in match order
+# module names under depaudit.collectors.sources, in match order
 SOURCE_MODULES: tuple[str, ...] = (
     "requirements",
     "pyproject",
@@ -37,9 +37,9 @@ def all_sources() -> tuple[Source, ...]:
     found: list[Source] = []
     for name in SOURCE_MODULES:
         try:
-            module = importlib.import_module(f"collectors.sources.{name}")
+            module = importlib.import_module(f"depaudit.collectors.sources.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"collectors.sources.{name}":
+            if exc.name == f"depaudit.collectors.sources.{name}":
                 continue  # not built yet in this checkout
             raise
         found.append(guarded(module.SOURCE))  # the one size / binary guard
@@ -64,5 +64,7 @@ def include_source(path: str) -> Source:
     found = source_for(path)
     if found is not None:
         return found
-    requirements: Source = importlib.import_module("collectors.sources.requirements").SOURCE
+    requirements: Source = importlib.import_module(
+        "depaudit.collectors.sources.requirements"
+    ).SOURCE
     return requirements

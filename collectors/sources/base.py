@@ -69,7 +69,7 @@ def check_text(text: str, path: str) -> SourceResult | None:
 class GuardedSource:
     """A source behind the one text guard: oversized or binary text never reaches it.
 
-    Every registered source goes through this (``collectors.sources.all_sources`` wraps
+    Every registered source goes through this (``depaudit.collectors.sources.all_sources`` wraps
     them, and each module's ``SOURCE`` is built with :func:`guarded`), so parsers need
     no size or NUL checks of their own and a direct call (tests, ``depaudit check`` on
     odd input) is as safe as one from the snapshot builder.

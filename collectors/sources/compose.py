@@ -14,11 +14,11 @@ import posixpath
 import re
 from typing import Any, Literal
 
-from collectors.sources import images
-from collectors.sources.base import MAX_FILE_BYTES, error
-from collectors.sources.dockerfile import module_of_command
-from collectors.sources.network import targets_from_config
-from collectors.sources.safe_yaml import SafeYamlError, line_of, load_all
+from depaudit.collectors.sources import images
+from depaudit.collectors.sources.base import MAX_FILE_BYTES, error
+from depaudit.collectors.sources.dockerfile import module_of_command
+from depaudit.collectors.sources.network import targets_from_config
+from depaudit.collectors.sources.safe_yaml import SafeYamlError, line_of, load_all
 from depaudit.model import ConfigEntry, Entrypoint, Fact, Resource, Scope, SourceResult
 from depaudit.secrets import mask_value, scrub
 

@@ -32,15 +32,15 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import error, guarded
-from collectors.sources.pep508 import (
+from depaudit.collectors.sources.base import error, guarded
+from depaudit.collectors.sources.pep508 import (
     clean_url,
     normalize_specifier,
     pinned_version_of,
     safe_message,
 )
-from collectors.sources.requirements import parse_requirements_text
-from collectors.sources.safe_yaml import SafeYamlError, line_of, load_all
+from depaudit.collectors.sources.requirements import parse_requirements_text
+from depaudit.collectors.sources.safe_yaml import SafeYamlError, line_of, load_all
 from depaudit.model import (
     ConfigEntry,
     Fact,
@@ -218,7 +218,7 @@ def _pep440(raw: str, exact: bool | None) -> str:
 def _as_config_file(text: str, path: str) -> SourceResult:
     """A YAML file named like an environment but without ``dependencies``: generic config."""
     try:
-        module = importlib.import_module("collectors.sources.config_files")
+        module = importlib.import_module("depaudit.collectors.sources.config_files")
     except ModuleNotFoundError:
         return SourceResult()
     result: SourceResult = module.SOURCE.parse(text, path)

@@ -3,7 +3,7 @@
 Keys are flattened (``a.b.c``, list items ``a[0]``), values kept as short strings and
 masked when secret (``depaudit.secrets.mask_value``); network targets are read from the
 *unmasked* values first, and only the target (never a password) is kept. YAML documents
-that are Kubernetes objects go to :mod:`collectors.sources.kubernetes`.
+that are Kubernetes objects go to :mod:`depaudit.collectors.sources.kubernetes`.
 
 Choices:
 - ``.env.example`` / ``.env.sample`` are read too: example files leak real keys often
@@ -23,16 +23,16 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from collectors.sources import kubernetes
-from collectors.sources.base import (
+from depaudit.collectors.sources import kubernetes
+from depaudit.collectors.sources.base import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
     error,
     squeeze_blanks,
 )
-from collectors.sources.network import targets_from_config
-from collectors.sources.safe_yaml import LinedList, LinedMap, SafeYamlError, load_all
-from collectors.sources.toml_document import TomlProblem, deepest_line, load_document
+from depaudit.collectors.sources.network import targets_from_config
+from depaudit.collectors.sources.safe_yaml import LinedList, LinedMap, SafeYamlError, load_all
+from depaudit.collectors.sources.toml_document import TomlProblem, deepest_line, load_document
 from depaudit.model import ConfigEntry, Fact, ParseError, SourceResult
 from depaudit.secrets import mask_value
 

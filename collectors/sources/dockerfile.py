@@ -1,6 +1,6 @@
 """Dockerfiles / Containerfiles: base image, OS, Python, CUDA, installs, ENV/ARG, entrypoint.
 
-:mod:`collectors.sources.dockerfile_syntax` gives instructions and line numbers (heredoc
+:mod:`depaudit.collectors.sources.dockerfile_syntax` gives instructions and line numbers (heredoc
 bodies handed back to their RUN); everything else is done here:
 
 - ``ARG`` defaults are substituted in ``FROM`` (global ARGs) and ``ARG``/``ENV`` values in
@@ -25,14 +25,14 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from collectors.sources import dockerfile_copy, images
-from collectors.sources.base import error, guarded
-from collectors.sources.conda import conda_spec_facts
-from collectors.sources.dockerfile_syntax import Instruction
-from collectors.sources.dockerfile_syntax import instructions as read_instructions
-from collectors.sources.network import targets_from_config, targets_from_text
-from collectors.sources.pep508 import requirement_fact
 from depaudit.base_images import implied_packages
+from depaudit.collectors.sources import dockerfile_copy, images
+from depaudit.collectors.sources.base import error, guarded
+from depaudit.collectors.sources.conda import conda_spec_facts
+from depaudit.collectors.sources.dockerfile_syntax import Instruction
+from depaudit.collectors.sources.dockerfile_syntax import instructions as read_instructions
+from depaudit.collectors.sources.network import targets_from_config, targets_from_text
+from depaudit.collectors.sources.pep508 import requirement_fact
 from depaudit.model import (
     ConfigEntry,
     Entrypoint,

@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from collectors.sources import images
-from collectors.sources.dockerfile import module_of_command
-from collectors.sources.network import targets_from_config, targets_from_text
-from collectors.sources.safe_yaml import line_of
+from depaudit.collectors.sources import images
+from depaudit.collectors.sources.dockerfile import module_of_command
+from depaudit.collectors.sources.network import targets_from_config, targets_from_text
+from depaudit.collectors.sources.safe_yaml import line_of
 from depaudit.model import ConfigEntry, Entrypoint, Fact, Resource, Scope
 from depaudit.secrets import mask, mask_value, scrub
 

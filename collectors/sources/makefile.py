@@ -16,7 +16,7 @@ import posixpath
 import re
 import shlex
 
-from collectors.sources.base import guarded
+from depaudit.collectors.sources.base import guarded
 from depaudit.model import Fact, ImageBuild, SourceResult
 
 _NAMES = frozenset({"makefile", "gnumakefile"})

@@ -42,9 +42,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from collectors.sources.base import error, guarded
-from collectors.sources.dockerfile import python_install_facts
-from collectors.sources.python_code import SOURCE as PYTHON
+from depaudit.collectors.sources.base import error, guarded
+from depaudit.collectors.sources.dockerfile import python_install_facts
+from depaudit.collectors.sources.python_code import SOURCE as PYTHON
 from depaudit.model import CodeModule, Fact, ParseError, SourceResult
 
 # Cell magics whose body is Python code (the magic only times / captures / profiles it).

@@ -13,13 +13,13 @@ from typing import Any
 from packaging.markers import InvalidMarker
 from packaging.specifiers import InvalidSpecifier
 
-from collectors.sources.base import guarded
-from collectors.sources.pep508 import (
+from depaudit.collectors.sources.base import guarded
+from depaudit.collectors.sources.pep508 import (
     clean_url,
     package_fact,
     safe_message,
 )
-from collectors.sources.pyproject import TomlLines, load_toml
+from depaudit.collectors.sources.pyproject import TomlLines, load_toml
 from depaudit.model import Fact, NetworkTarget, ParseError, Runtime, SourceResult
 
 _NOT_CATEGORIES = {"source", "requires", "pipenv", "scripts"}

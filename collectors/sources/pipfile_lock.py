@@ -14,8 +14,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import error, guarded
-from collectors.sources.pep508 import clean_url
+from depaudit.collectors.sources.base import error, guarded
+from depaudit.collectors.sources.pep508 import clean_url
 from depaudit.model import Fact, NetworkTarget, Package, ParseError, SourceResult
 
 _SECTIONS = {"default": "", "develop": "dev"}

@@ -15,9 +15,9 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import guarded
-from collectors.sources.pep508 import clean_url
-from collectors.sources.pyproject import TomlLines, load_toml
+from depaudit.collectors.sources.base import guarded
+from depaudit.collectors.sources.pep508 import clean_url
+from depaudit.collectors.sources.pyproject import TomlLines, load_toml
 from depaudit.model import Fact, NetworkTarget, Package, ParseError, SourceResult
 
 

@@ -22,14 +22,14 @@ from packaging.markers import InvalidMarker
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
-from collectors.sources.base import error, guarded, squeeze_blanks
-from collectors.sources.pep508 import (
+from depaudit.collectors.sources.base import error, guarded, squeeze_blanks
+from depaudit.collectors.sources.pep508 import (
     normalize_specifier,
     package_fact,
     requirement_fact,
     safe_message,
 )
-from collectors.sources.toml_document import TomlProblem, load_document
+from depaudit.collectors.sources.toml_document import TomlProblem, load_document
 from depaudit.model import Entrypoint, Fact, Package, ParseError, Runtime, SourceResult
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]#]+?)\s*\]\]?\s*(#.*)?$")

@@ -17,7 +17,7 @@ One ``CodeModule`` fact per file, from a single ``ast.parse`` and one walk of th
 * ``definitions``: top-level functions and classes. ``body_hash`` hashes the definition's
   text with layout, comments, docstrings and its own name removed, so a re-indented,
   commented or renamed copy still matches; ``body`` is the source text (decorators
-  included, secret literals masked on the tree by :mod:`collectors.sources.python_secrets`,
+  included, secret literals masked on the tree by :mod:`depaudit.collectors.sources.python_secrets`,
   capped at ``MAX_BODY_CHARS``). Both are text, not
   ``ast.dump`` / ``ast.unparse``: those cost more than parsing the repository itself
   (bench/bench_import_graph.py). The copy rule confirms near-matches on the AST and
@@ -36,9 +36,9 @@ import keyword
 import re
 from pathlib import PurePosixPath
 
-from collectors.sources.base import MAX_FILE_BYTES, error
-from collectors.sources.python_secrets import mask_definition
 from depaudit.code_graph import training_call_key
+from depaudit.collectors.sources.base import MAX_FILE_BYTES, error
+from depaudit.collectors.sources.python_secrets import mask_definition
 from depaudit.knowledge import builtin
 from depaudit.model import CallRef, CodeModule, Definition, ImportRef, SourceResult
 

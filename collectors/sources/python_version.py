@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from collectors.sources.base import guarded
+from depaudit.collectors.sources.base import guarded
 from depaudit.model import Runtime, SourceResult
 
 # "3.10.12", "3.12t", "pypy3.9-7.3.9", "miniconda3-3.10", "graalpy-23.1" (version after a name)

@@ -7,7 +7,7 @@ text: ``RequirementsFile.from_string`` is broken in the released version and
 :class:`~depaudit.model.Include` facts; the snapshot builder resolves them inside the
 same commit.
 
-Each requirement goes through :func:`collectors.sources.pep508.requirement_fact`, the
+Each requirement goes through :func:`depaudit.collectors.sources.pep508.requirement_fact`, the
 one path from a requirement string to a Package fact that every source shares.
 """
 
@@ -21,8 +21,8 @@ from typing import Any
 
 import pip_requirements_parser as prp
 
-from collectors.sources.base import guarded, squeeze_blanks
-from collectors.sources.pep508 import (
+from depaudit.collectors.sources.base import guarded, squeeze_blanks
+from depaudit.collectors.sources.pep508 import (
     MAX_REQUIREMENT_CHARS,
     clean_url,
     requirement_fact,

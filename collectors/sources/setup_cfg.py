@@ -14,8 +14,8 @@ import re
 
 from packaging.specifiers import InvalidSpecifier
 
-from collectors.sources.base import error, guarded, squeeze_blanks
-from collectors.sources.pep508 import normalize_specifier, requirement_fact, safe_message
+from depaudit.collectors.sources.base import error, guarded, squeeze_blanks
+from depaudit.collectors.sources.pep508 import normalize_specifier, requirement_fact, safe_message
 from depaudit.model import Fact, Include, ParseError, Runtime, SourceResult
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")

@@ -15,7 +15,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-from collectors.sources.base import MAX_DEPTH, MAX_TOML_LINE_DOTS
+from depaudit.collectors.sources.base import MAX_DEPTH, MAX_TOML_LINE_DOTS
 
 _AT_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import frames, queries, widgets
+from depaudit.dashboard import frames, queries, widgets
 
 st.title("Environment")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, frames, queries, split_panel, widgets
+from depaudit.dashboard import charts, frames, queries, split_panel, widgets
 from depaudit.model import KINDS, SEVERITIES
 
 st.title("Training leftovers in serving")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, queries, widgets
+from depaudit.dashboard import charts, queries, widgets
 
 st.title("depaudit: training code in serving")
 st.caption(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, frames, queries, widgets
+from depaudit.dashboard import charts, frames, queries, widgets
 
 st.title("Shared by training and serving")
 st.caption(

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collectors.snapshot import BlobCache, TreeSnapshot, snapshot_tree
-from collectors.tree import Tree
 from depaudit.catalog import CONFIG_ERROR_RULE, rule_info
+from depaudit.collectors.snapshot import BlobCache, TreeSnapshot, snapshot_tree
+from depaudit.collectors.tree import Tree
 from depaudit.compare import CompareMemo, compare_pairs
 from depaudit.config import AuditConfig
 from depaudit.knowledge import Knowledge, builtin
@@ -27,7 +27,7 @@ from depaudit.projects import plan_pairs
 
 class AuditCache:
     """What the audits of one history share: parsed blobs and environment snapshots
-    (collectors.snapshot.BlobCache), views and pair findings (depaudit.compare.CompareMemo)
+    (depaudit.collectors.snapshot.BlobCache), views and pair findings (depaudit.compare.CompareMemo)
     and the knowledge base with the repository's overrides, built once per distinct
     ``[knowledge]`` table."""
 

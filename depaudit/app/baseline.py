@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from collectors.git import GitNotFoundError, RepositoryError, open_tree
 from depaudit.app.audit import audit_tree
+from depaudit.collectors.git import GitNotFoundError, RepositoryError, open_tree
 from depaudit.config import AuditConfig
 from depaudit.model import Finding
 

@@ -22,10 +22,10 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from collectors.git import GitRepository, RepositoryError
-from collectors.history import walk
-from collectors.state_keys import StateKeys
 from depaudit.app.audit import AuditCache, audit_tree
+from depaudit.collectors.git import GitRepository, RepositoryError
+from depaudit.collectors.history import walk
+from depaudit.collectors.state_keys import StateKeys
 from depaudit.config import AuditConfig
 from depaudit.model import TreeAudit
 from depaudit.store.engine import StoreError
@@ -174,7 +174,7 @@ def _refuse_foreign_history(
 
 def copied_definitions(audit: TreeAudit) -> set[str]:
     """Qualified names of both halves of every copy (DA206 / DA207) the audit reports:
-    their bodies count in the state key from now on (collectors.state_keys)."""
+    their bodies count in the state key from now on (depaudit.collectors.state_keys)."""
     return {
         name
         for f in audit.findings

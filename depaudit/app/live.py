@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from collectors.git import RepositoryError, open_tree
-from collectors.live import LiveError as ObserveError
-from collectors.live import observe_interpreter, observe_pipdeptree_file
-from collectors.snapshot import read_config
+from depaudit.collectors.git import RepositoryError, open_tree
+from depaudit.collectors.live import LiveError as ObserveError
+from depaudit.collectors.live import observe_interpreter, observe_pipdeptree_file
+from depaudit.collectors.snapshot import read_config
 from depaudit.compare import compare_live
 from depaudit.config import AuditConfig
 from depaudit.knowledge import builtin

@@ -5,7 +5,7 @@ each run only walks the commits added since the last one (the store keeps each r
 head). Repositories are collected ``--jobs`` at a time by as many long-lived collector
 processes (:mod:`depaudit.app.worker_pool`), so one repository that crashes its process,
 hangs on a lock or has a broken history is reported and the others are still collected.
-URL repositories are kept as bare mirrors (:mod:`collectors.mirror`) and fetched first.
+URL repositories are kept as bare mirrors (:mod:`depaudit.collectors.mirror`) and fetched first.
 
 A fleet too big for one machine runs N of these with ``--shard K/N`` (or as a Kubernetes
 Indexed Job, ``JOB_COMPLETION_INDEX``): each collects only its share of the repos file
@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from collectors.mirror import MirrorError, update_mirror
 from depaudit.app.collect_worker import CollectRequest
 from depaudit.app.shards import ShardError, resolve_shard, select
 from depaudit.app.worker_pool import CollectorPool
+from depaudit.collectors.mirror import MirrorError, update_mirror
 from depaudit.secrets import strip_url_credentials
 from depaudit.store.engine import StoreError, open_engine
 from depaudit.store.schema import SchemaError, migrate

@@ -30,10 +30,10 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from collectors.git import CommitTree, GitWorkTree, RepositoryError, open_tree, run_git
-from collectors.sources import source_for
-from collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.app.audit import AuditCache, audit_tree
+from depaudit.collectors.git import CommitTree, GitWorkTree, RepositoryError, open_tree, run_git
+from depaudit.collectors.sources import source_for
+from depaudit.collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.config import AuditConfig
 from depaudit.entrypoints import build_analysis
 from depaudit.model import (

@@ -66,9 +66,9 @@ def check(
         fail(f"{path}: not a directory")
     audit_config = read_config_file(config)[0] if config is not None else None
 
-    from collectors.git import RepositoryError, open_tree
     from depaudit.app.audit import audit_tree
     from depaudit.app.baseline import BaselineError, baseline_keys, new_findings
+    from depaudit.collectors.git import RepositoryError, open_tree
     from depaudit.reports import ReportRow
     from depaudit.reports.json_report import JsonReport
 

@@ -23,7 +23,8 @@ from depaudit.cli.app import app, fail, log, normalize_db_url
 from depaudit.cli.extras import require_dashboard_extra
 
 DEFAULT_HOST = "127.0.0.1"
-APP_PATH = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+# depaudit/dashboard (a symlink to the root dashboard/ in a checkout)
+APP_PATH = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 
 
 def bare_host(host: str) -> str:

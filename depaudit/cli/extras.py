@@ -2,8 +2,9 @@
 
 ``pip install depaudit`` is the light core a CI gate needs (``check``, ``collect``,
 ``report``, ``history``, ``live``, ``split``). The dashboard's packages (Streamlit, pandas,
-plotly: about 570 MB with numpy and pyarrow) come with ``depaudit[dashboard]``. Nothing
-here imports them: ``find_spec`` only looks for them, so the check costs no start-up time.
+plotly: about 570 MB with numpy and pyarrow) come with ``depaudit[dashboard]``, and
+pipdeptree, which only ``live --python`` runs, with ``depaudit[live]``. Nothing here imports
+them: ``find_spec`` only looks for them, so the check costs no start-up time.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from depaudit.cli.app import fail
 
 # What dashboard/ imports; the server itself is started as ``python -m streamlit``.
 DASHBOARD_MODULES = ("streamlit", "pandas", "plotly")
+# ``live --python`` runs ``python -m pipdeptree --python PATH`` from this environment.
+LIVE_MODULES = ("pipdeptree",)
 
 
 def missing_modules(names: tuple[str, ...]) -> list[str]:
@@ -29,11 +32,19 @@ def missing_modules(names: tuple[str, ...]) -> list[str]:
     return missing
 
 
-def require_dashboard_extra(command: str) -> None:
-    """Exit 2 with one line naming the extra when the dashboard's packages are missing."""
-    missing = missing_modules(DASHBOARD_MODULES)
+def require_extra(command: str, extra: str, modules: tuple[str, ...]) -> None:
+    """Exit 2 with one line naming ``extra`` when any of its ``modules`` is missing."""
+    missing = missing_modules(modules)
     if missing:
         fail(
-            f"depaudit {command} needs the dashboard extra: pip install 'depaudit[dashboard]'"
+            f"depaudit {command} needs the {extra} extra: pip install 'depaudit[{extra}]'"
             f" (missing: {', '.join(missing)})"
         )
+
+
+def require_dashboard_extra(command: str) -> None:
+    require_extra(command, "dashboard", DASHBOARD_MODULES)
+
+
+def require_live_extra(command: str) -> None:
+    require_extra(command, "live", LIVE_MODULES)

@@ -26,6 +26,7 @@ from depaudit.cli.app import (
     normalize_db_url,
     render,
 )
+from depaudit.cli.extras import require_live_extra
 
 
 @app.command()
@@ -70,6 +71,8 @@ def live(
         fail(f"--fail-on must be one of {', '.join(FAIL_ON)} (got {fail_on!r})")
     if timeout <= 0:
         fail("--timeout must be positive")
+    if python is not None:
+        require_live_extra("live --python")
 
     from depaudit.app.live import LiveError, compare_live_environment
     from depaudit.reports import ReportRow

@@ -3,8 +3,8 @@
 tomlkit keeps comments, ordering, quoting and spacing of everything it is not asked to
 change, so a removed requirement takes only its own array item or key with it, and a
 pinned one changes only its string. Which table a package was read from comes from the
-fact (``group`` and ``manager``, as :mod:`collectors.sources.pyproject` and
-:mod:`collectors.sources.pipfile` write them).
+fact (``group`` and ``manager``, as :mod:`depaudit.collectors.sources.pyproject` and
+:mod:`depaudit.collectors.sources.pipfile` write them).
 """
 
 from __future__ import annotations

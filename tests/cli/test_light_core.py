@@ -1,8 +1,9 @@
 """``pip install depaudit`` (no extra): every command but the dashboard works without
-Streamlit, pandas, plotly or pyarrow, and the dashboard names the extra to install.
+Streamlit, pandas, plotly or pyarrow, ``live --pipdeptree-json`` works without pipdeptree,
+and the dashboard and ``live --python`` name the extra to install.
 
-The dashboard's packages are hidden from a subprocess by a meta-path finder that refuses
-them, the way a virtualenv without the extra refuses them. The finder also logs every
+The extras' packages are hidden from a subprocess by a meta-path finder that refuses
+them, the way a virtualenv without the extras refuses them. The finder also logs every
 attempt, so a command that imports one and swallows the ImportError still fails here.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from tests.gitrepo import GitRepo
 
 DASHBOARD_PACKAGES = ("streamlit", "pandas", "plotly", "pyarrow")
+LIVE_PACKAGES = ("pipdeptree", "nab")
 
 # Run as ``python -c``: install the blocker, then the real CLI entry point.
 BLOCKED_CLI = textwrap.dedent(
@@ -39,7 +41,7 @@ BLOCKED_CLI = textwrap.dedent(
     from depaudit.cli import main
     main()
     """
-).format(blocked=DASHBOARD_PACKAGES)
+).format(blocked=DASHBOARD_PACKAGES + LIVE_PACKAGES)
 
 FILES = {
     "training/requirements.txt": "scikit-learn==1.3.2\nmlflow==2.11.1\noptuna==3.6.1\n",
@@ -49,10 +51,10 @@ FILES = {
 }
 
 
-def run_without_dashboard(
+def run_light_core(
     tmp_path: Path, *args: str, cwd: Path | None = None
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """``depaudit ARGS`` with the dashboard packages refused; (result, imports attempted)."""
+    """``depaudit ARGS`` with the extras' packages refused; (result, imports attempted)."""
     log = tmp_path / "blocked-imports.log"
     log.unlink(missing_ok=True)
     result = subprocess.run(
@@ -92,7 +94,7 @@ def test_the_blocker_refuses_the_dashboard_packages(tmp_path: Path) -> None:
 
 def test_check_works_without_the_dashboard_packages(tmp_path: Path) -> None:
     repo = sample_repo(tmp_path)
-    result, attempts = run_without_dashboard(
+    result, attempts = run_light_core(
         tmp_path, "check", str(repo), "--format", "json", "--fail-on", "medium"
     )
     # mlflow in serving is a medium leftover: the gate fails on it, as with every package
@@ -100,7 +102,7 @@ def test_check_works_without_the_dashboard_packages(tmp_path: Path) -> None:
     assert '"DA101"' in result.stdout and '"mlflow"' in result.stdout
     assert "Traceback" not in result.stderr
     assert attempts == []
-    result, attempts = run_without_dashboard(tmp_path, "check", str(repo), "--fail-on", "high")
+    result, attempts = run_light_core(tmp_path, "check", str(repo), "--fail-on", "high")
     assert result.returncode == 0, result.stderr
     assert attempts == []
 
@@ -115,7 +117,7 @@ def test_collect_report_history_and_split_work_without_them(tmp_path: Path) -> N
         ("history", "--db", db, "--repo", "fraud", "--format", "json"),
         ("split", str(repo)),
     ):
-        result, attempts = run_without_dashboard(tmp_path, *args)
+        result, attempts = run_light_core(tmp_path, *args)
         assert result.returncode == 0, (args, result.stderr)
         assert "Traceback" not in result.stderr, args
         assert attempts == [], args
@@ -129,7 +131,7 @@ def test_collect_report_history_and_split_work_without_them(tmp_path: Path) -> N
 
 def test_dashboard_and_demo_name_the_extra(tmp_path: Path) -> None:
     for args in (("dashboard",), ("demo",), ("dashboard", "--db", "sqlite:///nowhere.db")):
-        result, _ = run_without_dashboard(tmp_path, *args)
+        result, _ = run_light_core(tmp_path, *args)
         assert result.returncode == 2, (args, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, lines
@@ -154,3 +156,53 @@ def test_dashboard_with_the_extra_goes_on_to_its_own_checks(tmp_path: Path) -> N
     )
     assert result.returncode == 2
     assert "no depaudit store" in result.stderr and "depaudit[dashboard]" not in result.stderr
+
+
+# `pipdeptree --json-tree` captured on the server: serving declares mlflow==2.11.1, 2.9.2 runs
+LIVE_CAPTURE = [
+    {
+        "key": "mlflow",
+        "package_name": "mlflow",
+        "installed_version": "2.9.2",
+        "required_version": "2.9.2",
+        "dependencies": [],
+    },
+    {
+        "key": "fastapi",
+        "package_name": "fastapi",
+        "installed_version": "0.110.0",
+        "required_version": "0.110.0",
+        "dependencies": [],
+    },
+    {
+        "key": "scikit-learn",
+        "package_name": "scikit-learn",
+        "installed_version": "1.3.2",
+        "required_version": "1.3.2",
+        "dependencies": [],
+    },
+]
+
+
+def test_live_from_a_capture_needs_no_pipdeptree_and_live_python_names_the_extra(
+    tmp_path: Path,
+) -> None:
+    repo = sample_repo(tmp_path)
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    result, _ = run_light_core(tmp_path, "collect", str(repo), "--db", db)
+    assert result.returncode == 0, result.stderr
+    capture = tmp_path / "prod-pipdeptree.json"
+    capture.write_text(json.dumps(LIVE_CAPTURE))
+    live = ("live", "--repo", "fraud", "--env", "serving", "--db", db, "--format", "csv")
+    result, attempts = run_light_core(tmp_path, *live, "--pipdeptree-json", str(capture))
+    assert result.returncode == 0, result.stderr
+    assert "mlflow" in result.stdout and "2.9.2" in result.stdout
+    assert attempts == []
+
+    result, attempts = run_light_core(tmp_path, *live, "--python", sys.executable)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "depaudit: error: depaudit live --python needs the live extra: pip install 'depaudit[live]'"
+        " (missing: pipdeptree)"
+    ]
+    assert attempts == ["pipdeptree"]

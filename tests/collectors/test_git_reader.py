@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from collectors.git import (
+from depaudit.collectors.git import (
     GitNotFoundError,
     GitRepository,
     GitWorkTree,
     RepositoryError,
     open_tree,
 )
-from collectors.history import walk
-from collectors.snapshot import snapshot_tree
-from collectors.tree import Tree, TreeReadError, WorkingTree
+from depaudit.collectors.history import walk
+from depaudit.collectors.snapshot import snapshot_tree
+from depaudit.collectors.tree import Tree, TreeReadError, WorkingTree
 from depaudit.model import Package, ParseError
 from tests.gitrepo import GitRepo
 

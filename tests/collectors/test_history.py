@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from collectors import git as git_reader
-from collectors import history
-from collectors.git import GitRepository, RepositoryError
-from collectors.history import walk
-from collectors.tree import TreeReadError
+from depaudit.collectors import git as git_reader
+from depaudit.collectors import history
+from depaudit.collectors.git import GitRepository, RepositoryError
+from depaudit.collectors.history import walk
+from depaudit.collectors.tree import TreeReadError
 from tests.gitrepo import GitRepo
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.live import (
+from depaudit.collectors.live import (
     LiveError,
     observe_interpreter,
     observe_pipdeptree_file,

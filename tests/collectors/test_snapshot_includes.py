@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.snapshot import MAX_INCLUDE_DEPTH, snapshot_tree
-from collectors.tree import TreeEntry
+from depaudit.collectors.snapshot import MAX_INCLUDE_DEPTH, snapshot_tree
+from depaudit.collectors.tree import TreeEntry
 from depaudit.model import EnvironmentSnapshot, Package, ParseError
 
 DEPAUDIT = str(Path(sys.executable).parent / "depaudit")

@@ -12,10 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from collectors.git import GitRepository
-from collectors.history import walk
-from collectors.snapshot import BlobCache
-from collectors.state_keys import StateKeys
+from depaudit.collectors.git import GitRepository
+from depaudit.collectors.history import walk
+from depaudit.collectors.snapshot import BlobCache
+from depaudit.collectors.state_keys import StateKeys
 from tests.gitrepo import GitRepo
 
 DEPAUDIT = str(Path(sys.executable).parent / "depaudit")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import charts, frames
+from depaudit.dashboard import charts, frames
 from depaudit.model import Finding
 from depaudit.reports.base import ReportRow
 from depaudit.reports.csv_report import CsvReport

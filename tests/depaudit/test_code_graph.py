@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import textwrap
 
-from collectors.sources.python_code import SOURCE
 from depaudit.code_graph import (
     ImportGraph,
     distribution_candidates,
     format_chain,
     training_call_key,
 )
+from depaudit.collectors.sources.python_code import SOURCE
 from depaudit.model import CodeModule
 
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectors.sources.dockerfile import SOURCE as DOCKERFILE
-from collectors.sources.requirements import SOURCE as REQUIREMENTS
+from depaudit.collectors.sources.dockerfile import SOURCE as DOCKERFILE
+from depaudit.collectors.sources.requirements import SOURCE as REQUIREMENTS
 from depaudit.compare import compare_pairs, every_pair, kind_of_file
 from depaudit.config import RulesConfig
 from depaudit.knowledge import Knowledge, builtin

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from collectors.live import observe_interpreter, observe_pipdeptree_file
-from collectors.snapshot import snapshot_tree
-from collectors.tree import WorkingTree
+from depaudit.collectors.live import observe_interpreter, observe_pipdeptree_file
+from depaudit.collectors.snapshot import snapshot_tree
+from depaudit.collectors.tree import WorkingTree
 from depaudit.compare import compare_live, compare_pairs, every_pair
 from depaudit.config import RulesConfig
 from depaudit.knowledge import builtin

@@ -103,7 +103,8 @@ def test_kubernetes_cronjob() -> None:
     assert {"/var/cache/depaudit", "/tmp"} <= mounts
     words = [*container["command"], *container["args"]]
     ctx = parse_depaudit(words)
-    assert ctx.params["cache_dir"] == Path("/var/cache/depaudit/mirrors")
+    # parsed, not converted: typer turns the string into a Path when it calls the command
+    assert Path(ctx.params["cache_dir"]) == Path("/var/cache/depaudit/mirrors")
 
 
 def kubernetes_documents() -> list[tuple[str, dict[str, Any]]]:
@@ -189,7 +190,8 @@ def test_kubernetes_indexed_job() -> None:
     pvc = documents["PersistentVolumeClaim"]
     assert pvc["metadata"]["name"] == claim
     assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
-    assert ctx.params["cache_dir"] == Path("/var/cache/depaudit/mirrors")
+    # parsed, not converted: typer turns the string into a Path when it calls the command
+    assert Path(ctx.params["cache_dir"]) == Path("/var/cache/depaudit/mirrors")
 
 
 def test_github_workflow() -> None:

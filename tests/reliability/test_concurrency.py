@@ -54,7 +54,7 @@ def test_dashboard_reads_while_a_collector_writes(
 
     import streamlit as st
 
-    from dashboard import queries
+    from depaudit.dashboard import queries
 
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -115,7 +115,7 @@ def test_the_dashboards_store_is_read_only(store: Path) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
-    from dashboard import queries
+    from depaudit.dashboard import queries
 
     before = store.read_bytes()
     engine = queries.reader(f"sqlite:///{store}").engine

@@ -21,10 +21,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from reliability_helpers import FUZZ_SETTINGS
 
-from collectors.snapshot import TreeSnapshot, decode_blob, snapshot_tree
-from collectors.sources import all_sources, source_for
-from collectors.sources.base import Source
-from collectors.tree import TreeEntry, TreeReadError, WorkingTree
+from depaudit.collectors.snapshot import TreeSnapshot, decode_blob, snapshot_tree
+from depaudit.collectors.sources import all_sources, source_for
+from depaudit.collectors.sources.base import Source
+from depaudit.collectors.tree import TreeEntry, TreeReadError, WorkingTree
 from depaudit.config import AuditConfig, ConfigError, EnvironmentConfig, parse_config
 from depaudit.environments import EnvironmentPlan, _glob_regex, find_environments, glob_match
 from depaudit.model import Fact, ParseError, SourceResult

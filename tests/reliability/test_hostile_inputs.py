@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from reliability_helpers import GitRepo, run_depaudit
 
-from collectors.snapshot import snapshot_tree
-from collectors.sources.base import MAX_FILE_BYTES
-from collectors.tree import TreeEntry, WorkingTree
+from depaudit.collectors.snapshot import snapshot_tree
+from depaudit.collectors.sources.base import MAX_FILE_BYTES
+from depaudit.collectors.tree import TreeEntry, WorkingTree
 from depaudit.model import ParseError
 from depaudit.store.reader import StoreReader
 
@@ -74,7 +74,7 @@ def test_yaml_alias_bomb_is_an_error_not_an_expansion(tmp_path: Path, rel: str) 
 
 
 def test_yaml_alias_bomb_in_memory_is_bounded() -> None:
-    from collectors.sources import source_for
+    from depaudit.collectors.sources import source_for
 
     for path in ("serving/config.yaml", "docker-compose.yml", "serving/environment.yml"):
         source = source_for(path)

@@ -94,7 +94,7 @@ def test_wildcard_without_allow_remote_is_refused_and_starts_nothing(
 
 
 def test_dashboard_reader_is_read_only(store: Path) -> None:
-    from dashboard import queries
+    from depaudit.dashboard import queries
 
     before = store.read_bytes()
     engine = queries.reader(f"sqlite:///{store}").engine

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.sources.dockerfile import SOURCE
+from depaudit.collectors.sources.dockerfile import SOURCE
 from depaudit.model import Include, Package, Runtime
 from depaudit.split.dockerfile_edit import DockerOp, edit_dockerfile
 

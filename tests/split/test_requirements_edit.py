@@ -7,7 +7,7 @@ Windows line endings.
 
 from __future__ import annotations
 
-from collectors.sources.requirements import SOURCE
+from depaudit.collectors.sources.requirements import SOURCE
 from depaudit.model import Package
 from depaudit.split.requirements_edit import RequirementOp, edit_requirements, repin
 

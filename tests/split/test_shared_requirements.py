@@ -674,9 +674,9 @@ def test_the_outline_from_stored_facts_names_the_same_changes(
 ) -> None:
     """What a reader of the store (the dashboard) shows: the edits, files, lines and flags
     of the proposal made from the files, without their texts."""
-    from collectors.git import open_tree
     from depaudit.app.audit import audit_tree
     from depaudit.app.split import choose_pair, propose
+    from depaudit.collectors.git import open_tree
     from depaudit.split import outline_split
 
     repo = make(tmp_path, layout)

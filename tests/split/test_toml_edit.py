@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collectors.sources.pipfile import SOURCE as PIPFILE
-from collectors.sources.pyproject import SOURCE as PYPROJECT
+from depaudit.collectors.sources.pipfile import SOURCE as PIPFILE
+from depaudit.collectors.sources.pyproject import SOURCE as PYPROJECT
 from depaudit.model import Package
 from depaudit.split.toml_edit import TomlOp, edit_toml
 

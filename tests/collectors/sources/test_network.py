@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.sources.network import classify_url, targets_from_config, targets_from_text
+from depaudit.collectors.sources.network import classify_url, targets_from_config, targets_from_text
 
 
 def targets(key: str, value: object) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectors.sources.python_code import SOURCE
+from depaudit.collectors.sources.python_code import SOURCE
 from depaudit.model import CodeModule
 from depaudit.secrets import mask, mask_value
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import pytest
 
-from collectors.sources import source_for
+from depaudit.collectors.sources import source_for
 from depaudit.model import Fact, Package, ParseError, SystemPackage
 
 

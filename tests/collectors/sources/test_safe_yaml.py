@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from collectors.sources.safe_yaml import (
+from depaudit.collectors.sources.safe_yaml import (
     LinedList,
     LinedMap,
     SafeYamlError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.sources.compose import SOURCE, parse_compose_memory
+from depaudit.collectors.sources.compose import SOURCE, parse_compose_memory
 from depaudit.model import (
     ConfigEntry,
     Entrypoint,

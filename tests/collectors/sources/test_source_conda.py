@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.sources.conda import SOURCE
+from depaudit.collectors.sources.conda import SOURCE
 from depaudit.model import (
     ConfigEntry,
     Include,
@@ -109,7 +109,7 @@ def test_matches_only_environment_file_names(path: str, expected: bool) -> None:
 
 
 def test_environment_named_yaml_without_dependencies_is_read_as_config() -> None:
-    config_files = pytest.importorskip("collectors.sources.config_files")
+    config_files = pytest.importorskip("depaudit.collectors.sources.config_files")
     text = "database:\n  host: db.internal\n  password: hunter2-not-conda\n"
     path = "config/environments.yaml"
     result = SOURCE.parse(text, path)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from collectors.sources.config_files import MAX_ENTRIES, SOURCE
+from depaudit.collectors.sources.config_files import MAX_ENTRIES, SOURCE
 from depaudit.model import ConfigEntry, NetworkTarget, ParseError
 from depaudit.secrets import mask
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.sources.dockerfile import SOURCE, module_of_command
+from depaudit.collectors.sources.dockerfile import SOURCE, module_of_command
 from depaudit.model import (
     ConfigEntry,
     Entrypoint,

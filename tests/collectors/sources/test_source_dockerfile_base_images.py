@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collectors.sources.dockerfile import SOURCE
+from depaudit.collectors.sources.dockerfile import SOURCE
 from depaudit.model import Package, Runtime
 from depaudit.rules import pinned_version_drift, training_package_in_serving
 from tests.depaudit.rules.rulekit import run

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.sources.dockerfile import SOURCE
+from depaudit.collectors.sources.dockerfile import SOURCE
 from depaudit.model import Include, NetworkTarget, Package, ParseError
 
 F = "api/Dockerfile"

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import pytest
 
-from collectors.sources import dockerfile
-from collectors.sources.dockerfile import SOURCE
-from collectors.sources.dockerfile_syntax import instructions
+from depaudit.collectors.sources import dockerfile
+from depaudit.collectors.sources.dockerfile import SOURCE
+from depaudit.collectors.sources.dockerfile_syntax import instructions
 from depaudit.model import ConfigEntry, NetworkTarget, Package, ParseError, SystemPackage
 
 F = "serving/Dockerfile"

@@ -11,8 +11,8 @@ import importlib
 
 import pytest
 
-from collectors.sources import SOURCE_MODULES, all_sources
-from collectors.sources.base import MAX_FILE_BYTES, GuardedSource, guarded
+from depaudit.collectors.sources import SOURCE_MODULES, all_sources
+from depaudit.collectors.sources.base import MAX_FILE_BYTES, GuardedSource, guarded
 from depaudit.model import ParseError, SourceResult
 
 # a path each registered source reads, so the guard is tried in front of every parser
@@ -61,7 +61,7 @@ def test_every_registered_source_is_guarded_and_has_a_path_here() -> None:
 
 @pytest.mark.parametrize("module", GUARDED_MODULES)
 def test_module_sources_are_built_guarded(module: str) -> None:
-    source = importlib.import_module(f"collectors.sources.{module}").SOURCE
+    source = importlib.import_module(f"depaudit.collectors.sources.{module}").SOURCE
     assert isinstance(source, GuardedSource)
 
 

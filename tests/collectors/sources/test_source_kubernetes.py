@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from collectors.sources.config_files import SOURCE
-from collectors.sources.kubernetes import parse_cpu, parse_k8s_memory
+from depaudit.collectors.sources.config_files import SOURCE
+from depaudit.collectors.sources.kubernetes import parse_cpu, parse_k8s_memory
 from depaudit.model import (
     ConfigEntry,
     Entrypoint,

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from collectors.sources.pipfile_lock import SOURCE as PIPFILE_LOCK
-from collectors.sources.poetry_lock import SOURCE as POETRY_LOCK
-from collectors.sources.uv_lock import SOURCE as UV_LOCK
+from depaudit.collectors.sources.pipfile_lock import SOURCE as PIPFILE_LOCK
+from depaudit.collectors.sources.poetry_lock import SOURCE as POETRY_LOCK
+from depaudit.collectors.sources.uv_lock import SOURCE as UV_LOCK
 from depaudit.model import NetworkTarget, Package, ParseError
 
 POETRY_LOCK_TEXT = """\

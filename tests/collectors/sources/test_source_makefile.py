@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collectors.sources.makefile import SOURCE
+from depaudit.collectors.sources.makefile import SOURCE
 from depaudit.model import ImageBuild, ParseError
 
 BOOK_MAKEFILE = """\

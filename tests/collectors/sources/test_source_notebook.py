@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from collectors.snapshot import is_environment_path, snapshot_tree
-from collectors.sources import source_for
-from collectors.sources.notebook import SOURCE
-from collectors.tree import WorkingTree
+from depaudit.collectors.snapshot import is_environment_path, snapshot_tree
+from depaudit.collectors.sources import source_for
+from depaudit.collectors.sources.notebook import SOURCE
+from depaudit.collectors.tree import WorkingTree
 from depaudit.model import CodeModule, Include, NetworkTarget, Package, ParseError
 
 P = "notebooks/01_train_fraud.ipynb"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.sources.pipfile import SOURCE
+from depaudit.collectors.sources.pipfile import SOURCE
 from depaudit.model import NetworkTarget, Package, ParseError, Runtime
 
 PATH = "api/Pipfile"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectors.sources.pyproject import SOURCE, poetry_specifier
+from depaudit.collectors.sources.pyproject import SOURCE, poetry_specifier
 from depaudit.model import Entrypoint, Package, ParseError, Runtime
 
 PATH = "serving/pyproject.toml"

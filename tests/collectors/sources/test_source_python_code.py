@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from collectors.sources.python_code import SOURCE, module_name
+from depaudit.collectors.sources.python_code import SOURCE, module_name
 from depaudit.model import CodeModule, ImportRef, ParseError
 
 

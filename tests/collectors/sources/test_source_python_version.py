@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.sources.python_version import SOURCE
+from depaudit.collectors.sources.python_version import SOURCE
 from depaudit.model import ParseError, Runtime
 
 

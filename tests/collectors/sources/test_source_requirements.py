@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectors.sources import source_for
-from collectors.sources.requirements import SOURCE
+from depaudit.collectors.sources import source_for
+from depaudit.collectors.sources.requirements import SOURCE
 from depaudit.model import Include, NetworkTarget, Package, ParseError
 
 PATH = "serving/requirements.txt"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.sources.setup_cfg import SOURCE
+from depaudit.collectors.sources.setup_cfg import SOURCE
 from depaudit.model import Include, Package, ParseError, Runtime
 
 PATH = "training/setup.cfg"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.sources import source_for
+from depaudit.collectors.sources import source_for
 from depaudit.model import ParseError
 
 DEPAUDIT = str(Path(sys.executable).parent / "depaudit")

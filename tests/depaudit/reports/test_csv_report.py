@@ -93,7 +93,7 @@ def test_no_csv_cell_starts_a_formula_whatever_column_holds_it(payload: str, col
 
 def test_dashboard_download_is_the_csv_report_byte_for_byte() -> None:
     pd = pytest.importorskip("pandas")
-    from dashboard import frames
+    from depaudit.dashboard import frames
 
     rows = [_row(p, c) for p in PAYLOADS for c in ("item", "training", "serving")]
     frame = frames.findings_frame(rows)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from collectors.sources.python_code import SOURCE
+from depaudit.collectors.sources.python_code import SOURCE
 from depaudit.entrypoints import command_targets
 from depaudit.knowledge import Entry, Knowledge, builtin
 from depaudit.model import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from collectors.sources.python_code import SOURCE
+from depaudit.collectors.sources.python_code import SOURCE
 from depaudit.knowledge import builtin
 from depaudit.model import CodeModule, Entrypoint, EnvironmentSnapshot, Fact, Finding, Package, Role
 from depaudit.rules.training_library_in_serving_code import RULE as DA202

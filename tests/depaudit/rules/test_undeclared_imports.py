@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.sources.python_code import SOURCE
+from depaudit.collectors.sources.python_code import SOURCE
 from depaudit.knowledge import builtin
 from depaudit.model import CodeModule, EnvironmentSnapshot, Fact, Finding, Package
 from depaudit.rules.undeclared_serving_import import RULE as DA204
