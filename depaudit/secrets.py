@@ -172,6 +172,16 @@ _CLIENT_CREDENTIALS = re.compile(
     r"(?:-u|--user|-U|--proxy-user|-a|--auth)(?:\s+|=)(?P<q>[\"'])?"
     r"(?P<user>[^\s\"':]*):(?P<pw>(?(q)[^\"'\n]*|[^\s\"']*))"
 )
+# A password given as a command-line option of a database or remote-shell client:
+# ``mysql -pS3cret`` / ``mysqldump -p S3cret`` (mysql also reads ``-p`` alone as "ask"),
+# ``sshpass -p S3cret``, ``redis-cli -a S3cret``, ``--password S3cret``.
+_CLI_PASSWORD = re.compile(
+    r"(?i)\b(?:(?:mysql\w*|mariadb\w*)\b[^\n|;&]{0,400}?\s-p(?P<glued>[^\s\"']+)"
+    r"|(?:sshpass)\s+-p\s*(?P<ssh>[^\s\"']+)"
+    r"|(?:redis-cli)\b[^\n|;&]{0,400}?\s-a\s+(?P<redis>[^\s\"']+)"
+    r"|\s--password\s+(?P<long>[^\s\"'-][^\s\"']*))"
+)
+_CLI_PASSWORD_TRIGGERS = ("mysql", "mariadb", "sshpass", "redis-cli", "--password")
 # user:password@ inside any URL-looking text. The password runs to the *last* "@" of the
 # authority, so an unencoded "@" in a password does not leak its tail.
 _URL_CREDENTIALS = re.compile(
@@ -383,9 +393,18 @@ def scrub(text: str, *, assignments: bool = True) -> str:
     if ":" in text and any(t in lowered for t in _CLIENT_TRIGGERS):
         text = _CLIENT_CREDENTIALS.sub(_mask_client_credentials, text)
         lowered = text.lower()
+    if any(t in lowered for t in _CLI_PASSWORD_TRIGGERS):
+        text = _CLI_PASSWORD.sub(_mask_cli_password, text)
     if assignments and any(t in lowered for t in SECRET_NAME_TRIGGERS):
         text = _mask_assignments(text)
     return text
+
+
+def _mask_cli_password(m: re.Match[str]) -> str:
+    group = next(g for g in ("glued", "ssh", "redis", "long") if m.group(g) is not None)
+    if m.group(group).startswith("$"):  # a variable reference, not the password
+        return m.group(0)
+    return _mask_group(m, group)
 
 
 def _mask_assignments(text: str) -> str:

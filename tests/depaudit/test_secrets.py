@@ -258,3 +258,32 @@ def test_assignments_off_keeps_code_references() -> None:
     code = "password = settings.db_password\nconnect(password=password)"
     assert scrub(code, assignments=False) == code
     assert scrub(f"{code}\nx = '{AWS_ID}'", assignments=False).count("***masked:") == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "secret"),
+    [
+        ("mysql -h db -uroot -pS3cretPw8 analytics", "S3cretPw8"),
+        ("mysqldump --single-transaction -pHunter2x mydb > dump.sql", "Hunter2x"),
+        ("mariadb -u app -pMaria77pw -e 'select 1'", "Maria77pw"),
+        ("sshpass -p Ssh9pass scp model.pkl host:", "Ssh9pass"),
+        ("redis-cli -h cache -a R3disPass ping", "R3disPass"),
+        ("tool --password Long8Pass --verbose", "Long8Pass"),
+    ],
+)
+def test_client_password_options_are_masked(command: str, secret: str) -> None:
+    masked = scrub(command)
+    assert secret not in masked and "masked" in masked
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "mysql -p analytics",  # -p alone: mysql asks for the password
+        "mysql -p$MYSQL_PASSWORD analytics",  # a variable, not the value
+        "python train.py -p 3 --epochs 10",  # -p of another program
+        "sshpass -p $SSHPASS scp model.pkl host:",
+    ],
+)
+def test_password_options_without_a_value_stay(command: str) -> None:
+    assert scrub(command) == command

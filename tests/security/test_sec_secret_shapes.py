@@ -65,6 +65,8 @@ def secrets_for(v: str) -> dict[str, str]:
         "json_auth_basic": f"admin:Json-Auth-Basic-{v}-Kq73",
         "yaml_auth_list": f"Yaml-Auth-Listed-{v}-Zr18",
         "compose_curl_pw": f"Curl-User-Pw-{v}-Lx40",
+        "k8s_mysql_pw": f"MysqlGluedPw{v}Qa19",
+        "compose_sshpass_pw": f"SshPassPw{v}Zt83",
         **{f"code_{shape}": value for shape, value in code_secrets(v).items()},
     }
 
@@ -214,7 +216,9 @@ def files_for(s: dict[str, str]) -> dict[str, str]:
         "deploy/k8s/deployment.yaml": (
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n"
             "  template:\n    spec:\n      containers:\n        - name: api\n"
-            "          image: acme/api:1\n          env:\n"
+            "          image: acme/api:1\n"
+            f'          command: ["sh", "-c", "mysql -h db -uapp -p{s["k8s_mysql_pw"]} -e ok"]\n'
+            "          env:\n"
             "            - name: MODEL_API_TOKEN\n"
             f"              value: {s['k8s_env_value']}\n"
         ),
@@ -229,6 +233,7 @@ def files_for(s: dict[str, str]) -> dict[str, str]:
             "      - LOG_LEVEL=info\n"
             '    command: ["sh", "-c", '
             f'"curl -fsS -u admin:{s["compose_curl_pw"]} http://registry.internal/ready '
+            f'&& sshpass -p {s["compose_sshpass_pw"]} scp model.pkl host: '
             '&& uvicorn serving.app:app"]\n'
         ),
     }
