@@ -6,6 +6,7 @@ them so that ``depaudit --help`` and a no-op ``collect`` start fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,6 +39,7 @@ FAIL_ON = ("high", "medium", "low", "never")
 __all__ = [
     "DEFAULT_DB_PATH",
     "app",
+    "check_output_path",
     "default_db_url",
     "fail",
     "failing",
@@ -107,6 +109,20 @@ def render(rows: Sequence[ReportRow], format: str, *, to_terminal: bool) -> str:
     if format == "table":
         return TableReport().render(rows, color=to_terminal)
     return report_for(format).render(rows)
+
+
+def check_output_path(output: Path | None) -> None:
+    """Exit 2 with one line before any work if ``output`` cannot be written: an audit of a
+    large history should not run only to fail at its last step."""
+    if output is None:
+        return
+    folder = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        fail(f"{output}: cannot write report: is a directory")
+    if not folder.is_dir():
+        fail(f"{output}: cannot write report: no such directory {folder}")
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        fail(f"{output}: cannot write report: permission denied")
 
 
 def write_output(text: str, output: Path | None) -> None:

@@ -14,6 +14,7 @@ from depaudit.cli.app import (
     FAIL_ON,
     FORMATS,
     app,
+    check_output_path,
     fail,
     failing,
     log,
@@ -64,6 +65,7 @@ def check(
         fail(f"{path}: no such directory")
     if not path.is_dir():
         fail(f"{path}: not a directory")
+    check_output_path(output)
     audit_config = read_config_file(config)[0] if config is not None else None
 
     from depaudit.app.audit import audit_tree

@@ -6,14 +6,13 @@ Both open the store read-only; an unknown repo or commit is one line and exit 2.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from depaudit.cli.app import app, fail, normalize_db_url
+from depaudit.cli.app import app, check_output_path, fail, normalize_db_url, write_output
 
 if TYPE_CHECKING:
     from depaudit.reports.base import ReportRow
@@ -36,16 +35,6 @@ def _open_reader(db: str | None) -> StoreReader:
         fail(str(exc))
     except Exception as exc:  # unreachable server, not a database file
         fail(f"cannot open the store: {' '.join(str(exc).split())[:200]}")
-
-
-def _write(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, "utf-8")
-    except OSError as exc:
-        fail(f"{output}: cannot write report: {exc.strerror}")
 
 
 @app.command()
@@ -73,6 +62,7 @@ def report(
         fail(f"--format must be one of {', '.join(REPORT_FORMATS)} (got {format!r})")
     if commit and all_commits:
         fail("give --commit or --all-commits, not both")
+    check_output_path(output)
     from depaudit.reports import report_for
     from depaudit.store.engine import StoreError
 
@@ -110,7 +100,7 @@ def report(
         text = JsonReport().render(rows, meta=meta, pairs=pairs, unpaired=unpaired)
     else:
         text = renderer.render(rows)
-    _write(text, output)
+    write_output(text, output)
 
 
 def _all_commits_with_live(
@@ -165,6 +155,7 @@ def history(
     """Per collected commit: how many shared / drift / leftover findings, by severity."""
     if format not in HISTORY_FORMATS:
         fail(f"--format must be one of {', '.join(HISTORY_FORMATS)} (got {format!r})")
+    check_output_path(output)
     from depaudit.store.engine import StoreError
 
     reader = _open_reader(db)
@@ -182,7 +173,7 @@ def history(
         text = _history_csv(rows)
     else:
         text = _history_table(rows)
-    _write(text, output)
+    write_output(text, output)
 
 
 def _history_row(repo: str, point: dict[str, Any]) -> dict[str, Any]:

@@ -217,6 +217,25 @@ def test_a_bad_output_path_is_one_line(flat_repo: Path, tmp_path: Path, target: 
     assert "internal error" not in done.stderr and len(done.stderr.splitlines()) == 1
 
 
+@pytest.mark.parametrize("target", ["missing-dir/x.csv", "."])
+def test_a_bad_output_path_fails_before_any_work(
+    flat_repo: Path, tmp_path: Path, target: str
+) -> None:
+    """Without -q, check prints its environments first: a bad -o must stop it before that,
+    and report / history before they open the store."""
+    out = str(tmp_path / target)
+    store = str(tmp_path / "none.db")
+    for args in (
+        ("check", str(flat_repo), "-o", out),
+        ("report", "-f", "csv", "--db", store, "-o", out),
+        ("history", "--db", store, "-o", out),
+    ):
+        done = depaudit(*args)
+        assert done.returncode == 2, args
+        assert done.stderr.splitlines() == [done.stderr.strip()], (args, done.stderr)
+        assert "cannot write report" in done.stderr, (args, done.stderr)
+
+
 @pytest.mark.parametrize("baseline", ["no-such-ref", "base.json"])
 def test_a_bad_baseline_fails_before_any_report(
     flat_repo: Path, tmp_path: Path, baseline: str

@@ -233,7 +233,7 @@ def files_for(s: dict[str, str]) -> dict[str, str]:
             "      - LOG_LEVEL=info\n"
             '    command: ["sh", "-c", '
             f'"curl -fsS -u admin:{s["compose_curl_pw"]} http://registry.internal/ready '
-            f'&& sshpass -p {s["compose_sshpass_pw"]} scp model.pkl host: '
+            f"&& sshpass -p {s['compose_sshpass_pw']} scp model.pkl host: "
             '&& uvicorn serving.app:app"]\n'
         ),
     }
