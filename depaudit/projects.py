@@ -28,6 +28,7 @@ from depaudit.conventions import (
     Project,
     common_folder,
     find_projects,
+    is_dependency_file,
     is_under,
     keyword_of,
     project_name,
@@ -41,6 +42,7 @@ from depaudit.model import (
     FileAssignment,
     Package,
     Pair,
+    ParseError,
     Resource,
     Role,
     Runtime,
@@ -156,7 +158,13 @@ def _not_an_environment(env: EnvironmentSnapshot) -> str | None:
     if not own:
         return None
     own_facts = [f for f in env.facts if getattr(f, "file", "") in own]
-    if not any(isinstance(f, _SUBSTANCE) for f in own_facts):
+    unreadable_installs = any(
+        isinstance(f, ParseError) and (is_dependency_file(f.file) or "dockerfile" in f.file.lower())
+        for f in own_facts
+    )
+    # a side whose only dependency file cannot be read still installs something: it stays,
+    # so its error is reported instead of the side vanishing with it
+    if not unreadable_installs and not any(isinstance(f, _SUBSTANCE) for f in own_facts):
         return "only configuration files of its own: not an environment"
     if env.role == "serving" and all(p.endswith((".py", ".ipynb")) for p in own):
         apps = any(isinstance(f, CodeModule) and f.app_objects for f in env.facts)

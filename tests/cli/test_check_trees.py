@@ -113,6 +113,31 @@ def test_missing_blob_of_an_environment_file_is_its_error_finding(
     assert keys(stored) == keys(found)
 
 
+@pytest.mark.parametrize("damage", ["missing blob", "unparseable"])
+def test_a_side_whose_only_dependency_file_is_unreadable_reports_it(
+    tmp_path: Path, damage: str
+) -> None:
+    """A serving folder with one requirements file and no code: when that file cannot be
+    read, the side still exists and its DA900 error is reported (it used to vanish as
+    "only configuration files of its own", leaving an empty, passing report)."""
+    repo = GitRepo(tmp_path / "model")
+    broken = "wandb[[[[\n" if damage == "unparseable" else "wandb==0.16.0\n"
+    repo.commit(
+        "layout",
+        {
+            "training/requirements.txt": "wandb==0.16.0\nscikit-learn==1.3.2\n",
+            "training/train.py": "import wandb\n",
+            "serving/requirements.txt": broken,
+            "serving/settings.yaml": "workers: 2\n",
+        },
+    )
+    if damage == "missing blob":
+        drop_blob(repo, "serving/requirements.txt")
+    found = findings(repo.path, "--rev", "HEAD")
+    errors = [(f["rule"], f["file"]) for f in found if f["status"] == "error"]
+    assert errors == [("DA900", "serving/requirements.txt")], found
+
+
 # ---------------------------------------------------------------- item 9: what git ignores
 
 
