@@ -97,6 +97,12 @@ def check(
         fail(f"{err.file}: {err.message}")
     if not quiet:
         print_assignment(audit)
+    elif not audit.pairs:
+        # a gate that compared nothing must not look like a clean pass, even with -q
+        log(
+            "depaudit: no training x serving pair found: nothing was compared "
+            "(run without -q to see the environments)"
+        )
     repo_name = path.resolve().name
     rows = [ReportRow(f, repo=repo_name, commit=commit) for f in audit.findings]
     if format == "json":

@@ -99,6 +99,25 @@ def test_a_compose_service_named_api_is_audited_without_an_app_folder(tmp_path: 
     assert ("leftover", "DA505", "gpu") in got
 
 
+def test_quiet_check_that_compared_nothing_says_so(tmp_path: Path) -> None:
+    """With -q a repository with no serving side used to print only "No findings"."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(
+        "one", {"training/requirements.txt": "optuna==3.6.1\n", "train.py": "import optuna\n"}
+    )
+    done = depaudit("check", str(repo.path), "-q")
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        "depaudit: no training x serving pair found: nothing was compared "
+        "(run without -q to see the environments)"
+    ]
+
+
+def test_quiet_check_with_a_pair_prints_nothing_on_stderr(flat_repo: Path) -> None:
+    done = depaudit("check", str(flat_repo), "-q", "--fail-on", "never")
+    assert done.stderr == ""
+
+
 # ----------------------------------------------------------------------------- item 10
 
 
