@@ -189,6 +189,8 @@ class ConfigFilesSource:
             return [ParseError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}", exc.lineno)]
         except RecursionError:
             return [ParseError(path, "JSON nested too deeply")]
+        if _is_findings_report(data):
+            return []
         return _entries(_json_lines(_flatten(data, "", 1), text), path)
 
     def _toml(self, text: str, path: str) -> list[Fact]:
@@ -251,6 +253,17 @@ def _dotenv_value(raw: str) -> str:
         return raw[1:end] if end > 0 else raw[1:]
     # an unquoted value ends at " #" (inline comment)
     return re.split(r"\s+#", raw, maxsplit=1)[0].strip()
+
+
+def _is_findings_report(data: Any) -> bool:
+    """A SARIF log or a depaudit JSON report is an audit's output, not configuration:
+    `depaudit check . --format json > out.json` in the repository root must not make
+    the next run compare every finding of the last one as a config key (field test 9)."""
+    if not isinstance(data, dict):
+        return False
+    if "sarif" in str(data.get("$schema", "")).lower():
+        return True
+    return {"version", "pairs", "findings"} <= data.keys() and isinstance(data["findings"], list)
 
 
 def _json_lines(items: Iterator[tuple[str, Any, int]], text: str) -> Iterator[tuple[str, Any, int]]:

@@ -217,6 +217,17 @@ def test_output_file_in_the_audited_tree_is_not_audited(repo: GitRepo) -> None:
         assert ("DA101", "optuna") not in leftovers(written)
 
 
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_an_earlier_report_left_in_the_tree_is_not_configuration(repo: GitRepo, fmt: str) -> None:
+    """A report written by an earlier run (``> report.json``, ``-o scan.sarif.json``) and
+    left untracked is an audit's output: its keys are not config facts of both sides."""
+    earlier = depaudit("check", str(repo.path), "-q", "--format", fmt, "--fail-on", "never")
+    (repo.path / f"earlier-{fmt}.json").write_text(earlier.stdout)
+    found = findings(repo.path)
+    assert not [f for f in found if str(f["file"]).startswith("earlier-")]
+    assert keys(found) == keys(findings(repo.path, "--rev", "HEAD"))
+
+
 def test_empty_environment_files_are_no_findings(repo: GitRepo) -> None:
     repo.write(
         {
