@@ -24,6 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
 
+from depaudit.cli import load_commands  # noqa: E402 (after the path fix above)
+
+# In-process CLI tests invoke ``app`` with CliRunner: register every command, as
+# ``depaudit --help`` does (the console script registers only the command it runs).
+load_commands()
+
 POSTGRES_ENV = "DEPAUDIT_TEST_POSTGRES_URL"
 
 VenvFactory = Callable[..., Path]

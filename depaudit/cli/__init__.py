@@ -1,22 +1,38 @@
 """``depaudit`` command line: the only place that wires collectors, rules, store and reports.
 
-Each sub-command lives in its own module and registers itself on :data:`app`.
+Each sub-command lives in its own module and registers itself on :data:`app` when that
+module is imported. :func:`main` imports only the module of the command it runs, so a CI
+gate's ``depaudit check`` does not pay for building and importing the store, dashboard and
+live commands (start-up is most of a small repository's check); ``depaudit --help``, an
+unknown command and :func:`load_commands` with no argument import them all.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from collections.abc import Iterable
 
-# Importing the command modules registers their commands on ``app``.
-from depaudit.cli import check as _check  # noqa: F401
-from depaudit.cli import collect as _collect  # noqa: F401
-from depaudit.cli import dashboard as _dashboard  # noqa: F401
-from depaudit.cli import demo as _demo  # noqa: F401
-from depaudit.cli import live as _live  # noqa: F401
-from depaudit.cli import report as _report  # noqa: F401
-from depaudit.cli import split as _split  # noqa: F401
 from depaudit.cli.app import EXIT_USAGE, app
+
+# command -> the module under depaudit.cli that registers it, in the order help lists them
+COMMAND_MODULES: dict[str, str] = {
+    "check": "check",
+    "collect": "collect",
+    "dashboard": "dashboard",
+    "demo": "demo",
+    "live": "live",
+    "report": "report",
+    "history": "report",
+    "split": "split",
+}
+
+
+def load_commands(commands: Iterable[str] = COMMAND_MODULES) -> None:
+    """Register ``commands`` (all by default) on :data:`app` by importing their modules."""
+    for module in dict.fromkeys(COMMAND_MODULES[name] for name in commands):
+        importlib.import_module(f"depaudit.cli.{module}")
 
 
 def main() -> None:
@@ -24,6 +40,8 @@ def main() -> None:
 
     Set ``DEPAUDIT_DEBUG=1`` to see the traceback when reporting a bug.
     """
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    load_commands([command] if command in COMMAND_MODULES else COMMAND_MODULES)
     try:
         app()
     except KeyboardInterrupt:
@@ -40,4 +58,4 @@ def main() -> None:
         sys.exit(EXIT_USAGE)
 
 
-__all__ = ["app", "main"]
+__all__ = ["COMMAND_MODULES", "app", "load_commands", "main"]
