@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import posixpath
 import sys
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from depaudit.import_names import distributions_for
 from depaudit.model import CodeModule, ImportRef
 
 STDLIB_MODULES: frozenset[str] = frozenset(sys.stdlib_module_names) | {"__future__", "__main__"}
@@ -74,8 +75,33 @@ def training_call_key(name: str, calls: Mapping[str, object]) -> str | None:
     return None
 
 
+# Answers of graphs with the same module layout, shared between them. A history's states
+# (and the pairs of one state) build a graph per pair, but most commits change no module's
+# name, file or kind: what an import resolves to is then the same as at the last state,
+# and resolving every import of every module again was most of a new state's rule time.
+_LAYOUTS: OrderedDict[frozenset[tuple[str, str, bool]], dict[object, object]] = OrderedDict()
+_MAX_LAYOUTS = 32
+
+
+def _answers_for(modules: Mapping[str, CodeModule]) -> dict[object, object]:
+    """The memo of every graph whose modules have these names, files and kinds."""
+    layout = frozenset((name, mod.file, mod.is_package) for name, mod in modules.items())
+    memo = _LAYOUTS.get(layout)
+    if memo is None:
+        memo = _LAYOUTS[layout] = {}
+        if len(_LAYOUTS) > _MAX_LAYOUTS:
+            _LAYOUTS.popitem(last=False)
+    else:
+        _LAYOUTS.move_to_end(layout)
+    return memo
+
+
 class ImportGraph:
-    """Modules of a repository and the imports between them."""
+    """Modules of a repository and the imports between them.
+
+    Resolution depends only on the modules' names, files and kinds (their layout), so its
+    answers are memoised per layout and shared by every graph of that layout.
+    """
 
     def __init__(self, modules: Iterable[CodeModule]) -> None:
         # The first module of a name wins: callers pass serving modules before training
@@ -101,6 +127,7 @@ class ImportGraph:
                 path = posixpath.dirname(path)
             self._by_path.setdefault(path, name)
             self._path_parts.update(path.split("/"))
+        self._answers = _answers_for(self.modules)
 
     # ------------------------------------------------------------------ resolution
 
@@ -117,6 +144,13 @@ class ImportGraph:
 
     def resolve(self, name: str, importer: str | None = None) -> str | None:
         """The repo module an imported dotted ``name`` lands in, or None if it is not ours."""
+        key = ("resolve", name, importer)
+        if key in self._answers:
+            return self._answers[key]  # type: ignore[return-value]
+        found = self._answers[key] = self._resolve(name, importer)
+        return found
+
+    def _resolve(self, name: str, importer: str | None) -> str | None:
         for base in self._bases(importer):
             full = f"{base}.{name}" if base else name
             parts = full.split(".")
@@ -153,19 +187,27 @@ class ImportGraph:
 
     def is_local(self, name: str, importer: str | None = None) -> bool:
         """True if the import names repo code (a module, or a folder of the repo)."""
-        if self.resolve(name, importer) is not None:
-            return True
-        top = name.split(".", 1)[0]
-        return top in self.top_levels
+        key = ("local", name, importer)
+        hit = self._answers.get(key)
+        if hit is None:
+            hit = self._answers[key] = (
+                self.resolve(name, importer) is not None or name.split(".", 1)[0] in self.top_levels
+            )
+        return bool(hit)
 
     def edges(self, module: str) -> list[tuple[str, int]]:
         """(target module, import line) for every repo module ``module`` imports, parents included."""
         cached = self._edges.get(module)
         if cached is not None:
             return cached
+        mod = self.modules.get(module)
+        key = ("edges", module, mod.imports if mod is not None else ())
+        shared = self._answers.get(key)
+        if shared is not None:
+            self._edges[module] = shared  # type: ignore[assignment]
+            return self._edges[module]
         out: list[tuple[str, int]] = []
         seen: set[str] = {module}
-        mod = self.modules.get(module)
         if mod is not None:
             for ref in mod.imports:
                 target = self.resolve(ref.name, module)
@@ -178,7 +220,7 @@ class ImportGraph:
                     if hop not in seen and hop in self.modules:
                         seen.add(hop)
                         out.append((hop, ref.line))
-        self._edges[module] = out
+        self._edges[module] = self._answers[key] = out
         return out
 
     # ---------------------------------------------------------------- reachability
@@ -227,7 +269,16 @@ class ImportGraph:
         return out
 
 
-def distribution_candidates(name: str, import_names: Mapping[str, tuple[str, ...]]) -> set[str]:
+# overrides table -> (the table, import name -> distributions): each import of each module
+# is looked up at every state of a history, with the same few tables (the knowledge base's);
+# the table is kept with its answers so that its id is never another table's
+_CANDIDATES: dict[int, tuple[Mapping[str, tuple[str, ...]], dict[str, frozenset[str]]]] = {}
+_MAX_CANDIDATES = 100_000
+
+
+def distribution_candidates(
+    name: str, import_names: Mapping[str, tuple[str, ...]]
+) -> frozenset[str]:
     """Distributions that provide an import (``google.cloud.storage`` -> ``google-cloud-storage``).
 
     Looked up in depaudit.import_names' map of real packages by the longest dotted prefix,
@@ -235,6 +286,15 @@ def distribution_candidates(name: str, import_names: Mapping[str, tuple[str, ...
     one import (``cv2``) and any of them counts. An unknown import falls back to the
     distribution named after it; a bare namespace package (``import google``) gives none.
     """
-    from depaudit.import_names import distributions_for
-
-    return set(distributions_for(name, import_names))
+    entry = _CANDIDATES.get(id(import_names))
+    if entry is None or entry[0] is not import_names:
+        if len(_CANDIDATES) >= 16:
+            _CANDIDATES.clear()
+        entry = _CANDIDATES[id(import_names)] = (import_names, {})
+    answers = entry[1]
+    hit = answers.get(name)
+    if hit is None:
+        if len(answers) >= _MAX_CANDIDATES:
+            answers.clear()
+        hit = answers[name] = frozenset(distributions_for(name, import_names))
+    return hit

@@ -393,19 +393,23 @@ class EnvironmentSnapshot:
     project: str = ""  # see EnvironmentSpec.project
 
     def of_type(self, cls: type[Any]) -> list[Any]:
-        return [f for f in self.facts if isinstance(f, cls)]
+        """The facts of type ``cls``, in order (memoised by identity: the rules of every
+        pair of a state ask each environment for the same few types, many times)."""
+        entry = _BY_TYPE.get(id(self))
+        if entry is None or entry[0] is not self:
+            if len(_BY_TYPE) >= 512:
+                _BY_TYPE.clear()
+            entry = _BY_TYPE[id(self)] = (self, {})
+        found = entry[1].get(cls)
+        if found is None:
+            found = entry[1][cls] = tuple(f for f in self.facts if isinstance(f, cls))
+        return list(found)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "role": self.role,
-            "origin": self.origin,
-            "files": [[a.path, a.reason] for a in self.files],
-            "facts": [fact_to_dict(f) for f in self.facts],
-            "entrypoints": list(self.entrypoints),
-            "observed": self.observed,
-            **({"project": self.project} if self.project else {}),
-        }
+        head = self.to_dict_without_facts()
+        out = {key: head.pop(key) for key in ("name", "role", "origin", "files")}
+        out["facts"] = [fact_to_dict(f) for f in self.facts]
+        return {**out, **head}  # the stored order: facts after files
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EnvironmentSnapshot:
@@ -421,13 +425,63 @@ class EnvironmentSnapshot:
         )
 
     def content_hash(self) -> str:
-        return content_hash(self.to_dict())
+        """``content_hash(self.to_dict())``, made from each fact's memoised JSON text.
+
+        A new state serialised every fact of each changed environment again, though
+        consecutive states share almost all fact objects (the blob cache hands out the
+        same ones). The text is the one ``json.dumps`` with sorted keys gives for the
+        whole dict: ``{"k":v,...}``, the facts as ``[f1,f2,...]``."""
+        whole: dict[str, Any] = {**self.to_dict_without_facts(), "facts": None}
+        members = []
+        for key in sorted(whole):
+            if key == "facts":
+                value = "[" + ",".join(map(_fact_json, self.facts)) + "]"
+            else:
+                value = _json_text(whole[key])
+            members.append(f"{_json_text(key)}:{value}")
+        return hashlib.sha256(("{" + ",".join(members) + "}").encode("utf-8")).hexdigest()
+
+    def to_dict_without_facts(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "origin": self.origin,
+            "files": [[a.path, a.reason] for a in self.files],
+            "entrypoints": list(self.entrypoints),
+            "observed": self.observed,
+            **({"project": self.project} if self.project else {}),
+        }
+
+
+# id -> (the snapshot, type -> its facts): see EnvironmentSnapshot.of_type; the snapshot
+# is kept with its entry so that its id is never another object's
+_BY_TYPE: dict[int, tuple[EnvironmentSnapshot, dict[type[Any], tuple[Any, ...]]]] = {}
 
 
 def content_hash(data: Any) -> str:
     """Stable sha256 of a JSON-serialisable value (sorted keys)."""
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_json_text(data).encode("utf-8")).hexdigest()
+
+
+def _json_text(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# id -> (the fact, its JSON text in content hashes), by identity: hashing a fact (a module
+# with its definitions) to find it in a memo costs about as much as serialising it
+_FACT_TEXTS: dict[int, tuple[Any, str]] = {}
+_MAX_FACT_TEXTS = 50_000
+
+
+def _fact_json(fact: Fact) -> str:
+    known = _FACT_TEXTS.get(id(fact))
+    if known is not None and known[0] is fact:
+        return known[1]
+    if len(_FACT_TEXTS) >= _MAX_FACT_TEXTS:
+        _FACT_TEXTS.clear()
+    text = _json_text(_fact_dict(fact))
+    _FACT_TEXTS[id(fact)] = (fact, text)
+    return text
 
 
 # ------------------------------------------------------------------------- findings

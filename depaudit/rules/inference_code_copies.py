@@ -187,8 +187,15 @@ def find_copies(training: list[CodeModule], serving: list[CodeModule]) -> list[C
 
 def _canonical(definition: Definition) -> str | None:
     """``ast.unparse`` of a definition with docstrings removed and its name blanked."""
+    return _canonical_body(definition.body)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_body(body: str) -> str | None:
+    """Memoised by body: a copy found at one state is confirmed again at every later
+    state of the history, and parsing and unparsing it is the rule's dearest step."""
     try:
-        tree = ast.parse(textwrap.dedent(definition.body))
+        tree = ast.parse(textwrap.dedent(body))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     for node in tree.body:
@@ -210,13 +217,15 @@ def _strip_docstrings(tree: ast.Module) -> list[str]:
     return ast.unparse(tree).split("\n")
 
 
-def _normalised(body: str) -> list[str]:
-    """The body as ``ast.unparse`` writes it, docstrings removed; raw text if it does not parse."""
+@functools.lru_cache(maxsize=4096)
+def _normalised(body: str) -> tuple[str, ...]:
+    """The body as ``ast.unparse`` writes it, docstrings removed; raw text if it does not
+    parse (memoised by body, like ``_canonical_body``)."""
     try:
         tree = ast.parse(textwrap.dedent(body))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return body.split("\n")
-    return _strip_docstrings(tree)
+        return tuple(body.split("\n"))
+    return tuple(_strip_docstrings(tree))
 
 
 def unified_diff(copy: Copy) -> str:
