@@ -71,10 +71,23 @@ def is_vendored_path(path: str) -> bool:
 
 
 def find_environments(paths: Iterable[str], config: AuditConfig) -> EnvironmentPlan:
-    paths = sorted({p for p in paths if not is_test_path(p) and not is_vendored_path(p)})
-    if config.environments:
-        return _from_config(paths, config)
-    return _from_conventions(paths)
+    """Where each environment file belongs; the same paths and config give the same plan.
+
+    The last few plans are kept: consecutive commits of a history nearly always edit files
+    without adding, moving or removing one, and the plan depends on the paths alone.
+    """
+    kept = tuple(sorted({p for p in paths if not is_test_path(p) and not is_vendored_path(p)}))
+    for known_paths, known_config, plan in _RECENT_PLANS:
+        if known_paths == kept and known_config == config:
+            return plan
+    plan = _from_config(list(kept), config) if config.environments else _from_conventions(kept)
+    _RECENT_PLANS.insert(0, (kept, config, plan))
+    del _RECENT_PLANS[4:]
+    return plan
+
+
+# (paths, config, plan), most recent first: see find_environments
+_RECENT_PLANS: list[tuple[tuple[str, ...], AuditConfig, EnvironmentPlan]] = []
 
 
 # ----------------------------------------------------------------------------- config

@@ -474,8 +474,10 @@ def _mask_group(m: re.Match[str], group: int | str) -> str:
     return whole[: start - whole_start] + mask(secret) + whole[end - whole_start :]
 
 
+@functools.lru_cache(maxsize=65_536)
 def mask_value(key: str, value: str) -> tuple[str, bool]:
-    """The value to store for ``key`` and whether it was treated as a secret."""
+    """The value to store for ``key`` and whether it was treated as a secret (memoised:
+    a config file's next version repeats most of its keys and values)."""
     if value and is_secret_key(key) and not is_masked(value):
         return mask(value), True
     scrubbed = scrub(value)

@@ -15,6 +15,7 @@ Normalisation, so the same target on both sides compares equal:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -269,32 +270,38 @@ def targets_from_config(
     text = str(value).strip()
     if not text or len(text) > 4096:
         return []
-    norm = normalise_key(key)
-
-    def make(target: str, kind: str) -> NetworkTarget:
-        return NetworkTarget(
+    return [
+        NetworkTarget(
             target=target, kind=cast(Any, kind), file=file, line=line, key=key, scope=scope
         )
+        for target, kind in _config_targets(key, text)
+    ]
 
+
+@functools.lru_cache(maxsize=65_536)
+def _config_targets(key: str, text: str) -> tuple[tuple[str, str], ...]:
+    """(target, kind) of a config value; memoised: a new version of a config file repeats
+    most keys and values of the last one, and each value is judged by a dozen patterns."""
+    norm = normalise_key(key)
     for pattern, warehouse in _WAREHOUSE_KEYS:
         if pattern.search(norm):
             if "://" in text:
                 found = classify_url(text, key=key)
                 if found is None:
-                    return []
+                    return ()
                 target, _ = found
                 host = target.partition("://")[2] or target.partition(":")[2]
-                return [make(_warehouse_target(warehouse, host.split("/")[0]), "warehouse")]
+                return ((_warehouse_target(warehouse, host.split("/")[0]), "warehouse"),)
             if _unresolved(text) or not _PROJECT_VALUE.match(text):
-                return []
-            return [make(_warehouse_target(warehouse, text), "warehouse")]
+                return ()
+            return ((_warehouse_target(warehouse, text), "warehouse"),)
 
     if "://" in text:
-        return targets_from_text(text, file=file, line=line, key=key, scope=scope)
+        return tuple((t.target, t.kind) for t in targets_from_text(text, file="", line=0, key=key))
 
-    out: list[NetworkTarget] = []
+    out: list[tuple[str, str]] = []
     if _unresolved(text):
-        return out
+        return ()
     parts = [p.strip() for p in text.split(",")] if "," in text else [text]
     for part in parts:
         match = _HOST_PORT.match(part)
@@ -302,9 +309,9 @@ def targets_from_config(
             host = match.group("host").lower()
             warehouse = _host_warehouse(host)
             if warehouse:
-                out.append(make(_warehouse_target(warehouse, host), "warehouse"))
+                out.append((_warehouse_target(warehouse, host), "warehouse"))
             else:
-                out.append(make(f"{host}:{match.group('port')}", "host"))
+                out.append((f"{host}:{match.group('port')}", "host"))
         elif (
             _HOST_KEY.search(norm)
             and _HOSTNAME.match(part)
@@ -319,10 +326,10 @@ def targets_from_config(
             host = part.lower().rstrip(".")
             warehouse = _host_warehouse(host)
             if warehouse:
-                out.append(make(_warehouse_target(warehouse, host), "warehouse"))
+                out.append((_warehouse_target(warehouse, host), "warehouse"))
             else:
-                out.append(make(host, "host"))
-    return out
+                out.append((host, "host"))
+    return tuple(out)
 
 
 __all__ = ["classify_url", "normalise_key", "targets_from_config", "targets_from_text"]
