@@ -28,8 +28,12 @@ class UnusedServingDependency:
                 used |= distribution_candidates(ref.name, kn.import_names)
         for ep in view.serving.of_type(Entrypoint):
             used |= {canonicalize_name(w) for w in ep.command.replace("/", " ").split()}
-        # what only training code uses is DA106's (a leftover), not "nobody imports it"
-        seen: set[str] = {c.name for c in view.packages if c.training_use is not None}
+        # a leftover (DA101: a training library; DA106: only training code imports it)
+        # already says the package should go: "nobody imports it" would be a second row
+        # for the same package
+        seen: set[str] = {
+            c.name for c in view.packages if c.training_use is not None or c.leftover is not None
+        }
         for pkg in sorted(view.serving.of_type(Package), key=lambda p: (p.name, p.file, p.line)):
             name = pkg.name
             if (

@@ -325,8 +325,8 @@ DOCKERFILE_PROPOSAL = """\
 #   requirements-app.txt (from requirements.txt:14): remove jupyterlab==4.0.9 (DA101)
 #   requirements-app.txt (from requirements.txt:15): remove matplotlib==3.8.2 (DA101)
 #   requirements-app.txt (from requirements.txt:18): remove pytest==7.4.3 (DA101)
-# effect: removes 11 findings (DA101 x5, DA102 x1, DA205 x5), adds 6 (DA104 x1, DA105 x5)
-# effect on notebooks x app too: removes 11 findings (DA101 x5, DA104 x1, DA205 x5), adds 6 (DA102 x1, DA105 x5)
+# effect: removes 6 findings (DA101 x5, DA102 x1), adds 6 (DA104 x1, DA105 x5)
+# effect on notebooks x app too: removes 6 findings (DA101 x5, DA104 x1), adds 6 (DA102 x1, DA105 x5)
 diff --git a/app/Dockerfile b/app/Dockerfile
 --- a/app/Dockerfile
 +++ b/app/Dockerfile
@@ -368,7 +368,7 @@ CLUSTER_ENV_PROPOSAL = """\
 #   requirements-deploy.txt (from requirements.txt:8): remove jupyterlab==4.0.9 (DA101)
 #   requirements-deploy.txt (from requirements.txt:9): remove matplotlib==3.8.2 (DA101)
 #   requirements-deploy.txt (from requirements.txt:12): remove pytest==7.4.3 (DA101)
-# effect: removes 6 findings (DA101 x3, DA205 x3), adds 3 (DA105 x3)
+# effect: removes 3 findings (DA101 x3), adds 3 (DA105 x3)
 # needs a human:
 #   [installer] requirements.txt is copied to requirements-deploy.txt, but deploy/cluster_env.yaml:6 installs it from a URL (https://raw.githubusercontent.com/example/churn/main/requirements.txt): point that at requirements-deploy.txt once the copy is pushed; until then deploy still installs what the copy changes (3 packages: jupyterlab, matplotlib, pytest)
 diff --git a/requirements-deploy.txt b/requirements-deploy.txt
@@ -394,7 +394,7 @@ SPEC_PROPOSAL = """\
 #   requirements-serving.txt: new serving copy of requirements.txt (DA101); requirements.txt is installed by training too: serving gets its own copy, the original is not edited
 #   requirements-serving.txt (from requirements.txt:4): remove optuna==3.5.0 (DA101)
 #   serving/sky.yaml:7: install requirements-serving.txt instead of requirements.txt
-# effect: removes 2 findings (DA101 x1, DA205 x1), adds 1 (DA105 x1)
+# effect: removes 1 finding (DA101 x1), adds 1 (DA105 x1)
 diff --git a/requirements-serving.txt b/requirements-serving.txt
 new file mode 100644
 --- /dev/null
@@ -437,7 +437,6 @@ def test_dockerfile_layout_effect_is_exact_and_happens(tmp_path: Path) -> None:
     leftovers = {"jupyterlab", "matplotlib", "mlflow", "optuna", "pytest"}
     assert {(f["rule"], f["item"]) for f in effect["removed"]} == {
         *(("DA101", name) for name in leftovers),
-        *(("DA205", name) for name in leftovers),  # declared for serving, never imported
         ("DA102", "scikit-learn"),
     }
     assert {(f["rule"], f["item"]) for f in effect["added"]} == {

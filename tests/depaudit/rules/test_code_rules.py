@@ -275,6 +275,16 @@ def test_da205_declared_but_never_imported() -> None:
     assert [f.item for f in run(DA205, ctx)] == ["boto3"]
 
 
+def test_da205_leaves_a_leftover_package_to_its_leftover_rule() -> None:
+    """optuna declared in serving and imported by no serving code: DA101 says it is a
+    training library in serving; a second row "nobody imports it" would be the same
+    package again."""
+    facts = [SERVING_APP, SERVING_MODEL, COMMON, *SERVING_PACKAGES, pkg("optuna", 10)]
+    ctx = context(serving_facts=facts)
+    assert [f.item for f in run(DA205, ctx)] == ["boto3"]
+    assert "optuna" in {c.name for c in ctx.packages if c.leftover is not None}
+
+
 # --------------------------------------------------------------------------- DA206 / DA207
 
 
