@@ -8,6 +8,7 @@ table is byte-for-byte what ``depaudit report --format csv`` writes.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,7 +36,8 @@ from depaudit.model import (
     SystemPackage,
 )
 from depaudit.reports.base import CSV_COLUMNS, ReportRow
-from depaudit.reports.csv_report import CsvReport, csv_text, neutralise
+from depaudit.reports.csv_report import CsvReport, neutralise
+from depaudit.reports.grouping import one_row_per_fact
 
 # Columns after the CSV contract ones: what the dashboard shows but the CSV leaves out.
 EXTRA_FINDING_COLUMNS: tuple[str, ...] = (
@@ -215,8 +217,11 @@ def _finding_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+PAIR_ARROW = " → "
+
+
 def pair_label(training_env: str, serving_env: str) -> str:
-    return f"{training_env} → {serving_env}"
+    return f"{training_env}{PAIR_ARROW}{serving_env}"
 
 
 # ---------------------------------------------------------------------- projects
@@ -400,22 +405,32 @@ def report_rows(frame: pd.DataFrame) -> list[ReportRow]:
 def findings_csv(frame: pd.DataFrame) -> str:
     """The report CSV of a findings frame, written by ``CsvReport`` itself (same header,
     quoting, CRLF and cell neutralisation as ``depaudit report --format csv``), rows in
-    report order. A grouped frame (:func:`group_by_fact`) adds ``pairs`` as the last
-    column: each row is then the report's row of one pair, and ``pairs`` lists every pair
-    of its project that has the same fact."""
+    report order and, as in the report, one row per fact of a project with every pair
+    that saw it (``pairs``, last). A frame the page grouped (:func:`group_by_fact`) keeps
+    its rows; another is grouped as the report groups it."""
     rows = report_rows(frame)
-    if "pairs" not in frame.columns:
-        return CsvReport().render(rows)
-    ordered = frame.sort_values("position", kind="stable") if "position" in frame else frame
-    return _with_last_column(rows, "pairs", [str(v) for v in ordered["pairs"]])
+    if "pair_list" in frame.columns:
+        ordered = frame.sort_values("position", kind="stable") if "position" in frame else frame
+        rows = [
+            dataclasses.replace(row, pairs=tuple(_pair_of(label) for label in labels))
+            for row, labels in zip(rows, ordered["pair_list"], strict=True)
+        ]
+    else:
+        projects = {}
+        if "project" in frame.columns:
+            projects = {
+                (str(t), str(s)): str(p)
+                for t, s, p in zip(
+                    frame["training_env"], frame["serving_env"], frame["project"], strict=True
+                )
+            }
+        rows = one_row_per_fact(rows, projects)
+    return CsvReport().render(rows)
 
 
-def _with_last_column(rows: Sequence[ReportRow], name: str, values: Sequence[str]) -> str:
-    """The report CSV of ``rows`` with one more column at the end (same writer)."""
-    records = (
-        {**row.contract_fields(), name: value} for row, value in zip(rows, values, strict=True)
-    )
-    return csv_text((*CSV_COLUMNS, name), records)
+def _pair_of(label: str) -> tuple[str, str]:
+    training, _, serving = str(label).partition(PAIR_ARROW)
+    return training, serving
 
 
 def table_csv(frame: pd.DataFrame) -> str:

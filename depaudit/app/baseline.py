@@ -79,7 +79,7 @@ def keys_from_report(path: Path) -> frozenset[str]:
     except RecursionError:
         raise BaselineError(f"{path}: baseline JSON nested too deeply") from None
     if isinstance(doc, dict) and isinstance(doc.get("findings"), list):
-        return frozenset(_key_of(entry, path) for entry in doc["findings"])
+        return frozenset(key for entry in doc["findings"] for key in _keys_of(entry, path))
     if isinstance(doc, dict) and isinstance(doc.get("runs"), list):
         return _sarif_keys(doc["runs"], path)
     raise BaselineError(
@@ -88,13 +88,29 @@ def keys_from_report(path: Path) -> frozenset[str]:
     )
 
 
-def _key_of(entry: Any, path: Path) -> str:
+def _keys_of(entry: Any, path: Path) -> list[str]:
+    """The keys of one reported finding: one per pair that saw it (``pairs``)."""
     if not isinstance(entry, dict):
         raise BaselineError(f"{path}: a finding is not an object")
     missing = [k for k in _KEY_FIELDS if not isinstance(entry.get(k, ""), str)]
     if missing or not entry.get("rule"):
         raise BaselineError(f"{path}: a finding lacks {', '.join(missing) or 'rule'}")
-    return "|".join(str(entry.get(k, "")) for k in _KEY_FIELDS)
+    key = "|".join(str(entry.get(k, "")) for k in _KEY_FIELDS)
+    return [key, *_other_pairs(key, entry.get("pairs"))]
+
+
+def _other_pairs(key: str, pairs: Any) -> list[str]:
+    """``key`` for every other (training, serving) of a fact several pairs saw."""
+    if not isinstance(pairs, list):
+        return []
+    rest = key.split("|", 2)[2]
+    return [
+        f"{p['training']}|{p['serving']}|{rest}"
+        for p in pairs
+        if isinstance(p, dict)
+        and isinstance(p.get("training"), str)
+        and isinstance(p.get("serving"), str)
+    ]
 
 
 def _sarif_keys(runs: list[Any], path: Path) -> frozenset[str]:
@@ -109,6 +125,8 @@ def _sarif_keys(runs: list[Any], path: Path) -> frozenset[str]:
                     f"{path}: a SARIF result has no {SARIF_FINGERPRINT} fingerprint"
                 )
             keys.add(key)
+            props = res.get("properties")
+            keys.update(_other_pairs(key, props.get("pairs") if isinstance(props, dict) else None))
     # SARIF leaves out "shared" findings; those never fail a gate, so nothing is lost
     return frozenset(keys)
 

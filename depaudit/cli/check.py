@@ -72,6 +72,7 @@ def check(
     from depaudit.app.baseline import BaselineError, baseline_keys, new_findings
     from depaudit.collectors.git import RepositoryError, open_tree
     from depaudit.reports import ReportRow
+    from depaudit.reports.grouping import one_row_per_fact, projects_of
     from depaudit.reports.json_report import JsonReport
 
     # the baseline is the user's input: a bad one fails before any report is printed
@@ -104,7 +105,10 @@ def check(
             "(run without -q to see the environments)"
         )
     repo_name = path.resolve().name
-    rows = [ReportRow(f, repo=repo_name, commit=commit) for f in audit.findings]
+    rows = one_row_per_fact(
+        [ReportRow(f, repo=repo_name, commit=commit) for f in audit.findings],
+        projects_of(audit.pairs),
+    )
     if format == "json":
         text = JsonReport().render(rows, pairs=audit.pairs, unpaired=audit.unpaired)
     else:

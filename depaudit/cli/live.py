@@ -76,6 +76,7 @@ def live(
 
     from depaudit.app.live import LiveError, compare_live_environment
     from depaudit.reports import ReportRow
+    from depaudit.reports.grouping import one_row_per_fact
     from depaudit.store.engine import open_engine
 
     try:
@@ -103,6 +104,9 @@ def live(
         f"live {result.repo}/{result.declared.name} at {result.commit_sha[:10]}: "
         f"{len(findings)} findings (observed {len(result.observed.facts)} facts from {result.source})"
     )
-    rows = [ReportRow(f, repo=result.repo, commit=result.commit_sha) for f in findings]
+    # an installed package judged against each training side is one fact of the observed side
+    rows = one_row_per_fact(
+        [ReportRow(f, repo=result.repo, commit=result.commit_sha) for f in findings]
+    )
     sys.stdout.write(render(rows, format, to_terminal=sys.stdout.isatty()))
     raise typer.Exit(EXIT_FINDINGS if failing(findings, fail_on) else EXIT_OK)

@@ -64,6 +64,7 @@ def report(
         fail("give --commit or --all-commits, not both")
     check_output_path(output)
     from depaudit.reports import report_for
+    from depaudit.reports.grouping import one_row_per_fact, projects_of
     from depaudit.store.engine import StoreError
 
     reader = _open_reader(db)
@@ -71,6 +72,9 @@ def report(
         info = reader.repo(repo)
         pairs = None
         unpaired: list[tuple[str, str]] = []
+        head = reader.head(info.name)
+        # a pair's project, to show a fact several pairs of one project share once
+        head_pairs = reader.pairs_at(info.name, head.sha) if head is not None else []
         if all_commits:
             rows, live = _all_commits_with_live(reader, info.name)
             meta: dict[str, Any] = {"repo": info.name, "commit": "", "all_commits": True}
@@ -89,6 +93,7 @@ def report(
         fail(str(exc))
     finally:
         reader.close()
+    rows = one_row_per_fact(rows, projects_of(pairs if pairs is not None else head_pairs))
     try:
         renderer = report_for(format)
     except (ValueError, ImportError):

@@ -31,6 +31,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "introduced_in",
     "message",
 )
+# Reports add one column after the contract (DESIGN.md §6 allows columns at the end only):
+# every training x serving pair that saw the row's fact (see depaudit.reports.grouping).
+PAIRS_COLUMN = "pairs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,17 @@ class ReportRow:
     commit: str = ""
     committed_at: str = ""  # ISO 8601 UTC, e.g. 2026-03-01T12:00:00Z
     introduced_in: str = ""  # full sha of the first commit of the finding's current run
+    # every (training, serving) pair of its project that saw the same fact, this row's
+    # first; empty: only this row's own pair (depaudit.reports.grouping fills it)
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    def all_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The pairs that saw this fact: ``pairs``, or the row's own pair."""
+        return self.pairs or ((self.finding.training_env, self.finding.serving_env),)
+
+    def pairs_text(self) -> str:
+        """``training x serving; notebooks x serving``: the CSV's last column."""
+        return "; ".join(f"{t} x {s}" for t, s in self.all_pairs())
 
     def contract_fields(self) -> dict[str, Any]:
         f = self.finding

@@ -1,4 +1,7 @@
-"""CSV report: RFC 4180, UTF-8, a header row, one row per finding (DESIGN.md §6).
+"""CSV report: RFC 4180, UTF-8, a header row, one row per fact (DESIGN.md §6).
+
+The columns are the contract's, then ``pairs``: the training x serving pairs that saw the
+row's fact ("; "-separated). A fact several pairs of one project share is one row.
 
 Cells come from the audited repository (package names, config values, commands, commit
 subjects), which anyone who can open a pull request writes. A spreadsheet runs a cell
@@ -16,7 +19,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from depaudit.reports.base import CSV_COLUMNS, ReportRow
+from depaudit.reports.base import CSV_COLUMNS, PAIRS_COLUMN, ReportRow
 
 # First characters that make a spreadsheet read a cell as a formula (OWASP "CSV
 # Injection"; NUL as in OWASP ASVS 5, V1.2.10).
@@ -45,9 +48,5 @@ class CsvReport:
     name = "csv"
 
     def render(self, rows: Sequence[ReportRow]) -> str:
-        return self.render_records(row.contract_fields() for row in rows)
-
-    @staticmethod
-    def render_records(records: Iterable[Mapping[str, Any]]) -> str:
-        """The report CSV of rows already shaped as :data:`CSV_COLUMNS` (the dashboard's)."""
-        return csv_text(CSV_COLUMNS, records)
+        records = ({**row.contract_fields(), PAIRS_COLUMN: row.pairs_text()} for row in rows)
+        return csv_text((*CSV_COLUMNS, PAIRS_COLUMN), records)

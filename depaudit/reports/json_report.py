@@ -1,4 +1,6 @@
-"""JSON report: the CSV contract fields plus ``evidence``, as a list under ``findings``.
+"""JSON report: the CSV contract fields plus ``evidence`` and ``pairs`` (every training x
+serving pair that saw the fact: a fact several pairs of one project share is one finding),
+as a list under ``findings``.
 
 With ``pairs``, the report also says which training x serving pairs were compared and
 why (``pairs``), and which environments were compared with nothing and why
@@ -31,6 +33,7 @@ class JsonReport:
             data = row.contract_fields()
             data["line"] = row.finding.line or None
             data["evidence"] = row.finding.evidence
+            data["pairs"] = [{"training": t, "serving": s} for t, s in row.all_pairs()]
             findings.append(data)
         doc: dict[str, Any] = {"version": 1, **(meta or {})}
         if pairs is not None:

@@ -69,6 +69,8 @@ def result(row: ReportRow, rule_index: int) -> dict[str, Any]:
             "servingEnv": f.serving_env,
             "training": f.training,
             "serving": f.serving,
+            # every pair that saw the fact; a baseline made of this report keeps them all
+            "pairs": [{"training": t, "serving": s} for t, s in row.all_pairs()],
         },
     }
     if row.introduced_in:

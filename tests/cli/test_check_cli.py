@@ -173,6 +173,7 @@ def test_csv_has_exactly_the_contract_columns(repo: Path) -> None:
     assert list(rows[0].keys()) == [
         "repo", "commit", "committed_at", "training_env", "serving_env", "status", "kind", "item",
         "training", "serving", "severity", "rule", "file", "line", "introduced_in", "message",
+        "pairs",
     ]  # fmt: skip
     assert {
         (r["status"], r["rule"], r["item"]) for r in rows if r["status"] in {"leftover", "drift"}

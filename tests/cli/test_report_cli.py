@@ -60,7 +60,7 @@ def test_csv_of_head_has_exactly_the_contract_columns(store: tuple[Path, list[st
     proc = run("report", "--db", str(db), "--format", "csv")
     assert proc.returncode == 0, proc.stderr
     frame = pd.read_csv(io.StringIO(proc.stdout), dtype=str, keep_default_na=False)
-    assert tuple(frame.columns) == CSV_COLUMNS
+    assert tuple(frame.columns) == (*CSV_COLUMNS, "pairs")
     assert len(frame) > 0
     assert set(frame["commit"]) == {shas[-1]}
     assert set(frame["repo"]) == {"fraud-model"}

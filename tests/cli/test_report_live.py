@@ -108,7 +108,7 @@ def test_csv_report_keeps_the_contract_and_adds_the_live_rows(
     db, _ = observed
     text = report(db, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert tuple(text.splitlines()[0].split(",")) == CSV_COLUMNS
+    assert tuple(text.splitlines()[0].split(",")) == (*CSV_COLUMNS, "pairs")
     idna = [r for r in rows if r["rule"] == "DA703"]
     assert len(idna) == 1
     assert (idna[0]["training_env"], idna[0]["serving_env"]) == ("serving", "serving@live")

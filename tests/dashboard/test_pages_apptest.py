@@ -57,7 +57,7 @@ def test_leftovers_csv_is_the_report_csv(seeded_store: Any) -> None:
     assert tuple(header.split(",")) == (*CSV_COLUMNS, "pairs")
     assert rows and all(r["status"] == "leftover" for r in rows)
     assert {"wandb"} <= {r["item"] for r in rows}
-    assert {r["pairs"] for r in rows} == {"training → serving"}
+    assert {r["pairs"] for r in rows} == {"training x serving"}
     # each row is what `depaudit report --format csv` writes for that finding, in its order
     reader = StoreReader(seeded_store.url)
     head = reader.head("leaky_api")
@@ -66,9 +66,7 @@ def test_leftovers_csv_is_the_report_csv(seeded_store: Any) -> None:
         r for r in reader.findings_at("leaky_api", head.sha) if r.finding.status == "leftover"
     ]
     expected_csv = CsvReport().render(expected)
-    assert [line.rsplit(",", 1)[0] for line in text.split("\r\n")[1:-1]] == expected_csv.split(
-        "\r\n"
-    )[1:-1]
+    assert text.split("\r\n")[1:-1] == expected_csv.split("\r\n")[1:-1]
 
 
 def test_leftover_filters_change_the_rows(seeded_store: Any) -> None:

@@ -167,7 +167,7 @@ def test_head_csv_has_exactly_the_contract_columns(collected: Collected, name: s
     )
     assert done.returncode == 0, done.stderr
     frame = pd.read_csv(io.StringIO(done.stdout), dtype=str, keep_default_na=False)
-    assert list(frame.columns) == CONTRACT_COLUMNS
+    assert list(frame.columns) == [*CONTRACT_COLUMNS, "pairs"]  # pairs: added last
     assert len(frame) > 0
     assert set(frame["commit"]) == {collected.shas[name][-1]}
     assert set(frame["introduced_in"]) <= set(collected.shas[name])
