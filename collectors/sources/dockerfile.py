@@ -629,7 +629,10 @@ def _context_path_of(copies: dict[str, str], path: str) -> str | None:
         return copies[path]
     folder = path
     while folder not in ("/", "", "."):
-        folder = posixpath.dirname(folder)
+        parent = posixpath.dirname(folder)
+        if parent == folder:  # "//" is its own dirname: stop at any root
+            break
+        folder = parent
         source = copies.get(folder)
         if source is not None:
             return posixpath.normpath(posixpath.join(source, posixpath.relpath(path, folder)))

@@ -234,6 +234,22 @@ def test_odd_inputs_never_raise(text: str) -> None:
     assert isinstance(SOURCE.parse(text, "Dockerfile").facts, tuple)
 
 
+def test_a_path_under_a_double_slash_root_is_read() -> None:
+    """``WORKDIR /${PROJECT_DIR}`` with ``ENV PROJECT_DIR /mlflow/projects`` makes image paths
+    start with ``//`` (POSIX keeps it: ``dirname("//")`` is ``//``); looking for the COPY above
+    such a path looped forever on a public MLflow project layout."""
+    text = (
+        "FROM python:3.9-slim\n"
+        "ENV PROJECT_DIR /mlflow/projects\n"
+        "WORKDIR /${PROJECT_DIR}\n"
+        "ADD requirements.txt /${PROJECT_DIR}/\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+    )
+    facts = SOURCE.parse(text, "train/Dockerfile").facts
+    assert not [f for f in facts if isinstance(f, ParseError)]
+    assert any(isinstance(f, Include) and f.target.endswith("requirements.txt") for f in facts)
+
+
 def test_module_of_command() -> None:
     assert module_of_command(["gunicorn", "-w", "4", "pkg.wsgi:application"]) == "pkg.wsgi"
     assert module_of_command(["python", "serve/app.py"]) == "serve.app"
