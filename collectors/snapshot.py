@@ -622,6 +622,22 @@ def _canonical(facts: Iterable[Fact]) -> tuple[Fact, ...]:
     for _place, group in itertools.groupby(ordered, key=_position):
         tied = list(group)
         if len(tied) > 1:
-            tied.sort(key=repr)
+            tied.sort(key=_repr)
         out.extend(tied)
     return tuple(out)
+
+
+# id -> (fact, its repr): facts at one place (a config file's keys read without lines)
+# are ordered by repr at every state, and the blob cache hands out the same fact objects
+_REPRS: dict[int, tuple[Fact, str]] = {}
+
+
+def _repr(fact: Fact) -> str:
+    known = _REPRS.get(id(fact))
+    if known is not None and known[0] is fact:
+        return known[1]
+    if len(_REPRS) >= 50_000:
+        _REPRS.clear()
+    text = repr(fact)
+    _REPRS[id(fact)] = (fact, text)
+    return text

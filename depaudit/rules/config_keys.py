@@ -13,6 +13,7 @@ equal secrets and the plain values are never needed.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -25,7 +26,10 @@ _SECRET_CATEGORIES = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalized_key(key: str) -> str:
+    """The key rules compare (an env var's name wherever it is set); memoised: every new
+    state's environments group their config entries again, with the same keys."""
     leaf = re.split(r"[.\[\]]", key.strip())
     parts = [p for p in leaf if p]
     last = parts[-1] if parts else key

@@ -226,7 +226,7 @@ def test_pick_a_project_of_a_monorepo(server: str, browser: Any) -> None:
         page.get_by_role("button", name="Download CSV").first.click()
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text("utf-8"))))
     assert [(r["item"], r["pairs"]) for r in rows] == [
-        ("optuna", "02-churn/training → 02-churn/serving")
+        ("optuna", "02-churn/training x 02-churn/serving")  # the report CSV's pairs
     ]
     # the link keeps the project: another page opens on it
     page.goto(f"{server}/environment?repo=course_examples&project=03-recsys")
