@@ -29,6 +29,16 @@ from typer.testing import CliRunner
 
 from depaudit.cli import app
 
+
+def pairs_of(finding: dict[str, Any]) -> set[tuple[str, str]]:
+    """The pairs a reported finding stands for: a fact several pairs of a project share is
+    one finding listing them (``pairs``)."""
+    listed = finding.get("pairs") or [
+        {"training": finding["training_env"], "serving": finding["serving_env"]}
+    ]
+    return {(p["training"], p["serving"]) for p in listed}
+
+
 PACKAGE_LEFTOVER = ("DA101", "DA106")
 PACKAGE_DRIFT = ("DA102", "DA103", "DA107")
 FIELDS = (
@@ -78,7 +88,7 @@ class Applied:
         return [c for e in self.proposal["edits"] for c in e["changes"]]
 
     def of_pair(self, report: dict[str, Any]) -> list[dict[str, Any]]:
-        return [f for f in report["findings"] if (f["training_env"], f["serving_env"]) == self.pair]
+        return [f for f in report["findings"] if self.pair in pairs_of(f)]
 
     def remaining(
         self, rules: Iterable[str] = PACKAGE_LEFTOVER + PACKAGE_DRIFT
@@ -169,7 +179,7 @@ def assert_only_intended_changes(applied: Applied) -> None:
         return {
             (f["rule"], f["status"], f["kind"], f["item"])
             for f in report["findings"]
-            if (f["training_env"], f["serving_env"]) == pair
+            if pair in pairs_of(f)
         }
 
     def changes(items: list[dict[str, Any]]) -> set[tuple[str, ...]]:
@@ -183,9 +193,10 @@ def assert_only_intended_changes(applied: Applied) -> None:
             changes(other["added"]),
         )
     every_pair = {
-        (f["training_env"], f["serving_env"])
+        pair
         for report in (applied.before, applied.after)
         for f in report["findings"]
+        for pair in pairs_of(f)
     }
     for pair in every_pair | set(predicted):
         before, after = identities(applied.before, pair), identities(applied.after, pair)

@@ -28,6 +28,7 @@ from tests.split.split_support import (
     apply_split,
     assert_only_intended_changes,
     check_json,
+    pairs_of,
     run_cli,
     tree_bytes,
 )
@@ -252,7 +253,7 @@ def of_pair(report: dict[str, object], pair: tuple[str, str], rules: tuple[str, 
     return {
         f"{f['rule']} {f['item']}"
         for f in report["findings"]  # type: ignore[attr-defined]
-        if (f["training_env"], f["serving_env"]) == pair and f["rule"] in rules
+        if pair in pairs_of(f) and f["rule"] in rules  # type: ignore[arg-type]
     }
 
 

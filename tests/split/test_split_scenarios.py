@@ -27,6 +27,7 @@ from tests.split.split_support import (
     apply_split,
     assert_only_intended_changes,
     check_json,
+    pairs_of,
     run_cli,
 )
 
@@ -54,9 +55,10 @@ def distinct_states(repo: Path, work: Path) -> list[tuple[int, str, list[tuple[s
             continue
         report = json.loads(text)
         state = frozenset(
-            (f["training_env"], f["serving_env"], f["rule"], f["item"])
+            (training, serving, f["rule"], f["item"])
             for f in report["findings"]
             if f["rule"] in FIXABLE
+            for training, serving in pairs_of(f)
         )
         if state and state != previous:
             out.append((index, sha, sorted({(t, s) for t, s, _, _ in state})))
@@ -149,8 +151,7 @@ def test_monorepo_uv_drift_left_is_exactly_what_the_lock_still_records(tmp_path:
         left = {
             f["item"]
             for f in after_relock["findings"]
-            if (f["training_env"], f["serving_env"]) == applied.pair
-            and f["rule"] in PACKAGE_LEFTOVER + PACKAGE_DRIFT
+            if applied.pair in pairs_of(f) and f["rule"] in PACKAGE_LEFTOVER + PACKAGE_DRIFT
         }
         assert left <= transitive, f"step {index}: {left}"
 
