@@ -106,7 +106,7 @@ class MarkdownReport:
     def _table(
         self, status: str, heading: str, group: list[ReportRow], *, docs_base: str
     ) -> list[str]:
-        pairs = {(r.finding.training_env, r.finding.serving_env) for r in group}
+        pairs = {pair for r in group for pair in r.all_pairs()}
         ordered = sorted(
             group,
             key=lambda r: (
@@ -134,8 +134,8 @@ class MarkdownReport:
                 cell(r.introduced_in[:SHORT_SHA]),
                 cell(f.message),
             ]
-            if show_pair:
-                values.insert(0, cell(f"{f.training_env} → {f.serving_env}"))
+            if show_pair:  # every pair that saw the fact (one row per fact)
+                values.insert(0, cell("; ".join(f"{t} → {s}" for t, s in r.all_pairs())))
             lines.append("| " + " | ".join(values) + " |")
         if not show_pair and pairs:
             training, serving = next(iter(pairs))

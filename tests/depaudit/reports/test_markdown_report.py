@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from depaudit.model import Finding
 from depaudit.reports import report_for
 from depaudit.reports.base import ReportRow
@@ -135,6 +137,14 @@ def test_several_pairs_get_a_pair_column() -> None:
     text = MarkdownReport().render([row(), row(serving_env="batch-serving")])
     assert "| pair | severity |" in text
     assert "training → batch-serving" in text
+
+
+def test_a_fact_several_pairs_saw_lists_them_in_its_pair_cell() -> None:
+    shared = replace(row(), pairs=(("training", "serving"), ("notebooks", "serving")))
+    text = MarkdownReport().render([shared])
+    assert "| pair | severity |" in text
+    rows = [line for line in text.splitlines() if "| wandb |" in line]
+    assert len(rows) == 1 and rows[0].startswith("| training → serving; notebooks → serving |")
 
 
 def test_no_findings() -> None:
