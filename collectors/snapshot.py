@@ -22,7 +22,12 @@ from depaudit.collectors.sources.makefile import SOURCE as MAKEFILE
 from depaudit.collectors.tree import Tree, TreeEntry, TreeReadError
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
 from depaudit.conventions import role_of_name
-from depaudit.environments import find_environments, is_test_path, is_vendored_path
+from depaudit.environments import (
+    EnvironmentPlan,
+    find_environments,
+    is_test_path,
+    is_vendored_path,
+)
 from depaudit.model import (
     Entrypoint,
     EnvironmentSnapshot,
@@ -234,6 +239,7 @@ def snapshot_tree(
             parsed[path] = parse_entry(tree, by_path[path], cache, included=included)
         return parsed[path]
 
+    plan = _follow_specs(plan, by_path, facts_of)
     not_theirs = _dockerfiles_of_one_side(plan.environments, facts_of)
     env_facts: dict[str, list[Fact]] = {e.name: [] for e in plan.environments}
     env_files: dict[str, list[FileAssignment]] = {
@@ -326,7 +332,7 @@ def _with_includes(
     out: list[Fact] = []
     for fact in facts:
         out.append(fact)
-        if not isinstance(fact, Include) or fact.kind == "copy":
+        if not isinstance(fact, Include) or fact.kind not in ("requirements", "constraints"):
             continue
         target = _resolve_include(fact, by_path)
         if target is None:
@@ -354,6 +360,102 @@ def _with_includes(
         if fact.kind == "constraints":  # -c pins versions, it installs nothing
             included = tuple(_as_constraint(f) for f in included)
         out.extend(_with_includes(included, by_path, facts_of, depth + 1, (*chain, target)))
+    return out
+
+
+_SPEC_LINKS = ("code", "environment", "defines")
+
+
+def _follow_specs(
+    plan: EnvironmentPlan,
+    by_path: dict[str, TreeEntry],
+    facts_of: Callable[[str], SourceResult],
+) -> EnvironmentPlan:
+    """Give each environment the files its specs name (AzureML jobs and deployments).
+
+    A spec in an environment names the code folder it runs, its conda file and the
+    environment it uses by name (whose file names a conda file and an image): those files
+    are that environment's, wherever their folder or name put them. Code a spec runs
+    leaves the other environments (a scoring script is serving's, not shared); a
+    dependency file leaves the environments that had it by folder or name, but stays where
+    it was shared (one conda file installed by a training job and a scoring image). An
+    environment left with no file of its own is gone: it was the spec's environment.
+    """
+    yaml_paths = [
+        p
+        for p in (*{a.path for e in plan.environments for a in e.files}, *plan.unassigned)
+        if p.endswith((".yml", ".yaml"))
+    ]
+    links = {p: [f for f in facts_of(p).facts if isinstance(f, Include)] for p in yaml_paths}
+    if not any(i.kind in _SPEC_LINKS for found in links.values() for i in found):
+        return plan
+    defined = {i.target: p for p, found in links.items() for i in found if i.kind == "defines"}
+    claims: dict[str, dict[str, str]] = {}  # environment -> path -> reason
+    code: set[str] = set()
+    for env in plan.environments:
+        for a in env.files:
+            found = links.get(a.path, [])
+            if a.reason.startswith("shared") or not any(i.kind in _SPEC_LINKS for i in found):
+                continue  # not a spec, or a spec shared by several environments
+            mine = claims.setdefault(env.name, {})
+            for path, why in _spec_files(a.path, found, defined, links, by_path):
+                mine.setdefault(path, why)
+                if why.startswith("code"):
+                    code.add(path)
+    if not claims:
+        return plan
+    owner = {path: env for env, paths in claims.items() for path in paths}
+    environments = []
+    for env in plan.environments:
+        kept = [
+            a
+            for a in env.files
+            if owner.get(a.path, env.name) == env.name
+            or (a.reason.startswith("shared") and a.path not in code)
+        ]
+        held = {a.path for a in kept}
+        added = [
+            FileAssignment(p, why) for p, why in claims.get(env.name, {}).items() if p not in held
+        ]
+        if env.files and not any(not a.reason.startswith("shared") for a in kept):
+            continue  # everything it had by name or folder went to a spec's environment
+        environments.append(
+            dataclasses.replace(env, files=tuple(sorted([*kept, *added], key=lambda a: a.path)))
+        )
+    unassigned = tuple(p for p in plan.unassigned if p not in owner)
+    return dataclasses.replace(plan, environments=tuple(environments), unassigned=unassigned)
+
+
+def _spec_files(
+    spec: str,
+    found: list[Include],
+    defined: dict[str, str],
+    links: dict[str, list[Include]],
+    by_path: dict[str, TreeEntry],
+) -> list[tuple[str, str]]:
+    """(path, reason) of every file a spec names: its code, conda files, environments."""
+    name = posixpath.basename(spec)
+    out: list[tuple[str, str]] = []
+    for include in found:
+        if include.kind == "code":
+            folder = posixpath.normpath(posixpath.join(posixpath.dirname(spec), include.target))
+            inside = "" if folder == "." else folder.rstrip("/") + "/"
+            out.extend(
+                (p, f"code run by {name} ({include.target})")
+                for p in sorted(by_path)
+                if (p == folder or p.startswith(inside)) and is_environment_path(p)
+            )
+        elif include.kind == "requirements":
+            target = _resolve_include(include, by_path)
+            if target is not None:
+                out.append((target, f"conda file of {name}"))
+        elif include.kind == "environment" and include.target in defined:
+            definition = defined[include.target]
+            out.append((definition, f"environment {include.target} used by {name}"))
+            out.extend(
+                (path, f"{why} (environment {include.target} used by {name})")
+                for path, why in _spec_files(definition, links[definition], {}, {}, by_path)
+            )
     return out
 
 

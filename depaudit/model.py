@@ -186,12 +186,19 @@ class CodeModule:
 
 @dataclass(frozen=True, slots=True)
 class Include:
-    """A reference from one file to another in the same commit (``-r``/``-c``, Dockerfile COPY)."""
+    """A reference from one file to another in the same commit (``-r``/``-c``, Dockerfile COPY).
+
+    Only ``requirements`` and ``constraints`` are read through. A spec names more: ``code``
+    (the folder a job or deployment runs), ``environment`` (an environment used by name,
+    ``azureml:NAME``) and ``defines`` (the environment a file defines, by that name).
+    """
 
     target: str  # as written, resolved relative to ``file`` by the snapshot builder
     file: str
     line: int
-    kind: Literal["requirements", "constraints", "copy"] = "requirements"
+    kind: Literal["requirements", "constraints", "copy", "code", "environment", "defines"] = (
+        "requirements"
+    )
     scope: str = ""
 
 

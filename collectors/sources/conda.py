@@ -88,7 +88,9 @@ class CondaEnvironmentSource:
         stem, ext = posixpath.splitext(posixpath.basename(path).lower())
         if ext not in (".yml", ".yaml"):
             return False
-        return stem.startswith("conda") or "environment" in stem
+        # conda.yml, conda_dependencies.yml, environment.yml, and the role-named files of
+        # AzureML and MLflow templates: train-conda.yml, infer-conda.yml, conda-gpu.yaml
+        return "conda" in stem or "environment" in stem
 
     def parse(self, text: str, path: str) -> SourceResult:
         try:

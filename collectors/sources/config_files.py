@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from depaudit.collectors.sources import kubernetes
+from depaudit.collectors.sources import azureml, kubernetes
 from depaudit.collectors.sources.base import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -174,6 +174,8 @@ class ConfigFilesSource:
                 return []  # a Helm / Go template, not YAML (see module docstring)
             return [ParseError(path, str(exc), exc.line)]
         facts, others = kubernetes.manifest_facts(docs, path)
+        specs, others = azureml.spec_facts(others, path)
+        facts.extend(specs)
         multi = len(others) > 1
         for index, doc in enumerate(others):
             if doc is None:

@@ -82,7 +82,9 @@ def infer_os(ref: ImageRef) -> str:
         if base == "alpine" and re.match(r"^\d+\.\d+", tag):
             version = re.match(r"^(\d+\.\d+)", tag).group(1)  # type: ignore[union-attr]
         return f"alpine {version}".strip()
-    ubuntu = re.search(r"ubuntu(\d\d\.\d\d)", tag)
+    # in the tag (nvidia/cuda:12.1.0-runtime-ubuntu22.04) or the image's name
+    # (mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04)
+    ubuntu = re.search(r"ubuntu(\d\d\.\d\d)", f"{base}-{tag}")
     if ubuntu:
         return f"ubuntu {ubuntu.group(1)}"
     debian = re.search(r"debian(\d+)", f"{base}-{tag}")  # distroless/python3-debian12

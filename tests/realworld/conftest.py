@@ -42,19 +42,6 @@ KNOWN_GAPS: dict[str, str] = {
     _F + "test_rw_f4_notebook_training.py::test_exact_package_and_runtime_leftovers_and_drift": (
         "drift evidence points at the Pipfile, not the Pipfile.lock line that pins the version"
     ),
-    # F6: AzureML v1/v2 spec files (job / deployment / environment YAML, inference_config)
-    # are not read: no source for them yet
-    **{
-        _F + f"test_rw_f6_azureml_specs.py::{name}": "AzureML spec files are not read yet"
-        for name in (
-            "test_v2_one_pair_named_by_the_specs",
-            "test_v2_the_deployment_spec_places_the_scoring_code",
-            "test_v2_exact_package_and_runtime_leftovers_and_drift",
-            "test_v2_shared_python",
-            "test_v1_one_pair_training_x_scoring",
-            "test_v1_exact_package_and_runtime_leftovers_and_drift",
-        )
-    },
     # F7: the training Dockerfile installs serving's requirements file too, so a package
     # pinned in training and unpinned in serving is reported as a usage leftover instead
     # of DA107 drift, and pandas' training-only usage is not linked to the script
