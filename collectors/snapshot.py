@@ -374,12 +374,13 @@ def _follow_specs(
     """Give each environment the files its specs name (AzureML jobs and deployments).
 
     A spec in an environment names the code folder it runs, its conda file and the
-    environment it uses by name (whose file names a conda file and an image): those files
-    are that environment's, wherever their folder or name put them. Code a spec runs
-    leaves the other environments (a scoring script is serving's, not shared); a
+    environment it uses by name (whose file names a conda file, an image or a build
+    context): those files are that environment's, wherever their folder or name put them.
+    Code a spec runs leaves the environments no spec names it for (a scoring script is
+    serving's); a folder both a training job and a deployment run is both sides'. A
     dependency file leaves the environments that had it by folder or name, but stays where
     it was shared (one conda file installed by a training job and a scoring image). An
-    environment left with no file of its own is gone: it was the spec's environment.
+    environment left with no file of its own is gone: it was a spec's environment.
     """
     yaml_paths = [
         p
@@ -404,13 +405,16 @@ def _follow_specs(
                     code.add(path)
     if not claims:
         return plan
-    owner = {path: env for env, paths in claims.items() for path in paths}
+    owners: dict[str, set[str]] = {}
+    for env_name, paths in claims.items():
+        for path in paths:
+            owners.setdefault(path, set()).add(env_name)
     environments = []
     for env in plan.environments:
         kept = [
             a
             for a in env.files
-            if owner.get(a.path, env.name) == env.name
+            if env.name in owners.get(a.path, {env.name})
             or (a.reason.startswith("shared") and a.path not in code)
         ]
         held = {a.path for a in kept}
@@ -422,7 +426,7 @@ def _follow_specs(
         environments.append(
             dataclasses.replace(env, files=tuple(sorted([*kept, *added], key=lambda a: a.path)))
         )
-    unassigned = tuple(p for p in plan.unassigned if p not in owner)
+    unassigned = tuple(p for p in plan.unassigned if p not in owners)
     return dataclasses.replace(plan, environments=tuple(environments), unassigned=unassigned)
 
 

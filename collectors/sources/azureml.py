@@ -7,8 +7,9 @@ its environment; an environment names its conda file and base image. Read as pla
 configuration, a spec gave only noise (``instance_type`` compared between a job and a
 deployment) and its files stayed where folder names put them. Here each spec gives:
 
-- ``Include(kind="code")``: the code folder the job or deployment runs (``code``,
-  ``code_configuration.code``, v1 ``sourceDirectory``) — the snapshot gives that code to
+- ``Include(kind="code")``: the code folder the job (or each step of a pipeline job) or
+  deployment runs (``code``, ``code_configuration.code``, v1 ``sourceDirectory``), and an
+  environment's Docker build context (``build.path``) — the snapshot gives those files to
   the spec's environment; nothing is read through it;
 - ``Include(kind="requirements")``: its conda file (``conda_file`` / v1 ``condaFile``),
   read like ``-r``;
@@ -109,6 +110,10 @@ def _environment(doc: Any, path: str, image_line: int) -> list[Fact]:
     conda = _text(doc.get("conda_file"))
     if conda:
         out.append(Include(conda, path, _line(doc, "conda_file")))
+    build = doc.get("build")
+    context = _text(build.get("path")) if isinstance(build, dict) else ""
+    if context:  # a Docker build context: its Dockerfile and requirements are the environment
+        out.append(Include(context, path, _line(build, "path"), kind="code"))
     image = _text(doc.get("image"))
     if image:
         out.extend(runtime_facts(image, file=path, line=image_line or _line(doc, "image")))
@@ -150,6 +155,16 @@ def _deployment(doc: Any, path: str) -> list[Fact]:
 
 
 def _job(doc: Any, path: str) -> list[Fact]:
+    """A command job, or a pipeline job and each of its ``jobs`` (steps)."""
+    out = _one_job(doc, path)
+    steps = doc.get("jobs")
+    for step in steps.values() if isinstance(steps, dict) else ():
+        if isinstance(step, dict):
+            out.extend(_one_job(step, path))
+    return out
+
+
+def _one_job(doc: Any, path: str) -> list[Fact]:
     folder = _text(doc.get("code"))
     out = _code(doc, "code", path, folder)
     command = " ".join(_text(doc.get("command")).split())

@@ -102,6 +102,8 @@ USED_WITHOUT_IMPORT: frozenset[str] = frozenset(
         "python-multipart", "email-validator", "orjson", "ujson",
         "psycopg", "psycopg2", "psycopg2-binary", "pymysql", "mysqlclient", "asyncpg",
         "pip", "setuptools", "wheel", "supervisor", "gunicorn-worker",
+        # AzureML's scoring server, started by the platform around score.py
+        "azureml-defaults", "azureml-inference-server-http",
     }
 )  # fmt: skip
 # Modules whose use in serving code means a model is unpickled: the library that pickled
@@ -334,14 +336,19 @@ class PairView:
             if use is not None:  # serving should not have it at all: no drift, not shared
                 yield PackageComparison(name, t, s, training_use=use)
                 continue
+            # a leftover (DA101) is to be removed from serving: its version drift would be
+            # a second row for the same package
             pinned_apart = bool(
-                t.version
+                leftover is None
+                and t.version
                 and s.version
                 and t.version != s.version
                 and not same_version(t.version, s.version)
                 and name not in allow["DA102"]
             )
-            incompatible = name not in allow["DA103"] and _incompatible(t, s)
+            incompatible = (
+                leftover is None and name not in allow["DA103"] and _incompatible(t, s)
+            )
             loose = (
                 bool(t.version)
                 and not s.version

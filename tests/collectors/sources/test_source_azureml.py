@@ -173,3 +173,57 @@ def test_specs_naming_what_is_not_there_are_audited_as_they_are(tmp_path: Path) 
     errors = [f for f in json.loads(done.stdout)["findings"] if f["status"] == "error"]
     assert [(e["file"], e["line"]) for e in errors] == [("mlops/deploy/deployment.yml", 5)]
     assert "envs/missing-conda.yml" in errors[0]["message"]
+
+
+def test_what_the_scoring_server_and_its_model_need_is_not_a_leftover(tmp_path: Path) -> None:
+    """Shaped after an AzureML summarization template: score.py imports only transformers,
+    the scoring image also installs torch (transformers' backend) and azureml-defaults (the
+    scoring server around score.py); the training steps import all of them."""
+    repo = GitRepo(tmp_path / "summarize")
+    repo.commit(
+        "template",
+        {
+            "data-science/src/prepare.py": "import azureml.core\nimport torch\nimport transformers\n",
+            "data-science/src/score.py": (
+                "from transformers import AutoModelForSeq2SeqLM\n\n"
+                "def init():\n    global model\n    model = AutoModelForSeq2SeqLM.from_pretrained('m')\n\n"
+                "def run(data):\n    return model(data)\n"
+            ),
+            "data-science/environments/training/requirements.txt": (
+                "torch==2.1.0\ntransformers==4.36.2\nazureml-core==1.54.0\n"
+            ),
+            "data-science/environments/inference/conda_env.yml": (
+                "name: infer\ndependencies:\n  - python=3.10\n  - pip:\n"
+                "      - torch==2.1.0\n      - transformers==4.36.2\n      - azureml-defaults==1.54.0\n"
+            ),
+            "mlops/azureml/train/train-env.yml": (
+                "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+                "name: summarize-train\nbuild:\n  path: ../../../data-science/environments/training/\n"
+            ),
+            "mlops/azureml/train/pipeline.yml": (
+                "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
+                "type: pipeline\njobs:\n  prep:\n    code: ../../../data-science/src\n"
+                "    command: python prepare.py\n    environment: azureml:summarize-train@latest\n"
+            ),
+            "mlops/azureml/deploy/online-deployment.yml": (
+                "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json\n"
+                "name: green\ncode_configuration:\n  code: ../../../data-science/src/\n"
+                "  scoring_script: score.py\nenvironment:\n"
+                "  conda_file: ../../../data-science/environments/inference/conda_env.yml\n"
+                "  image: mcr.microsoft.com/azureml/minimal-ubuntu20.04-py38-cpu-inference:latest\n"
+            ),
+        },
+    )
+    done = subprocess.run(
+        [DEPAUDIT, "check", str(repo.path), "-q", "--format", "json", "--fail-on", "never"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert [(p["training"], p["serving"]) for p in report["pairs"]] == [
+        ("mlops/azureml/train", "mlops/azureml/deploy")
+    ]
+    leftovers = {f["item"] for f in report["findings"] if f["status"] == "leftover"}
+    assert not leftovers & {"torch", "transformers", "azureml-defaults"}, leftovers

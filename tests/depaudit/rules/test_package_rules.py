@@ -232,3 +232,19 @@ def test_da104_a_training_only_package_on_both_sides_is_a_leftover_not_shared() 
     assert run(shared_package.RULE, both, both) == []
     # allowed in serving, it is tolerated, not good news: nothing is said of it
     assert run(shared_package.RULE, both, both, {"DA101": ("WandB",)}) == []
+
+
+def test_a_leftover_pinned_apart_is_one_row_not_also_drift() -> None:
+    """mlflow 2.9.2 in training, 2.8.0 in serving: it should leave serving (DA101); its
+    version drift (DA102) or excluding ranges (DA103) would be a second row for it."""
+    training = [pkg("mlflow", specifier="==2.9.2", version="2.9.2", file="training/req.txt")]
+    serving = [pkg("mlflow", specifier="==2.8.0", version="2.8.0", file="serving/req.txt")]
+    assert [f.rule for f in run(training_package_in_serving.RULE, training, serving)] == ["DA101"]
+    assert run(pinned_version_drift.RULE, training, serving) == []
+    ranges_t = [pkg("mlflow", specifier=">=2.9", file="training/req.txt")]
+    ranges_s = [pkg("mlflow", specifier="<2.9", file="serving/req.txt")]
+    assert run(incompatible_specifiers.RULE, ranges_t, ranges_s) == []
+    # a package that is not a leftover still drifts
+    torch_t = [pkg("torch", specifier="==2.1.0", version="2.1.0", file="training/req.txt")]
+    torch_s = [pkg("torch", specifier="==2.0.1", version="2.0.1", file="serving/req.txt")]
+    assert [f.item for f in run(pinned_version_drift.RULE, torch_t, torch_s)] == ["torch"]
