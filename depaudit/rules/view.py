@@ -346,9 +346,7 @@ class PairView:
                 and not same_version(t.version, s.version)
                 and name not in allow["DA102"]
             )
-            incompatible = (
-                leftover is None and name not in allow["DA103"] and _incompatible(t, s)
-            )
+            incompatible = leftover is None and name not in allow["DA103"] and _incompatible(t, s)
             loose = (
                 bool(t.version)
                 and not s.version
