@@ -30,6 +30,8 @@ class TableReport:
         console = Console(file=buf, force_terminal=color, no_color=not color, width=width)
         if not rows:
             console.print("No findings.")
+        # several pairs compared: each row says which pairs saw its fact
+        show_pairs = len({pair for r in rows for pair in r.all_pairs()}) > 1
         for status in STATUSES:
             group = [r for r in rows if r.finding.status == status]
             if not group:
@@ -38,6 +40,7 @@ class TableReport:
                 title=f"{STATUS_TITLE[status]} ({len(group)})", title_justify="left", expand=False
             )
             for col in (
+                *(("pairs",) if show_pairs else ()),
                 "severity",
                 "rule",
                 "kind",
@@ -52,6 +55,7 @@ class TableReport:
                 f = r.finding
                 where = f"{f.file}:{f.line}" if f.line else f.file
                 table.add_row(
+                    *((r.pairs_text(),) if show_pairs else ()),
                     f"[{SEVERITY_STYLE[f.severity]}]{f.severity}[/]",
                     f.rule,
                     f.kind,

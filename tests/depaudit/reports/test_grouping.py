@@ -5,6 +5,7 @@ from __future__ import annotations
 from depaudit.model import Finding, Pair
 from depaudit.reports.base import ReportRow
 from depaudit.reports.grouping import one_row_per_fact, projects_of
+from depaudit.reports.table_report import TableReport
 
 
 def row(training_env: str, serving_env: str, item: str = "cuda", **kw: object) -> ReportRow:
@@ -61,3 +62,13 @@ def test_commits_are_never_merged() -> None:
     first = row("a/train", "a/api")
     later = ReportRow(row("a/notebooks", "a/api").finding, repo="examples", commit="def")
     assert one_row_per_fact([first, later], projects_of(PAIRS)) == [first, later]
+
+
+def test_the_table_names_the_pairs_only_when_there_are_several() -> None:
+    grouped = one_row_per_fact(
+        [row("a/train", "a/api"), row("a/notebooks", "a/api")], projects_of(PAIRS)
+    )
+    text = TableReport().render(grouped, width=200)
+    assert "pairs" in text and "a/train x a/api; a/notebooks x a/api" in text
+    alone = TableReport().render([row("a/train", "a/api")], width=200)
+    assert "pairs" not in alone and "a/train x a/api" not in alone
