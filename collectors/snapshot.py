@@ -382,15 +382,21 @@ def _follow_specs(
     it was shared (one conda file installed by a training job and a scoring image). An
     environment left with no file of its own is gone: it was a spec's environment.
     """
-    yaml_paths = [
-        p
-        for p in (*{a.path for e in plan.environments for a in e.files}, *plan.unassigned)
-        if p.endswith((".yml", ".yaml"))
-    ]
+    yaml_paths = sorted(
+        {
+            p
+            for p in (*(a.path for e in plan.environments for a in e.files), *plan.unassigned)
+            if p.endswith((".yml", ".yaml"))
+        }
+    )
     links = {p: [f for f in facts_of(p).facts if isinstance(f, Include)] for p in yaml_paths}
     if not any(i.kind in _SPEC_LINKS for found in links.values() for i in found):
         return plan
-    defined = {i.target: p for p, found in links.items() for i in found if i.kind == "defines"}
+    defined: dict[str, list[str]] = {}  # environment name -> the files defining it
+    for p, found in links.items():
+        for i in found:
+            if i.kind == "defines":
+                defined.setdefault(i.target, []).append(p)
     claims: dict[str, dict[str, str]] = {}  # environment -> path -> reason
     code: set[str] = set()
     for env in plan.environments:
@@ -433,7 +439,7 @@ def _follow_specs(
 def _spec_files(
     spec: str,
     found: list[Include],
-    defined: dict[str, str],
+    defined: dict[str, list[str]],
     links: dict[str, list[Include]],
     by_path: dict[str, TreeEntry],
 ) -> list[tuple[str, str]]:
@@ -454,13 +460,29 @@ def _spec_files(
             if target is not None:
                 out.append((target, f"conda file of {name}"))
         elif include.kind == "environment" and include.target in defined:
-            definition = defined[include.target]
+            # a monorepo of templates defines one name in each project: the nearest one
+            definition = _nearest(spec, defined[include.target])
             out.append((definition, f"environment {include.target} used by {name}"))
             out.extend(
                 (path, f"{why} (environment {include.target} used by {name})")
                 for path, why in _spec_files(definition, links[definition], {}, {}, by_path)
             )
     return out
+
+
+def _nearest(path: str, candidates: list[str]) -> str:
+    """The candidate sharing the most leading folders with ``path`` (then the first)."""
+    parts = path.split("/")[:-1]
+
+    def shared(other: str) -> int:
+        count = 0
+        for a, b in zip(parts, other.split("/")[:-1], strict=False):
+            if a != b:
+                break
+            count += 1
+        return count
+
+    return min(sorted(candidates), key=lambda c: -shared(c))
 
 
 def _as_constraint(fact: Fact) -> Fact:

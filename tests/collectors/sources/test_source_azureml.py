@@ -4,6 +4,7 @@ inference config name (code, conda file, environment by name, entry script, imag
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -227,3 +228,53 @@ def test_what_the_scoring_server_and_its_model_need_is_not_a_leftover(tmp_path: 
     ]
     leftovers = {f["item"] for f in report["findings"] if f["status"] == "leftover"}
     assert not leftovers & {"torch", "transformers", "azureml-defaults"}, leftovers
+
+
+def test_an_environment_name_defined_in_two_projects_is_each_projects_own(tmp_path: Path) -> None:
+    """Template monorepos copy a project and keep its names (``taxi-train-env`` in both
+    classical/ and rai/): a job uses the definition nearest to it, whatever the hash seed."""
+    files: dict[str, str] = {}
+    for project, sklearn in (("classical", "1.2.0"), ("rai", "1.1.3")):
+        files |= {
+            f"{project}/src/train.py": "import sklearn\n",
+            f"{project}/src/score.py": "import joblib\n\ndef run(data):\n    return data\n",
+            f"{project}/envs/train-conda.yml": (
+                f"name: t\ndependencies:\n  - pip:\n      - scikit-learn=={sklearn}\n"
+            ),
+            f"{project}/envs/infer-conda.yml": (
+                "name: i\ndependencies:\n  - pip:\n      - scikit-learn==1.2.0\n      - joblib==1.2.0\n"
+            ),
+            f"{project}/mlops/train/train-env.yml": (
+                "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+                "name: taxi-train-env\nconda_file: ../../envs/train-conda.yml\n"
+            ),
+            f"{project}/mlops/train/job.yml": (
+                "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+                "code: ../../src\ncommand: python train.py\nenvironment: azureml:taxi-train-env@latest\n"
+            ),
+            f"{project}/mlops/deploy/deployment.yml": (
+                "code_configuration:\n  code: ../../src\n  scoring_script: score.py\n"
+                "environment:\n  conda_file: ../../envs/infer-conda.yml\n"
+            ),
+        }
+    repo = GitRepo(tmp_path / "templates")
+    repo.commit("two projects", files)
+    reports = []
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [DEPAUDIT, "check", str(repo.path), "-q", "--format", "json", "--fail-on", "never"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert done.returncode == 0, done.stderr
+        reports.append(done.stdout)
+    assert reports[0] == reports[1] == reports[2]
+    drift = {
+        (f["training_env"], f["training"], f["file"])
+        for f in json.loads(reports[0])["findings"]
+        if f["rule"] == "DA102"
+    }
+    # only rai's job pins another scikit-learn, in rai's own conda file
+    assert drift == {("rai/mlops/train", "1.1.3", "rai/envs/infer-conda.yml")}
