@@ -9,22 +9,28 @@ has to know about them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
 
 from depaudit.catalog import PARSE_ERROR_RULE
 from depaudit.config import RulesConfig
 from depaudit.knowledge import Knowledge
 from depaudit.model import (
     SEVERITIES,
+    CodeModule,
     EnvironmentSnapshot,
+    Fact,
     Finding,
     Kind,
     Pair,
     ParseError,
     Severity,
+    fact_to_dict,
     sort_findings,
 )
-from depaudit.rules import LIVE_RULES, RULES
+from depaudit.rules import DEFINITION_RULES, LIVE_RULES, RULES
 from depaudit.rules.base import LiveContext, Rule
 from depaudit.rules.view import EnvironmentView, PairView
 
@@ -61,6 +67,60 @@ class CompareMemo:
     def __init__(self) -> None:
         self._views: dict[tuple[int, int], tuple[EnvironmentSnapshot, EnvironmentView]] = {}
         self._pairs: dict[tuple[Pair, int, int, str], tuple[object, object, list[Finding]]] = {}
+        # (pair, each side without definitions, settings) -> what the other rules found
+        self._rest: dict[tuple[Pair, str, str, str], tuple[Knowledge, list[Finding]]] = {}
+        self._outlines: dict[int, tuple[EnvironmentSnapshot, str]] = {}
+        self._fact_outlines: dict[int, tuple[Fact, str]] = {}
+
+    def findings_of_rules_not_reading_definitions(
+        self, view: PairView, rules_key: str, run: Callable[[], list[Finding]]
+    ) -> list[Finding]:
+        """The findings of every rule but DEFINITION_RULES, reused from an earlier state
+        whose two environments differ from these only in their modules' definitions."""
+        key = (
+            view.pair,
+            self._outline(view.training.snapshot),
+            self._outline(view.serving.snapshot),
+            rules_key,
+        )
+        known = self._rest.get(key)
+        if known is not None and known[0] is view.knowledge:
+            return known[1]
+        found = run()
+        if len(self._rest) >= self.MAX_ENTRIES:
+            self._rest.clear()
+        self._rest[key] = (view.knowledge, found)
+        return found
+
+    def _outline(self, env: EnvironmentSnapshot) -> str:
+        """Hash of an environment with its modules' definitions left out."""
+        known = self._outlines.get(id(env))
+        if known is not None and known[0] is env:
+            return known[1]
+        digest = hashlib.sha256()
+        head = {k: v for k, v in env.to_dict_without_facts().items()}
+        digest.update(json.dumps(head, sort_keys=True, ensure_ascii=False).encode())
+        for fact in env.facts:
+            digest.update(b"\0")
+            digest.update(self._fact_outline(fact).encode())
+        if len(self._outlines) >= self.MAX_ENTRIES:
+            self._outlines.clear()
+        text = digest.hexdigest()
+        self._outlines[id(env)] = (env, text)
+        return text
+
+    def _fact_outline(self, fact: Fact) -> str:
+        known = self._fact_outlines.get(id(fact))
+        if known is not None and known[0] is fact:
+            return known[1]
+        data = fact_to_dict(fact)
+        if isinstance(fact, CodeModule):
+            data.pop("definitions", None)
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        if len(self._fact_outlines) >= 50_000:
+            self._fact_outlines.clear()
+        self._fact_outlines[id(fact)] = (fact, text)
+        return text
 
     def view(self, env: EnvironmentSnapshot, knowledge: Knowledge) -> EnvironmentView:
         key = (id(env), id(knowledge))
@@ -112,12 +172,18 @@ def compare_pairs(
         known = memo.findings(pair, training, serving, rules_key)
         if known is None:
             view = PairView(pair, training, serving, knowledge, _allow(rules))
-            known = _settle(
-                _run(view, RULES, rules), pair, rules, training.snapshot, serving.snapshot
+            rest = memo.findings_of_rules_not_reading_definitions(
+                view, rules_key, functools.partial(_run, view, _OTHER_RULES, rules)
             )
+            found = [*rest, *_run(view, _DEFINITION_RULES, rules)]
+            known = _settle(found, pair, rules, training.snapshot, serving.snapshot)
             memo.remember(pair, training, serving, rules_key, known)
         findings.extend(known)
     return sort_findings(findings)
+
+
+_DEFINITION_RULES = tuple(r for r in RULES if r.info.id in DEFINITION_RULES)
+_OTHER_RULES = tuple(r for r in RULES if r.info.id not in DEFINITION_RULES)
 
 
 def every_pair(environments: Sequence[EnvironmentSnapshot]) -> tuple[Pair, ...]:

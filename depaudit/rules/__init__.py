@@ -81,6 +81,11 @@ RULES: tuple[Rule, ...] = (
 )
 
 # Rules of a declared serving environment against a live (observed) one.
+# The only rules that read a module's definitions (names, bodies, lines of functions and
+# classes). Every other rule's findings follow from the rest of the facts, so a state that
+# differs from the last only in definitions (a function added or edited) re-runs these.
+DEFINITION_RULES: frozenset[str] = frozenset(r.info.id for r in inference_code_copies.RULES)
+
 LIVE_RULES: tuple[LiveRule, ...] = (
     live_undeclared_package.RULE,  # DA701
     live_missing_package.RULE,  # DA702
@@ -88,4 +93,4 @@ LIVE_RULES: tuple[LiveRule, ...] = (
     live_broken_dependency.RULE,  # DA704
 )
 
-__all__ = ["LIVE_RULES", "RULES", "LiveRule", "Rule"]
+__all__ = ["DEFINITION_RULES", "LIVE_RULES", "RULES", "LiveRule", "Rule"]
