@@ -69,13 +69,7 @@ def build_repo(root: Path) -> int:
             "import numpy\nimport pandas\nfrom common import features\n\n\ndef main():\n    return features.build()\n"
         )
     files["common/features.py"] = "def build():\n    return 1\n"
-    for path, text in files.items():
-        full = root / path
-        full.parent.mkdir(parents=True, exist_ok=True)
-        full.write_text(text)
-    run(["git", "init", "-q", "-b", "main"], root)
-    run(["git", "add", "-A"], root)
-    run(["git", "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-qm", "bench"], root)
+    commit_files(root, files, "bench")
     return sum(1 for p in files if not p.endswith(".py"))
 
 
@@ -102,13 +96,18 @@ SMALL_REPO = {
 
 
 def build_small_repo(root: Path) -> None:
-    for path, text in SMALL_REPO.items():
+    commit_files(root, SMALL_REPO, "small")
+
+
+def commit_files(root: Path, files: dict[str, str], message: str) -> None:
+    """A new git repository at ``root`` whose one commit holds ``files``."""
+    for path, text in files.items():
         full = root / path
         full.parent.mkdir(parents=True, exist_ok=True)
         full.write_text(text)
     run(["git", "init", "-q", "-b", "main"], root)
     run(["git", "add", "-A"], root)
-    run(["git", "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-qm", "small"], root)
+    run(["git", "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-qm", message], root)
 
 
 def run(cmd: list[str], cwd: Path, stdin: bytes | None = None) -> None:

@@ -28,6 +28,7 @@ from depaudit.environments import (
     is_test_path,
     is_vendored_path,
 )
+from depaudit.identity_memo import IdentityMemo
 from depaudit.model import (
     Entrypoint,
     EnvironmentSnapshot,
@@ -405,9 +406,9 @@ def _follow_specs(
             if a.reason.startswith("shared") or not any(i.kind in _SPEC_LINKS for i in found):
                 continue  # not a spec, or a spec shared by several environments
             mine = claims.setdefault(env.name, {})
-            for path, why in _spec_files(a.path, found, defined, links, by_path):
+            for path, why, is_code in _spec_files(a.path, found, defined, links, by_path):
                 mine.setdefault(path, why)
-                if why.startswith("code"):
+                if is_code:
                     code.add(path)
     if not claims:
         return plan
@@ -442,45 +443,43 @@ def _spec_files(
     defined: dict[str, list[str]],
     links: dict[str, list[Include]],
     by_path: dict[str, TreeEntry],
-) -> list[tuple[str, str]]:
-    """(path, reason) of every file a spec names: its code, conda files, environments."""
+) -> list[tuple[str, str, bool]]:
+    """(path, reason, whether it is code the spec runs) of every file a spec names: its
+    code, conda files and the environments it uses by name."""
     name = posixpath.basename(spec)
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, bool]] = []
     for include in found:
         if include.kind == "code":
             folder = posixpath.normpath(posixpath.join(posixpath.dirname(spec), include.target))
             inside = "" if folder == "." else folder.rstrip("/") + "/"
             out.extend(
-                (p, f"code run by {name} ({include.target})")
-                for p in sorted(by_path)
+                (p, f"code run by {name} ({include.target})", True)
+                for p in by_path
                 if (p == folder or p.startswith(inside)) and is_environment_path(p)
             )
         elif include.kind == "requirements":
             target = _resolve_include(include, by_path)
             if target is not None:
-                out.append((target, f"conda file of {name}"))
+                out.append((target, f"conda file of {name}", False))
         elif include.kind == "environment" and include.target in defined:
             # a monorepo of templates defines one name in each project: the nearest one
             definition = _nearest(spec, defined[include.target])
-            out.append((definition, f"environment {include.target} used by {name}"))
+            out.append((definition, f"environment {include.target} used by {name}", False))
             out.extend(
-                (path, f"{why} (environment {include.target} used by {name})")
-                for path, why in _spec_files(definition, links[definition], {}, {}, by_path)
+                (path, f"{why} (environment {include.target} used by {name})", is_code)
+                for path, why, is_code in _spec_files(
+                    definition, links[definition], {}, {}, by_path
+                )
             )
     return out
 
 
 def _nearest(path: str, candidates: list[str]) -> str:
     """The candidate sharing the most leading folders with ``path`` (then the first)."""
-    parts = path.split("/")[:-1]
+    folders = path.split("/")[:-1]
 
     def shared(other: str) -> int:
-        count = 0
-        for a, b in zip(parts, other.split("/")[:-1], strict=False):
-            if a != b:
-                break
-            count += 1
-        return count
+        return len(posixpath.commonprefix([folders, other.split("/")[:-1]]))
 
     return min(sorted(candidates), key=lambda c: -shared(c))
 
@@ -755,17 +754,6 @@ def _canonical(facts: Iterable[Fact]) -> tuple[Fact, ...]:
     return tuple(out)
 
 
-# id -> (fact, its repr): facts at one place (a config file's keys read without lines)
-# are ordered by repr at every state, and the blob cache hands out the same fact objects
-_REPRS: dict[int, tuple[Fact, str]] = {}
-
-
-def _repr(fact: Fact) -> str:
-    known = _REPRS.get(id(fact))
-    if known is not None and known[0] is fact:
-        return known[1]
-    if len(_REPRS) >= 50_000:
-        _REPRS.clear()
-    text = repr(fact)
-    _REPRS[id(fact)] = (fact, text)
-    return text
+# a fact's repr: facts at one place (a config file's keys read without lines) are ordered
+# by repr at every state, and the blob cache hands out the same fact objects
+_repr: IdentityMemo[Fact, str] = IdentityMemo(repr, 50_000)

@@ -32,6 +32,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from depaudit.identity_memo import IdentityMemo
 from depaudit.import_names import distributions_for
 from depaudit.model import CodeModule, ImportRef
 
@@ -269,10 +270,11 @@ class ImportGraph:
         return out
 
 
-# overrides table -> (the table, import name -> distributions): each import of each module
-# is looked up at every state of a history, with the same few tables (the knowledge base's);
-# the table is kept with its answers so that its id is never another table's
-_CANDIDATES: dict[int, tuple[Mapping[str, tuple[str, ...]], dict[str, frozenset[str]]]] = {}
+# overrides table -> import name -> distributions: each import of each module is looked up
+# at every state of a history, with the same few tables (the knowledge base's)
+_CANDIDATES: IdentityMemo[Mapping[str, tuple[str, ...]], dict[str, frozenset[str]]] = IdentityMemo(
+    lambda table: {}, 16
+)
 _MAX_CANDIDATES = 100_000
 
 
@@ -286,12 +288,7 @@ def distribution_candidates(
     one import (``cv2``) and any of them counts. An unknown import falls back to the
     distribution named after it; a bare namespace package (``import google``) gives none.
     """
-    entry = _CANDIDATES.get(id(import_names))
-    if entry is None or entry[0] is not import_names:
-        if len(_CANDIDATES) >= 16:
-            _CANDIDATES.clear()
-        entry = _CANDIDATES[id(import_names)] = (import_names, {})
-    answers = entry[1]
+    answers = _CANDIDATES(import_names)
     hit = answers.get(name)
     if hit is None:
         if len(answers) >= _MAX_CANDIDATES:

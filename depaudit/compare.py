@@ -16,17 +16,19 @@ from collections.abc import Callable, Iterable, Sequence
 
 from depaudit.catalog import PARSE_ERROR_RULE
 from depaudit.config import RulesConfig
+from depaudit.identity_memo import IdentityMemo
 from depaudit.knowledge import Knowledge
 from depaudit.model import (
     SEVERITIES,
     CodeModule,
     EnvironmentSnapshot,
-    Fact,
     Finding,
     Kind,
     Pair,
     ParseError,
     Severity,
+    content_hash,
+    fact_json,
     fact_to_dict,
     sort_findings,
 )
@@ -69,8 +71,9 @@ class CompareMemo:
         self._pairs: dict[tuple[Pair, int, int, str], tuple[object, object, list[Finding]]] = {}
         # (pair, each side without definitions, settings) -> what the other rules found
         self._rest: dict[tuple[Pair, str, str, str], tuple[Knowledge, list[Finding]]] = {}
-        self._outlines: dict[int, tuple[EnvironmentSnapshot, str]] = {}
-        self._fact_outlines: dict[int, tuple[Fact, str]] = {}
+        self._outline: IdentityMemo[EnvironmentSnapshot, str] = IdentityMemo(
+            _outline, self.MAX_ENTRIES
+        )
 
     def findings_of_rules_not_reading_definitions(
         self, view: PairView, rules_key: str, run: Callable[[], list[Finding]]
@@ -91,36 +94,6 @@ class CompareMemo:
             self._rest.clear()
         self._rest[key] = (view.knowledge, found)
         return found
-
-    def _outline(self, env: EnvironmentSnapshot) -> str:
-        """Hash of an environment with its modules' definitions left out."""
-        known = self._outlines.get(id(env))
-        if known is not None and known[0] is env:
-            return known[1]
-        digest = hashlib.sha256()
-        head = {k: v for k, v in env.to_dict_without_facts().items()}
-        digest.update(json.dumps(head, sort_keys=True, ensure_ascii=False).encode())
-        for fact in env.facts:
-            digest.update(b"\0")
-            digest.update(self._fact_outline(fact).encode())
-        if len(self._outlines) >= self.MAX_ENTRIES:
-            self._outlines.clear()
-        text = digest.hexdigest()
-        self._outlines[id(env)] = (env, text)
-        return text
-
-    def _fact_outline(self, fact: Fact) -> str:
-        known = self._fact_outlines.get(id(fact))
-        if known is not None and known[0] is fact:
-            return known[1]
-        data = fact_to_dict(fact)
-        if isinstance(fact, CodeModule):
-            data.pop("definitions", None)
-        text = json.dumps(data, sort_keys=True, ensure_ascii=False)
-        if len(self._fact_outlines) >= 50_000:
-            self._fact_outlines.clear()
-        self._fact_outlines[id(fact)] = (fact, text)
-        return text
 
     def view(self, env: EnvironmentSnapshot, knowledge: Knowledge) -> EnvironmentView:
         key = (id(env), id(knowledge))
@@ -180,6 +153,30 @@ def compare_pairs(
             memo.remember(pair, training, serving, rules_key, known)
         findings.extend(known)
     return sort_findings(findings)
+
+
+def _outline(env: EnvironmentSnapshot) -> str:
+    """Hash of an environment with its modules' definitions left out."""
+    digest = hashlib.sha256(content_hash(env.to_dict_without_facts()).encode())
+    for fact in env.facts:
+        digest.update(b"\0")
+        digest.update(
+            _module_outline(fact).encode()
+            if isinstance(fact, CodeModule)
+            else fact_json(fact).encode()
+        )
+    return digest.hexdigest()
+
+
+def _module_text_without_definitions(module: CodeModule) -> str:
+    data = fact_to_dict(module)
+    data.pop("definitions", None)
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+_module_outline: IdentityMemo[CodeModule, str] = IdentityMemo(
+    _module_text_without_definitions, 50_000
+)
 
 
 _DEFINITION_RULES = tuple(r for r in RULES if r.info.id in DEFINITION_RULES)

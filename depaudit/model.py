@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from depaudit.identity_memo import IdentityMemo
+
 Role = Literal["training", "serving"]
 ROLES: tuple[Role, ...] = ("training", "serving")
 
@@ -400,16 +402,12 @@ class EnvironmentSnapshot:
     project: str = ""  # see EnvironmentSpec.project
 
     def of_type(self, cls: type[Any]) -> list[Any]:
-        """The facts of type ``cls``, in order (memoised by identity: the rules of every
-        pair of a state ask each environment for the same few types, many times)."""
-        entry = _BY_TYPE.get(id(self))
-        if entry is None or entry[0] is not self:
-            if len(_BY_TYPE) >= 512:
-                _BY_TYPE.clear()
-            entry = _BY_TYPE[id(self)] = (self, {})
-        found = entry[1].get(cls)
+        """The facts of type ``cls``, in order (memoised: the rules of every pair of a
+        state ask each environment for the same few types, many times)."""
+        by_type = _BY_TYPE(self)
+        found = by_type.get(cls)
         if found is None:
-            found = entry[1][cls] = tuple(f for f in self.facts if isinstance(f, cls))
+            found = by_type[cls] = tuple(f for f in self.facts if isinstance(f, cls))
         return list(found)
 
     def to_dict(self) -> dict[str, Any]:
@@ -442,7 +440,7 @@ class EnvironmentSnapshot:
         members = []
         for key in sorted(whole):
             if key == "facts":
-                value = "[" + ",".join(map(_fact_json, self.facts)) + "]"
+                value = "[" + ",".join(map(fact_json, self.facts)) + "]"
             else:
                 value = _json_text(whole[key])
             members.append(f"{_json_text(key)}:{value}")
@@ -460,9 +458,10 @@ class EnvironmentSnapshot:
         }
 
 
-# id -> (the snapshot, type -> its facts): see EnvironmentSnapshot.of_type; the snapshot
-# is kept with its entry so that its id is never another object's
-_BY_TYPE: dict[int, tuple[EnvironmentSnapshot, dict[type[Any], tuple[Any, ...]]]] = {}
+# an environment -> its facts by type (see EnvironmentSnapshot.of_type)
+_BY_TYPE: IdentityMemo[EnvironmentSnapshot, dict[type[Any], tuple[Any, ...]]] = IdentityMemo(
+    lambda env: {}, 512
+)
 
 
 def content_hash(data: Any) -> str:
@@ -474,21 +473,9 @@ def _json_text(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-# id -> (the fact, its JSON text in content hashes), by identity: hashing a fact (a module
-# with its definitions) to find it in a memo costs about as much as serialising it
-_FACT_TEXTS: dict[int, tuple[Any, str]] = {}
-_MAX_FACT_TEXTS = 50_000
-
-
-def _fact_json(fact: Fact) -> str:
-    known = _FACT_TEXTS.get(id(fact))
-    if known is not None and known[0] is fact:
-        return known[1]
-    if len(_FACT_TEXTS) >= _MAX_FACT_TEXTS:
-        _FACT_TEXTS.clear()
-    text = _json_text(_fact_dict(fact))
-    _FACT_TEXTS[id(fact)] = (fact, text)
-    return text
+# A fact's JSON text in content hashes, by identity: hashing a fact (a module with its
+# definitions) to find it in an ordinary memo costs about as much as serialising it.
+fact_json: IdentityMemo[Fact, str] = IdentityMemo(lambda fact: _json_text(_fact_dict(fact)), 50_000)
 
 
 # ------------------------------------------------------------------------- findings
@@ -618,22 +605,12 @@ class TreeAudit:
         )
 
 
-_ENV_HASHES: dict[int, tuple[EnvironmentSnapshot, str]] = {}
-
-
-def environment_hash(env: EnvironmentSnapshot) -> str:
-    """Content hash of an environment, memoised by identity: the snapshot builder hands
-    out the same object for an environment whose files did not change, and serialising
-    (or even hashing) thousands of facts per commit is the cost to avoid. The memo keeps
-    the snapshot alive, so its id is never reused by another object."""
-    known = _ENV_HASHES.get(id(env))
-    if known is not None and known[0] is env:
-        return known[1]
-    if len(_ENV_HASHES) > 4096:
-        _ENV_HASHES.clear()
-    digest = env.content_hash()
-    _ENV_HASHES[id(env)] = (env, digest)
-    return digest
+# Content hash of an environment, by identity: the snapshot builder hands out the same
+# object for an environment whose files did not change, and serialising (or even hashing)
+# thousands of facts per commit is the cost to avoid.
+environment_hash: IdentityMemo[EnvironmentSnapshot, str] = IdentityMemo(
+    lambda env: env.content_hash(), 4096
+)
 
 
 _FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))

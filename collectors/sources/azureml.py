@@ -73,18 +73,15 @@ def spec_facts(docs: list[Any], path: str) -> tuple[list[Fact], list[Any]]:
         elif kind == "job":
             facts.extend(_job(doc, path))
         elif kind == "environment":
-            facts.extend(_environment(doc, path, doc.line_of("image") if _lined(doc) else 0))
+            facts.extend(_environment(doc, path))
         elif kind == "inference_config":
             facts.extend(_inference_config(doc, path))
     return facts, others
 
 
-def _lined(doc: Any) -> bool:
-    return hasattr(doc, "line_of")
-
-
 def _line(doc: Any, key: str) -> int:
-    return int(doc.line_of(key)) if _lined(doc) else 0
+    """Where ``key`` is written (the safe YAML loader's mappings know; 0 otherwise)."""
+    return int(doc.line_of(key)) if hasattr(doc, "line_of") else 0
 
 
 def _text(value: Any) -> str:
@@ -101,7 +98,7 @@ def _script(path: str, folder: str, script: str, line: int, command: str) -> Ent
     return Entrypoint(command, path, line, module=module_name(where) or "")
 
 
-def _environment(doc: Any, path: str, image_line: int) -> list[Fact]:
+def _environment(doc: Any, path: str) -> list[Fact]:
     """An environment, inline or a document of its own: conda file, base image, name."""
     out: list[Fact] = []
     name = _text(doc.get("name"))
@@ -116,14 +113,14 @@ def _environment(doc: Any, path: str, image_line: int) -> list[Fact]:
         out.append(Include(context, path, _line(build, "path"), kind="code"))
     image = _text(doc.get("image"))
     if image:
-        out.extend(runtime_facts(image, file=path, line=image_line or _line(doc, "image")))
+        out.extend(runtime_facts(image, file=path, line=_line(doc, "image")))
     return out
 
 
 def _uses_environment(doc: Any, path: str) -> list[Fact]:
     env = doc.get("environment")
     if isinstance(env, dict):
-        return _environment(env, path, _line(env, "image"))
+        return _environment(env, path)
     match = _REFERENCE.match(_text(env))
     if match:
         return [Include(f"azureml:{match['name']}", path, _line(doc, "environment"), "environment")]

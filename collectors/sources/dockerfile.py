@@ -536,16 +536,23 @@ def _entrypoint_words(value: str) -> list[str]:
     return text.split()
 
 
-def python_script_of_command(words: list[str]) -> str:
-    """The script file a ``python path/to/x.py`` (or ``streamlit run x.py``) command
-    runs, as written (absolute or relative to the working directory); "" if none."""
+def _command_words(words: list[str]) -> list[str]:
+    """The words of the command itself: prefixes such as ``exec`` or ``env X=1`` dropped,
+    and ``sh -c 'python -m x'`` opened to look inside the string."""
     words = _strip_prefix(list(words))
     if (
         len(words) >= 3
         and posixpath.basename(words[0]) in ("sh", "bash")
         and words[1] in ("-c", "-lc", "-ec")
     ):
-        return python_script_of_command(words[2].split())
+        return _command_words(words[2].split())
+    return words
+
+
+def python_script_of_command(words: list[str]) -> str:
+    """The script file a ``python path/to/x.py`` (or ``streamlit run x.py``) command
+    runs, as written (absolute or relative to the working directory); "" if none."""
+    words = _command_words(words)
     for i, word in enumerate(words):
         prog = posixpath.basename(word)
         if re.fullmatch(r"python(\d(\.\d+)?)?", prog):
@@ -563,14 +570,7 @@ def python_script_of_command(words: list[str]) -> str:
 def module_of_command(words: list[str]) -> str:
     """The Python module a command starts, when it says: ``python -m pkg.app``,
     ``uvicorn pkg.app:app``, ``gunicorn pkg.wsgi:application``, ``python serve/app.py``."""
-    words = _strip_prefix(list(words))
-    # "sh -c 'python -m x'" -> look inside the string
-    if (
-        len(words) >= 3
-        and posixpath.basename(words[0]) in ("sh", "bash")
-        and words[1] in ("-c", "-lc", "-ec")
-    ):
-        return module_of_command(words[2].split())
+    words = _command_words(words)
     for i, word in enumerate(words):
         prog = posixpath.basename(word)
         if re.fullmatch(r"python(\d(\.\d+)?)?", prog):

@@ -72,12 +72,14 @@ def report(
         info = reader.repo(repo)
         pairs = None
         unpaired: list[tuple[str, str]] = []
-        head = reader.head(info.name)
-        # a pair's project, to show a fact several pairs of one project share once
-        head_pairs = reader.pairs_at(info.name, head.sha) if head is not None else []
+        # each pair's project, to show a fact several pairs of one project share once (for
+        # every commit: the head's pairs)
+        projects = {}
         if all_commits:
             rows, live = _all_commits_with_live(reader, info.name)
             meta: dict[str, Any] = {"repo": info.name, "commit": "", "all_commits": True}
+            head = reader.head(info.name)
+            projects = projects_of(reader.pairs_at(info.name, head.sha)) if head else {}
         else:
             target = reader.commit(info.name, commit) if commit else reader.head(info.name)
             if target is None:
@@ -89,11 +91,12 @@ def report(
             meta = {"repo": info.name, "commit": target.sha, "committed_at": target.committed_at}
             pairs = reader.pairs_at(info.name, target.sha)
             unpaired = reader.unpaired_at(info.name, target.sha)
+            projects = projects_of(pairs)
     except StoreError as exc:
         fail(str(exc))
     finally:
         reader.close()
-    rows = one_row_per_fact(rows, projects_of(pairs if pairs is not None else head_pairs))
+    rows = one_row_per_fact(rows, projects)
     try:
         renderer = report_for(format)
     except (ValueError, ImportError):
