@@ -24,7 +24,7 @@ import os
 import shutil
 import stat
 import subprocess
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +144,8 @@ class GitRepository:
         except RepositoryError as exc:
             raise RepositoryError(f"{path}: {exc}") from None
         self._sizes: dict[str, int] = {}
+        # (path, blob, mode, sized) -> entry, for the commits of one walk (CommitTree.entry_map)
+        self.entry_cache: dict[tuple[str, str, str, bool], TreeEntry] = {}
         self._missing: set[str] = set()
         self._local_blobs: set[str] | None = None
         self._local_blobs_known = False
@@ -375,21 +377,68 @@ class CommitTree:
             if mode[:3] == "100" and (sized is None or sized(path))
         ]
         sizes = self._repo.blob_sizes(files)
-        out: list[TreeEntry] = []
-        for path in sorted(self._paths):
-            blob, mode = self._paths[path]
-            if mode == MODE_SUBMODULE:
-                out.append(TreeEntry(path, blob, 0, "submodule"))
-            elif mode == MODE_SYMLINK:
-                out.append(TreeEntry(path, blob, 0, "symlink"))
-            else:
-                out.append(TreeEntry(path, blob, sizes.get(blob, 0)))
-        return out
+        return [
+            _entry(path, *self._paths[path], sizes.get(self._paths[path][0], 0))
+            for path in sorted(self._paths)
+        ]
+
+    def entry_map(self) -> Mapping[str, TreeEntry]:
+        return _CommitEntries(self._repo, self._paths, self._sized)
 
     def read(self, entry: TreeEntry) -> bytes:
         if entry.kind != "file":
             raise TreeReadError(f"{entry.kind} not followed")
         return self._repo.read_blob(entry.blob_id)
+
+
+def _entry(path: str, blob: str, mode: str, size: int) -> TreeEntry:
+    if mode == MODE_SUBMODULE:
+        return TreeEntry(path, blob, 0, "submodule")
+    if mode == MODE_SYMLINK:
+        return TreeEntry(path, blob, 0, "symlink")
+    return TreeEntry(path, blob, size)
+
+
+_MAX_ENTRIES = 100_000
+
+
+class _CommitEntries(Mapping[str, TreeEntry]):
+    """A commit's entries built on lookup: the same entries ``CommitTree.entries`` lists
+    (a size only for the paths ``sized`` accepts), without a pass over the whole tree."""
+
+    def __init__(
+        self,
+        repo: GitRepository,
+        paths: dict[str, tuple[str, str]],
+        sized: Callable[[str], bool] | None,
+    ) -> None:
+        self._repo = repo
+        self._paths = paths
+        self._sized = sized
+        # shared by the maps of one repository: an unchanged file is the same entry at
+        # every commit, built once
+        self._built = repo.entry_cache
+
+    def __getitem__(self, path: str) -> TreeEntry:
+        blob, mode = self._paths[path]
+        wants_size = mode[:3] == "100" and (self._sized is None or self._sized(path))
+        key = (path, blob, mode, wants_size)
+        entry = self._built.get(key)
+        if entry is None:
+            size = self._repo.blob_sizes([blob])[blob] if wants_size else 0
+            if len(self._built) >= _MAX_ENTRIES:
+                self._built.clear()
+            entry = self._built[key] = _entry(path, blob, mode, size)
+        return entry
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 class GitWorkTree:

@@ -12,16 +12,18 @@ import functools
 import itertools
 import posixpath
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from depaudit.collectors.sources import include_source, source_for
 from depaudit.collectors.sources.base import MAX_FILE_BYTES
 from depaudit.collectors.sources.dockerfile import SOURCE as DOCKERFILE
 from depaudit.collectors.sources.makefile import SOURCE as MAKEFILE
-from depaudit.collectors.tree import Tree, TreeEntry, TreeReadError
+from depaudit.collectors.tree import Tree, TreeEntry, TreeReadError, entry_map
+from depaudit.code_graph import ImportGraph
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
-from depaudit.conventions import role_of_name
+from depaudit.conventions import SHARED_DIRS, role_of_name
+from depaudit.entrypoints import code_modules, find_starts
 from depaudit.environments import (
     EnvironmentPlan,
     find_environments,
@@ -30,6 +32,7 @@ from depaudit.environments import (
 )
 from depaudit.identity_memo import IdentityMemo
 from depaudit.model import (
+    CodeModule,
     Entrypoint,
     EnvironmentSnapshot,
     EnvironmentSpec,
@@ -96,8 +99,10 @@ class TreeSnapshot:
     specs: tuple[EnvironmentSpec, ...] = field(default=(), compare=False)
 
 
+@functools.lru_cache(maxsize=262_144)
 def is_environment_path(path: str) -> bool:
-    """True if a change to ``path`` can change an environment snapshot."""
+    """True if a change to ``path`` can change an environment snapshot (memoised: each
+    new state of a history asks it of every path of the tree)."""
     if path in (CONFIG_FILE, PYPROJECT):
         return True
     return not is_test_path(path) and not is_vendored_path(path) and source_for(path) is not None
@@ -188,7 +193,7 @@ def _parse_uncached(tree: Tree, entry: TreeEntry, *, included: bool = False) -> 
 
 
 def read_config(
-    tree: Tree, by_path: dict[str, TreeEntry], config_path: str | None = None
+    tree: Tree, by_path: Mapping[str, TreeEntry], config_path: str | None = None
 ) -> tuple[AuditConfig, tuple[ParseError, ...]]:
     """The repo's config at this tree; an invalid one is an error, conventions are used."""
     candidates = [config_path] if config_path else [CONFIG_FILE, PYPROJECT]
@@ -218,15 +223,13 @@ def snapshot_tree(
     config_path: str | None = None,
     config: AuditConfig | None = None,
     cache: BlobCache | None = None,
-    entries: Sequence[TreeEntry] | None = None,
 ) -> TreeSnapshot:
     """Snapshot every environment of ``tree``.
 
     ``config`` (already parsed, e.g. from ``--config FILE`` on disk) wins over the
     tree's own config file; ``config_path`` names a config file inside the tree.
     """
-    all_entries = list(entries) if entries is not None else tree.entries()
-    by_path = {e.path: e for e in all_entries}
+    by_path = entry_map(tree)
     config_errors: tuple[ParseError, ...] = ()
     if config is None:
         config, config_errors = read_config(tree, by_path, config_path)
@@ -273,8 +276,8 @@ def snapshot_tree(
     specs = list(plan.environments)
     builds = [
         f
-        for path in sorted(by_path)
-        if is_environment_path(path) and source_for(path) is MAKEFILE
+        for path in sorted(env_paths)
+        if source_for(path) is MAKEFILE
         for f in facts_of(path).facts
         if isinstance(f, ImageBuild)
     ]
@@ -291,12 +294,16 @@ def snapshot_tree(
     )
 
     def build(env: EnvironmentSpec) -> EnvironmentSnapshot:
+        files = set(env_files[env.name])
+        facts = env_facts[env.name]
+        if env.role == "serving":
+            files, facts = _without_unreached_shared_code(env, files, facts)
         return EnvironmentSnapshot(
             name=env.name,
             role=env.role,
             origin=env.origin,
-            files=tuple(sorted(set(env_files[env.name]), key=lambda a: (a.path, a.reason))),
-            facts=_canonical(env_facts[env.name]),
+            files=tuple(sorted(files, key=lambda a: (a.path, a.reason))),
+            facts=_canonical(facts),
             entrypoints=env.entrypoints,
             project=env.project,
         )
@@ -319,9 +326,52 @@ def snapshot_tree(
     )
 
 
+def _without_unreached_shared_code(
+    env: EnvironmentSpec, files: set[FileAssignment], facts: list[Fact]
+) -> tuple[set[FileAssignment], list[Fact]]:
+    """A serving side with code of its own holds the shared code it runs, not all of it.
+
+    Python files no keyword places are shared by both sides of their project; serving runs
+    only what its own modules and its start commands import (``orchestration/flow.py``
+    beside ``scoring/score.py`` is not serving code). Code in a shared folder (``common/``,
+    ``lib/``) stays on both sides whatever imports it: it is the project's shared code by
+    name, and a copy of it is never reported (DA206 / DA207). Its roots are its own modules and the
+    modules its commands, specs and app objects start; a side with no root keeps every
+    shared file (nothing tells which of them it runs).
+    """
+    shared = {
+        a.path
+        for a in files
+        if a.reason.startswith("shared code") and not _in_shared_folder(a.path)
+    }
+    if not shared:
+        return files, facts
+    modules = [f for f in facts if isinstance(f, CodeModule)]
+    probe = EnvironmentSnapshot(env.name, "serving", env.origin, facts=tuple(facts))
+    by_name = code_modules(probe)
+    starts, fallback = find_starts(probe, by_name)
+    roots = [m.module for m in modules if m.file not in shared]
+    if not fallback:
+        roots += [s.module for s in starts]
+    if not roots:
+        return files, facts
+    reached = ImportGraph(by_name.values()).reachable(roots)
+    unreached = {m.file for m in modules if m.file in shared and m.module not in reached}
+    if not unreached:
+        return files, facts
+    return (
+        {a for a in files if a.path not in unreached},
+        [f for f in facts if getattr(f, "file", "") not in unreached],
+    )
+
+
+def _in_shared_folder(path: str) -> bool:
+    return any(part.lower() in SHARED_DIRS for part in path.split("/")[:-1])
+
+
 def _with_includes(
     facts: Iterable[Fact],
-    by_path: dict[str, TreeEntry],
+    by_path: Mapping[str, TreeEntry],
     facts_of: Callable[[str, bool], SourceResult],
     depth: int = 0,
     reading: tuple[str, ...] = (),
@@ -369,7 +419,7 @@ _SPEC_LINKS = ("code", "environment", "defines")
 
 def _follow_specs(
     plan: EnvironmentPlan,
-    by_path: dict[str, TreeEntry],
+    by_path: Mapping[str, TreeEntry],
     facts_of: Callable[[str], SourceResult],
 ) -> EnvironmentPlan:
     """Give each environment the files its specs name (AzureML jobs and deployments).
@@ -442,7 +492,7 @@ def _spec_files(
     found: list[Include],
     defined: dict[str, list[str]],
     links: dict[str, list[Include]],
-    by_path: dict[str, TreeEntry],
+    by_path: Mapping[str, TreeEntry],
 ) -> list[tuple[str, str, bool]]:
     """(path, reason, whether it is code the spec runs) of every file a spec names: its
     code, conda files and the environments it uses by name."""
@@ -454,7 +504,7 @@ def _spec_files(
             inside = "" if folder == "." else folder.rstrip("/") + "/"
             out.extend(
                 (p, f"code run by {name} ({include.target})", True)
-                for p in by_path
+                for p in sorted(by_path)
                 if (p == folder or p.startswith(inside)) and is_environment_path(p)
             )
         elif include.kind == "requirements":
@@ -544,7 +594,7 @@ def _one_error_per_cycle(facts: list[Fact]) -> list[Fact]:
     return out
 
 
-def _resolve_include(fact: Include, by_path: dict[str, TreeEntry]) -> str | None:
+def _resolve_include(fact: Include, by_path: Mapping[str, TreeEntry]) -> str | None:
     """The tree path ``fact`` names: relative to the including file (as pip resolves
     ``-r``), else to the root (a Dockerfile's build context). Any name: pip reads
     ``-r base.txt`` as a requirements file whatever it is called."""
@@ -574,7 +624,7 @@ def _add_built_base_images(
     specs: Sequence[EnvironmentSpec],
     env_facts: dict[str, list[Fact]],
     env_files: dict[str, list[FileAssignment]],
-    by_path: dict[str, TreeEntry],
+    by_path: Mapping[str, TreeEntry],
     facts_of: Callable[[str, bool], SourceResult],
 ) -> set[str]:
     """An environment whose image is built on an image the repository builds itself gets
@@ -631,7 +681,7 @@ def _place_scoped_facts(
     env_of_path: dict[str, list[str]],
     env_facts: dict[str, list[Fact]],
     env_files: dict[str, list[FileAssignment]],
-    by_path: dict[str, TreeEntry],
+    by_path: Mapping[str, TreeEntry],
 ) -> set[str]:
     """Put each compose service / k8s workload's facts in the environment it names.
 
@@ -676,7 +726,7 @@ def _environment_for_scope(
     scope: Scope,
     envs: Sequence[EnvironmentSpec],
     env_of_path: dict[str, list[str]],
-    by_path: dict[str, TreeEntry],
+    by_path: Mapping[str, TreeEntry],
     path: str,
 ) -> tuple[str, str] | None:
     base = posixpath.basename(path)
@@ -744,7 +794,7 @@ def _canonical(facts: Iterable[Fact]) -> tuple[Fact, ...]:
     file and line, then by ``repr`` among facts at the same place. The repr (of a whole
     module with its definitions) is made only for such ties: making it for every fact of
     every new state was a third of a history's snapshot time."""
-    ordered = sorted(set(facts), key=_position)
+    ordered = sorted(_unique(facts), key=_position)
     out: list[Fact] = []
     for _place, group in itertools.groupby(ordered, key=_position):
         tied = list(group)
@@ -753,6 +803,21 @@ def _canonical(facts: Iterable[Fact]) -> tuple[Fact, ...]:
         out.extend(tied)
     return tuple(out)
 
+
+def _unique(facts: Iterable[Fact]) -> list[Fact]:
+    """``set(facts)`` with each fact's hash memoised by identity: a module fact's hash is
+    that of all its definitions, and every new state of a history dedupes every fact."""
+    buckets: dict[int, list[Fact]] = {}
+    out: list[Fact] = []
+    for fact in facts:
+        bucket = buckets.setdefault(_hash(fact), [])
+        if not any(seen is fact or seen == fact for seen in bucket):
+            bucket.append(fact)
+            out.append(fact)
+    return out
+
+
+_hash: IdentityMemo[Fact, int] = IdentityMemo(hash, 100_000)
 
 # a fact's repr: facts at one place (a config file's keys read without lines) are ordered
 # by repr at every state, and the blob cache hands out the same fact objects

@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from depaudit.collectors.sources.base import MAX_FILE_BYTES
 
@@ -40,6 +40,24 @@ class Tree(Protocol):
     def read(self, entry: TreeEntry) -> bytes:
         """The bytes of a regular file; raises TreeReadError for symlinks / submodules."""
         ...
+
+
+@runtime_checkable
+class IndexedTree(Tree, Protocol):
+    """A tree that can look its entries up by path without listing them all."""
+
+    def entry_map(self) -> Mapping[str, TreeEntry]:
+        """Path -> entry; iterating it gives every path (in no particular order)."""
+        ...
+
+
+def entry_map(tree: Tree) -> Mapping[str, TreeEntry]:
+    """Path -> entry of ``tree``: a commit of a long history answers lookups without
+    building an entry for each of its files at each state (the snapshot reads a few
+    hundred of twenty thousand)."""
+    if isinstance(tree, IndexedTree):
+        return tree.entry_map()
+    return {e.path: e for e in tree.entries()}
 
 
 def decode_name(raw: bytes) -> str:

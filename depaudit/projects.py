@@ -24,6 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from depaudit.code_graph import training_call_key
 from depaudit.conventions import (
     Project,
     common_folder,
@@ -34,6 +35,8 @@ from depaudit.conventions import (
     project_name,
 )
 from depaudit.entrypoints import code_modules, find_starts
+from depaudit.import_names import distributions_for
+from depaudit.knowledge import Knowledge, builtin
 from depaudit.model import (
     CodeModule,
     Entrypoint,
@@ -67,6 +70,9 @@ class PairPlan:
     environments: tuple[EnvironmentSnapshot, ...]  # as given, plus any derived serving side
     pairs: tuple[Pair, ...]
     unpaired: tuple[tuple[str, str], ...] = ()  # (environment, why it is compared with nothing)
+    # own files of the groups that were found not to be environments (course metadata, a
+    # serving-named script): listed as placed in no environment, like any other loose file
+    dropped_files: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -82,9 +88,13 @@ class _Located:
 
 
 def plan_pairs(
-    snapshots: Sequence[EnvironmentSnapshot], specs: Sequence[EnvironmentSpec]
+    snapshots: Sequence[EnvironmentSnapshot],
+    specs: Sequence[EnvironmentSpec],
+    knowledge: Knowledge | None = None,
 ) -> PairPlan:
-    """The pairs to compare among ``snapshots`` (``specs`` say where each lives)."""
+    """The pairs to compare among ``snapshots`` (``specs`` say where each lives);
+    ``knowledge`` tells which calls submit training elsewhere (launchers)."""
+    kb = knowledge or builtin()
     declared = [s for s in snapshots if not s.observed]
     spec_of = {s.name: s for s in specs}
     located = [
@@ -100,7 +110,7 @@ def plan_pairs(
     if any(e.origin == "config" for e in located):
         return PairPlan(tuple(snapshots), _config_pairs(located))
     not_environments = {
-        s.name: why for s in declared if (why := _not_an_environment(s)) is not None
+        s.name: why for s in declared if (why := _not_an_environment(s, kb)) is not None
     }
     located = [e for e in located if e.name not in not_environments]
 
@@ -124,6 +134,7 @@ def plan_pairs(
         if s.name in by_name and s.project != by_name[s.name].project
         else s
         for s in snapshots
+        if s.name not in not_environments
     ]
     environments += [replace(d, project=by_name[d.name].project) for d in derived]
 
@@ -135,14 +146,17 @@ def plan_pairs(
     unpaired = tuple(
         (e.name, _why_unpaired(e, located)) for e in located if e.name not in paired
     ) + tuple(sorted(not_environments.items()))
-    return PairPlan(tuple(environments), tuple(pairs), unpaired)
+    dropped = sorted(
+        {a.path for s in declared if s.name in not_environments for a in _own_files(s)}
+    )
+    return PairPlan(tuple(environments), tuple(pairs), unpaired, tuple(dropped))
 
 
 _SUBSTANCE = (Package, CodeModule, Runtime, Entrypoint, Scope, Resource, SystemPackage)
 _SERVING_COMMANDS = ("uvicorn", "gunicorn", "flask", "serve", "streamlit", "bentoml", "hypercorn")
 
 
-def _not_an_environment(env: EnvironmentSnapshot) -> str | None:
+def _not_an_environment(env: EnvironmentSnapshot, knowledge: Knowledge) -> str | None:
     """Why a name-placed group of files is not an environment to compare, or None.
 
     - Only configuration files of its own (a hydra ``configs/training/`` group, course
@@ -151,10 +165,14 @@ def _not_an_environment(env: EnvironmentSnapshot) -> str | None:
       no app object, no server command and no file that builds or deploys it: a local
       script, not a service — pairing it would report the training file it shares as
       serving leftovers.
+    - A training side whose own code only submits training to run elsewhere (an AzureML
+      ``PythonScriptStep``, a SageMaker estimator, a Kubeflow compiler: calls of category
+      ``orchestration``): a launcher. What it installs is the launcher's, not what
+      training runs with; the environment it launches is compared instead.
     """
     if env.origin != "convention":
         return None
-    own = {a.path for a in env.files if not a.reason.startswith(("shared", "base image"))}
+    own = {a.path for a in _own_files(env)}
     if not own:
         return None
     own_facts = [f for f in env.facts if getattr(f, "file", "") in own]
@@ -177,7 +195,40 @@ def _not_an_environment(env: EnvironmentSnapshot) -> str | None:
                 "only Python files named for serving, with no app object, server command "
                 "or deployment file: a script, not a service"
             )
+    if env.role == "training" and not any(p.endswith(".ipynb") for p in own):
+        launch = _launch(own_facts, knowledge)
+        if launch is not None:
+            return (
+                f"its code only submits training to run elsewhere ({launch}): "
+                "a launcher, not the environment training runs in"
+            )
     return None
+
+
+def _launch(facts: Sequence[object], knowledge: Knowledge) -> str | None:
+    """Where the first orchestration call of ``facts``' modules is, when that code only
+    launches: it makes an orchestration call and imports no model library (an inference
+    package or a training package of another category). ``estimator.fit(...)`` submits a
+    SageMaker job; a ``.fit`` beside ``import sklearn`` trains in place."""
+    first: str | None = None
+    for mod in sorted((f for f in facts if isinstance(f, CodeModule)), key=lambda m: m.file):
+        for ref in mod.imports:
+            for dist in distributions_for(ref.name, knowledge.import_names):
+                entry = knowledge.package(dist)
+                if dist in knowledge.inference_packages or (
+                    entry is not None and entry.category != "orchestration"
+                ):
+                    return None
+        for call in mod.calls:
+            key = training_call_key(call.name, knowledge.training_calls)
+            if first is None and key and knowledge.training_calls[key].category == "orchestration":
+                first = f"{call.name.rsplit('.', 1)[-1]} at {mod.file}:{call.line}"
+    return first
+
+
+def _own_files(env: EnvironmentSnapshot) -> list[FileAssignment]:
+    """The files an environment holds by its own name, not as shared files."""
+    return [a for a in env.files if not a.reason.startswith(("shared", "base image"))]
 
 
 def _folder(project: str) -> str:

@@ -63,7 +63,7 @@ def audit_snapshot(snap: TreeSnapshot, cache: AuditCache | None = None) -> TreeA
     """Pair and compare the environments of a snapshot taken by the collectors."""
     cache = cache if cache is not None else AuditCache()
     knowledge = cache.knowledge(snap.config.knowledge)
-    plan = plan_pairs(snap.environments, snap.specs)
+    plan = plan_pairs(snap.environments, snap.specs, knowledge)
     findings = compare_pairs(
         plan.environments,
         plan.pairs,
@@ -79,7 +79,7 @@ def audit_snapshot(snap: TreeSnapshot, cache: AuditCache | None = None) -> TreeA
         unpaired=plan.unpaired,
         config_origin=snap.config_origin,
         config_errors=snap.config_errors,
-        unassigned=snap.unassigned,
+        unassigned=tuple(sorted({*snap.unassigned, *plan.dropped_files})),
     )
 
 

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from depaudit.catalog import rule_info
+from depaudit.identity_memo import IdentityMemo
 from depaudit.model import CodeModule, Definition, Finding
 from depaudit.rules.findings import finding
 from depaudit.rules.view import PairView
@@ -78,7 +79,11 @@ def _line_set(lines: tuple[str, ...]) -> frozenset[str]:
     return frozenset(lines)
 
 
+@functools.lru_cache(maxsize=262_144)
 def _ratio(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """Line similarity of two bodies. Memoised by the bodies: the same definitions are
+    compared again at every new state of a history, and the matcher is the rule's dearest
+    step (a bounded cache: the pairs that recur are those of unchanged modules)."""
     if not a and not b:
         return 1.0
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
@@ -87,20 +92,36 @@ def _ratio(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     return matcher.ratio()
 
 
-def _sides(modules: list[CodeModule], skip_files: set[str]) -> list[Side]:
-    return [
-        Side(m, d)
-        for m in sorted(modules, key=lambda m: m.file)
-        if m.file not in skip_files
-        for d in m.definitions
-    ]
+def _module_sides(module: CodeModule) -> tuple[tuple[Side, tuple[str, ...]], ...]:
+    return tuple((Side(module, d), _lines(d.body)) for d in module.definitions)
+
+
+# by module identity: an unchanged module is the same object at the next state
+_SIDES_OF: IdentityMemo[CodeModule, tuple[tuple[Side, tuple[str, ...]], ...]] = IdentityMemo(
+    _module_sides, 50_000
+)
+
+
+def _sides(
+    modules: list[CodeModule], skip_files: set[str]
+) -> tuple[list[Side], list[tuple[str, ...]]]:
+    """Every definition of ``modules`` (by file, then as written) and its body lines."""
+    sides: list[Side] = []
+    lines: list[tuple[str, ...]] = []
+    for m in sorted(modules, key=lambda m: m.file):
+        if m.file in skip_files:
+            continue
+        for side, body in _SIDES_OF(m):
+            sides.append(side)
+            lines.append(body)
+    return sides, lines
 
 
 def find_copies(training: list[CodeModule], serving: list[CodeModule]) -> list[Copy]:
     """Pairs of copied definitions, each definition in at most one pair."""
     shared_files = {m.file for m in training} & {m.file for m in serving}
-    train = _sides(training, shared_files)
-    serve = _sides(serving, shared_files)
+    train, lines_t = _sides(training, shared_files)
+    serve, lines_s = _sides(serving, shared_files)
     used_t: set[int] = set()
     used_s: set[int] = set()
     out: list[Copy] = []
@@ -109,9 +130,6 @@ def find_copies(training: list[CodeModule], serving: list[CodeModule]) -> list[C
         used_t.add(i)
         used_s.add(j)
         out.append(Copy(train[i], serve[j], identical))
-
-    lines_t = [_lines(s.definition.body) for s in train]
-    lines_s = [_lines(s.definition.body) for s in serve]
 
     # 1. identical bodies: same name first, then renamed copies of a real size
     by_hash: dict[tuple[str, str], list[int]] = {}

@@ -64,18 +64,6 @@ KNOWN_GAPS: dict[str, str] = {
     _F + "test_rw_f8_root_dev_env.py::test_svc_b_training_clients_are_training_only": (
         "a deployment script (model.deploy(...)) is not yet a serving side"
     ),
-    # F9: MLOpsPython-shaped names (ml_service/, scoring/, numbered course folders with
-    # metadata) mislead the conventions
-    **{
-        _F + f"test_rw_f9_misleading_names.py::{name}": (
-            "scoring/ and orchestration folders are not placed; course metadata read as config"
-        )
-        for name in (
-            "test_one_pair_training_x_scoring",
-            "test_orchestration_code_is_never_serving",
-            "test_course_metadata_is_not_config",
-        )
-    },
 }
 
 
