@@ -49,6 +49,8 @@ from depaudit.model import (
 )
 
 MAX_INCLUDE_DEPTH = 8
+# sources whose ImageBuild facts say which image is built from which Dockerfile
+_BUILD_SCRIPTS = frozenset({"makefile", "compose"})
 
 
 class BlobCache(OrderedDict[tuple[str, str], SourceResult]):
@@ -277,7 +279,7 @@ def snapshot_tree(
     builds = [
         f
         for path in sorted(env_paths)
-        if source_for(path) is MAKEFILE
+        if (source := source_for(path)) is not None and source.name in _BUILD_SCRIPTS
         for f in facts_of(path).facts
         if isinstance(f, ImageBuild)
     ]
@@ -655,7 +657,8 @@ def _add_built_base_images(
                     continue
                 how = via.get(tag)
                 passed = (
-                    f"{how[0].file}:{how[0].line} builds {dockerfile} with --build-arg {how[1]}"
+                    f"{how[0].file}:{how[0].line} builds {dockerfile} with "
+                    f"{'build arg' if how[0].scope else '--build-arg'} {how[1]}"
                     if how is not None
                     else f"{dockerfile} starts FROM {tag}"
                 )

@@ -142,6 +142,8 @@ def plan_pairs(
     for project in sorted({e.project for e in located if e.project}):
         members = [e for e in located if e.project == project]
         pairs.extend(_project_pairs(project, members))
+    snapshot_of = {s.name: s for s in declared}
+    pairs = [_with_shared_base(p, snapshot_of) for p in pairs]
     paired = {p.training for p in pairs} | {p.serving for p in pairs}
     unpaired = tuple(
         (e.name, _why_unpaired(e, located)) for e in located if e.name not in paired
@@ -297,6 +299,23 @@ def _project_pairs(project: str, members: Sequence[_Located]) -> list[Pair]:
                 reason = f"both under {where}"
             pairs.append(Pair(t.name, s.name, project, reason))
     return pairs
+
+
+def _with_shared_base(pair: Pair, snapshot_of: dict[str, EnvironmentSnapshot]) -> Pair:
+    """The pair's reason, naming the image both sides are built on when the repository
+    builds it (``FROM ${FROM_IMAGE}`` given one base by the Makefile or compose file)."""
+    bases = [_built_bases(snapshot_of.get(name)) for name in (pair.training, pair.serving)]
+    shared = sorted(bases[0] & bases[1])
+    if not shared:
+        return pair
+    return replace(pair, reason=f"{pair.reason}; both built on {shared[0]}")
+
+
+def _built_bases(env: EnvironmentSnapshot | None) -> set[str]:
+    """``base image TAG built from DOCKERFILE`` for each image the environment is built on."""
+    if env is None:
+        return set()
+    return {a.reason.split(" (", 1)[0] for a in env.files if a.reason.startswith("base image ")}
 
 
 def _tokens(env: _Located, project_folder: str) -> frozenset[str]:

@@ -95,6 +95,14 @@ _ML_TOKEN_WORDS = frozenset(
         "completion",
     ]
 )
+# Services whose name beside "token" makes it a credential even next to an ML word
+# (``PIP_INDEX_TOKEN`` is not a token index).
+_TOKEN_ISSUERS = frozenset(
+    {
+        "pip", "pypi", "github", "gh", "gitlab", "hf", "hub", "huggingface", "npm",
+        "registry", "docker", "slack", "aws", "gcp", "azure", "wandb", "mlflow", "bot",
+    }
+)  # fmt: skip
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -228,6 +236,9 @@ def _is_secret_name(name: str) -> bool:
     # only a "token" word made the key look secret
     if "token" not in words:
         return False  # tokens, tokenizer, tokenize
+    lowered = {w.lower() for w in words}
+    if lowered & _TOKEN_ISSUERS:
+        return True  # PIP_INDEX_TOKEN, HF_HUB_TOKEN: a service's token, whatever sits beside it
     return not (set(words) & _ML_TOKEN_WORDS)
 
 

@@ -19,7 +19,15 @@ from depaudit.collectors.sources.base import MAX_FILE_BYTES, error
 from depaudit.collectors.sources.dockerfile import module_of_command
 from depaudit.collectors.sources.network import targets_from_config
 from depaudit.collectors.sources.safe_yaml import SafeYamlError, line_of, load_all
-from depaudit.model import ConfigEntry, Entrypoint, Fact, Resource, Scope, SourceResult
+from depaudit.model import (
+    ConfigEntry,
+    Entrypoint,
+    Fact,
+    ImageBuild,
+    Resource,
+    Scope,
+    SourceResult,
+)
 from depaudit.secrets import mask_value, scrub
 
 _NAME = re.compile(r"(^|/)(docker-)?compose(\.[^/]+)?\.ya?ml$")
@@ -102,6 +110,42 @@ class ComposeSource:
         return SourceResult(tuple(facts))
 
 
+def _image_build(name: str, image: str, build: Any, path: str, line: int) -> ImageBuild | None:
+    """The image a service's local ``build`` makes, as a Makefile's ``docker build`` would
+    say it: its tag (``image``), Dockerfile, context and ``build.args``, so that another
+    Dockerfile's ``FROM ${ARG}`` can be followed to the one that builds the base."""
+    if isinstance(build, str):
+        context, dockerfile, raw_args = build, "", None
+    elif isinstance(build, dict):
+        context = _text(build.get("context") or ".")
+        dockerfile = _text(build.get("dockerfile"))
+        raw_args = build.get("args")
+    else:
+        return None
+    folder = _repo_path(path, context)
+    if "://" in folder or folder.startswith("git@"):
+        return None  # a remote context: nothing in this tree builds it
+    folder = "" if folder == "." else folder
+    args: list[str] = []
+    if isinstance(raw_args, dict):
+        args = [
+            f"{_text(k)}={mask_value(_text(k), _text(v))[0]}"
+            for k, v in raw_args.items()
+            if v is not None
+        ]
+    elif isinstance(raw_args, list):
+        args = [scrub(_text(a)) for a in raw_args if "=" in _text(a)]
+    return ImageBuild(
+        tag=scrub(image),
+        dockerfile=posixpath.normpath(posixpath.join(folder, dockerfile or "Dockerfile")),
+        context=folder,
+        args=tuple(args),
+        file=path,
+        line=line,
+        scope=name,
+    )
+
+
 def _service(name: str, service: dict[Any, Any], path: str, line: int) -> list[Fact]:
     out: list[Fact] = []
     image = _text(service.get("image"))
@@ -117,6 +161,9 @@ def _service(name: str, service: dict[Any, Any], path: str, line: int) -> list[F
         else:
             build_path = context
     out.append(Scope(name=name, file=path, line=line, build_path=build_path, image=scrub(image)))
+    built = _image_build(name, image, build, path, line_of(service, "build", line))
+    if built is not None:
+        out.append(built)
     if image and build is None:
         out.extend(
             images.runtime_facts(image, file=path, line=line_of(service, "image", line), scope=name)

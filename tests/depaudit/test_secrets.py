@@ -85,6 +85,9 @@ def test_gcp_service_account_json_stays_json() -> None:
         ("apiKey", "anything"),
         ("SENTRY_DSN", "https://abc@o1.ingest.sentry.io/1"),
         ("MODEL_REGISTRY_URL", f"https://{GITHUB}@github.com/x"),
+        # a service's token beside an ML word ("index", "hub") is still a credential
+        ("PIP_INDEX_TOKEN", "tok-7f3a9c2e1b5d4a6f"),
+        ("HF_HUB_TOKEN", "plain-looking-value"),
     ],
 )
 def test_mask_value_secret(key: str, value: str) -> None:
@@ -101,6 +104,8 @@ def test_mask_value_secret(key: str, value: str) -> None:
         ("max_tokens", "512"),
         ("max_new_tokens", "128"),
         ("pad_token_id", "0"),
+        ("token_index", "3"),
+        ("vocab_index_token", "[UNK]"),
         ("eos_token", "</s>"),
         ("tokenizer_name", "bert-base-uncased"),
         ("author", "Jane"),

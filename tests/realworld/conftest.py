@@ -16,24 +16,6 @@ KNOWN_GAPS: dict[str, str] = {
     _F + "test_rw_f2_shared_requirements.py::test_exact_package_and_runtime_leftovers_and_drift": (
         "a plugin Hydra loads from config is not seen as used by training"
     ),
-    # F3 (compose): compose build args do not produce ImageBuild facts yet (the Makefile
-    # form works); and pair reasons do not yet name the shared base image
-    _F
-    + "test_rw_f3_base_image_build_arg.py::test_the_pair_says_it_shares_the_base_image[makefile]": (
-        "pair reasons name the folder, not the shared base image"
-    ),
-    _F
-    + "test_rw_f3_base_image_build_arg.py::test_the_pair_says_it_shares_the_base_image[compose]": (
-        "compose build args are not read as image builds; pair reasons name the folder"
-    ),
-    _F
-    + "test_rw_f3_base_image_build_arg.py::test_base_image_packages_are_shared_and_sourced_at_the_base[compose]": (
-        "compose build args are not read as image builds"
-    ),
-    _F
-    + "test_rw_f3_base_image_build_arg.py::test_api_imports_of_base_packages_are_declared[compose]": (
-        "compose build args are not read as image builds"
-    ),
     # F4: a project-folder Dockerfile that runs `pipenv install --deploy` is shared by the
     # notebook side instead of belonging to the serving side that installs the lock
     _F + "test_rw_f4_notebook_training.py::test_what_the_dockerfile_installs_is_serving_only": (

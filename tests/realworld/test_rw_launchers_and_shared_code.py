@@ -125,9 +125,7 @@ def _check(tmp_path: Path, files: dict[str, str]) -> CheckResult:
 def test_a_launcher_is_compared_with_nothing_and_says_why(tmp_path: Path) -> None:
     result = _check(tmp_path, {**SERVING, **LAUNCHER})
     found, unexpected = result.anchored_pairs({("training/train.py", "serving/app.py")})
-    assert (found, unexpected) == ({("training/train.py", "serving/app.py")}, []), (
-        result.explain()
-    )
+    assert (found, unexpected) == ({("training/train.py", "serving/app.py")}, []), result.explain()
     why = result.assignment.unpaired.get("pipelines", "")
     assert "launcher" in why and "SKLearn at pipelines/launch.py:3" in why, result.explain()
     # the launcher's own files are in no environment
@@ -150,9 +148,7 @@ def test_a_pipeline_that_trains_in_place_stays_a_training_side(tmp_path: Path) -
         ("tools/report.py", False),  # imported by nobody serving runs
     ],
 )
-def test_serving_holds_the_shared_code_it_runs(
-    tmp_path: Path, path: str, on_serving: bool
-) -> None:
+def test_serving_holds_the_shared_code_it_runs(tmp_path: Path, path: str, on_serving: bool) -> None:
     result = _check(tmp_path, SERVING)
     assert bool(result.env_holding(path, "serving")) is on_serving, result.explain()
     assert result.env_holding(path, "training"), result.explain()  # training keeps it all

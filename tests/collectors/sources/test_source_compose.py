@@ -8,6 +8,7 @@ from depaudit.collectors.sources.compose import SOURCE, parse_compose_memory
 from depaudit.model import (
     ConfigEntry,
     Entrypoint,
+    ImageBuild,
     NetworkTarget,
     ParseError,
     Resource,
@@ -218,3 +219,57 @@ def test_user_ids_in_commands_stay_readable() -> None:
     )
     (entry,) = [f for f in SOURCE.parse(text, F) if isinstance(f, Entrypoint)]
     assert entry.command == "sh -c chown -R 1000:1000 /data && su -u app:app uvicorn app:app"
+
+
+def test_a_local_build_is_an_image_build_with_its_tag_dockerfile_and_args(
+    facts: list[object],
+) -> None:
+    builds = {f.scope: f for f in facts if isinstance(f, ImageBuild)}
+    assert builds["trainer"] == ImageBuild(
+        tag="acme/trainer:latest",
+        dockerfile="training/Dockerfile.train",
+        context="training",
+        file=F,
+        line=6,
+        scope="trainer",
+    )
+    # ``build: ./serving`` builds serving/Dockerfile, untagged
+    assert (builds["api"].tag, builds["api"].dockerfile, builds["api"].context) == (
+        "",
+        "deploy/serving/Dockerfile",
+        "deploy/serving",
+    )
+    assert "redis" not in builds  # pulled, not built
+
+
+BUILD_ARGS = """\
+services:
+  api:
+    image: search/api:1
+    build:
+      context: .
+      dockerfile: api/Dockerfile
+      args:
+        FROM_IMAGE: search/base:1
+        PIP_INDEX_TOKEN: tok-7f3a9c2e1b5d4a6f
+  worker:
+    build:
+      context: .
+      args: ["FROM_IMAGE=search/base:1", "NO_VALUE"]
+  remote:
+    build: https://github.com/acme/images.git#main
+"""
+
+
+def test_build_args_are_kept_and_secret_ones_masked() -> None:
+    builds = {
+        f.scope: f
+        for f in SOURCE.parse(BUILD_ARGS, "docker-compose.yml")
+        if isinstance(f, ImageBuild)
+    }
+    api = builds["api"]
+    assert api.dockerfile == "api/Dockerfile" and api.context == ""
+    assert api.args[0] == "FROM_IMAGE=search/base:1"
+    assert api.args[1].startswith("PIP_INDEX_TOKEN=") and "tok-7f3a9c2e1b5d4a6f" not in api.args[1]
+    assert builds["worker"].args == ("FROM_IMAGE=search/base:1",)
+    assert "remote" not in builds  # a remote context: nothing in this tree builds it
