@@ -9,7 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError
+from yaml.composer import Composer
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.reader import Reader
+from yaml.resolver import Resolver
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from depaudit.collectors.sources.safe_yaml import LinedList, LinedMap, SafeYamlError, YamlLimitError
@@ -25,6 +28,9 @@ class _LimitedLoader(yaml.SafeLoader):
 
     def __init__(self, stream: str, max_nodes: int, max_depth: int) -> None:
         super().__init__(stream)
+        self._limit(max_nodes, max_depth)
+
+    def _limit(self, max_nodes: int, max_depth: int) -> None:
         self._max_nodes = max_nodes
         self._max_depth = max_depth
         self._depth = 0
@@ -85,6 +91,43 @@ class _LimitedLoader(yaml.SafeLoader):
         return node  # type: ignore[no-any-return]
 
 
+# libyaml's event parser, when PyYAML was built with it (its wheels are)
+_HAS_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
+
+if _HAS_LIBYAML:
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
+
+    class _LibyamlLoader(CParser, _LimitedLoader):  # type: ignore[misc]
+        """Events from libyaml's parser, nodes composed (and limited) by _LimitedLoader:
+        PyYAML's pure-Python scanner was most of a history's YAML time (building-ml-system,
+        20 of 68 s of its collect)."""
+
+        # libyaml composes nodes itself too: compose here, where the limits are
+        check_node = Composer.check_node
+        get_node = Composer.get_node
+        get_single_node = Composer.get_single_node
+
+        def __init__(self, stream: str, max_nodes: int, max_depth: int) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self._limit(max_nodes, max_depth)
+
+
+def _loader_class(text: str) -> type[_LimitedLoader]:
+    """libyaml for ordinary text; text it would reject differently (a lone surrogate it
+    cannot encode, a character PyYAML's reader refuses) goes to PyYAML's reader, so such a
+    file gets the same one-line error as before."""
+    if not _HAS_LIBYAML or Reader.NON_PRINTABLE.search(text):
+        return _LimitedLoader
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LimitedLoader
+    return _LibyamlLoader  # type: ignore[no-any-return]
+
+
 def _construct_lined_map(loader: _LimitedLoader, node: MappingNode) -> Any:
     data = LinedMap(_line(node))
     yield data
@@ -129,10 +172,24 @@ def load_documents(
     max_depth: int,
 ) -> list[Any]:
     """Every document of ``text``: see :func:`depaudit.collectors.sources.safe_yaml.load_all`."""
+    loader_class = _loader_class(text)
+    if loader_class is _LimitedLoader:
+        return _load(_LimitedLoader, text, path, max_nodes, max_depth)
+    try:
+        return _load(loader_class, text, path, max_nodes, max_depth)
+    except SafeYamlError:
+        # libyaml words its errors its own way: a broken file is rare, so read it again
+        # with PyYAML's parser for the message users (and stored findings) always had
+        return _load(_LimitedLoader, text, path, max_nodes, max_depth)
+
+
+def _load(
+    loader_class: type[_LimitedLoader], text: str, path: str, max_nodes: int, max_depth: int
+) -> list[Any]:
     where = f"{path}: " if path else ""
     try:
         # the reader checks for non-printable characters already in its constructor
-        loader = _LimitedLoader(text, max_nodes, max_depth)
+        loader = loader_class(text, max_nodes, max_depth)
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SafeYamlError(f"{where}invalid YAML: {problem}") from None

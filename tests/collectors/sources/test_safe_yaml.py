@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from depaudit.collectors.sources import yaml_loader
 from depaudit.collectors.sources.safe_yaml import (
     LinedList,
     LinedMap,
@@ -80,3 +81,83 @@ def test_merge_keys_keep_working() -> None:
 def test_empty_stream() -> None:
     assert load_all("") == []
     assert load_all("# only a comment\n") == []
+
+
+MANIFESTS = """\
+version: 1
+---
+x-defaults: &defaults
+  image: ghcr.io/acme/api:1.4.2
+  env: [{name: LOG_LEVEL, value: info}]
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: fraud-api, labels: {app: fraud}}
+spec:
+  template:
+    spec:
+      containers:
+        - <<: *defaults
+          name: api
+          args: ["--port", "8080", 'quoted', "ünïcode"]
+          resources:
+            limits: {cpu: "2", memory: 4Gi}
+---
+# an empty document and a block scalar
+script: |
+  pip install -r requirements.txt
+  python -m serving.app
+"""
+
+
+def _loaded(loader_class: type, text: str) -> list[object]:
+    loader = loader_class(text, 10_000, 50)
+    try:
+        docs = []
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                docs.append(loader.construct_document(node))
+        return docs
+    finally:
+        loader.dispose()
+
+
+def _lines(value: object) -> object:
+    """Values with the lines each map and list recorded."""
+    if isinstance(value, dict):
+        lines = getattr(value, "key_lines", {})
+        return {k: (lines.get(k), _lines(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [
+            (line, _lines(v))
+            for line, v in zip(getattr(value, "item_lines", []), value, strict=True)
+        ]
+    return value
+
+
+def test_libyaml_events_give_the_same_values_and_lines_as_pyyaml() -> None:
+    assert yaml_loader._HAS_LIBYAML  # PyYAML's wheels ship it: the fast path is the one used
+    assert yaml_loader._loader_class(MANIFESTS) is yaml_loader._LibyamlLoader
+    fast = _loaded(yaml_loader._LibyamlLoader, MANIFESTS)
+    reference = _loaded(yaml_loader._LimitedLoader, MANIFESTS)
+    assert [_lines(d) for d in fast] == [_lines(d) for d in reference]
+    assert load_all(MANIFESTS, "k8s.yaml") == fast
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: [1, 2\nb: 3\n", "k.yml: invalid YAML at line 2: expected ',' or ']', but got ':'"),
+        ("a: b: c\n", "k.yml: invalid YAML at line 1: mapping values are not allowed here"),
+    ],
+)
+def test_a_broken_file_keeps_pyyamls_message(text: str, message: str) -> None:
+    with pytest.raises(SafeYamlError) as caught:
+        load_all(text, "k.yml")
+    assert str(caught.value) == message
+
+
+def test_text_libyaml_cannot_encode_is_read_by_pyyaml() -> None:
+    assert yaml_loader._loader_class("a: \udcff\n") is yaml_loader._LimitedLoader
+    with pytest.raises(SafeYamlError):
+        load_all("a: \udcff\n", "k.yml")
