@@ -15,12 +15,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from depaudit.code_graph import ImportGraph
 from depaudit.collectors.sources import include_source, source_for
 from depaudit.collectors.sources.base import MAX_FILE_BYTES
 from depaudit.collectors.sources.dockerfile import SOURCE as DOCKERFILE
-from depaudit.collectors.sources.makefile import SOURCE as MAKEFILE
 from depaudit.collectors.tree import Tree, TreeEntry, TreeReadError, entry_map
-from depaudit.code_graph import ImportGraph
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
 from depaudit.conventions import SHARED_DIRS, role_of_name
 from depaudit.entrypoints import code_modules, find_starts

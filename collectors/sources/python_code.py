@@ -69,6 +69,20 @@ APP_CONSTRUCTORS: dict[str, str] = {
     "litserve.LitServer": "litserve",
     "django.core.wsgi.get_wsgi_application": "django",
     "django.core.asgi.get_asgi_application": "django",
+    # a model deployed to a managed endpoint: the script that deploys it is where serving
+    # is defined, the endpoint runs a prebuilt container (no app of the repository's own)
+    "google.cloud.aiplatform.Model.upload": "Vertex AI model upload",
+    "google.cloud.aiplatform.Endpoint.create": "Vertex AI endpoint",
+    "sagemaker.model.Model": "SageMaker model",
+    "sagemaker.pytorch.PyTorchModel": "SageMaker model",
+    "sagemaker.pytorch.model.PyTorchModel": "SageMaker model",
+    "sagemaker.sklearn.SKLearnModel": "SageMaker model",
+    "sagemaker.sklearn.model.SKLearnModel": "SageMaker model",
+    "sagemaker.tensorflow.TensorFlowModel": "SageMaker model",
+    "sagemaker.xgboost.XGBoostModel": "SageMaker model",
+    "azureml.core.model.Model.deploy": "AzureML deployment",
+    "azureml.core.Model.deploy": "AzureML deployment",
+    "azure.ai.ml.entities.ManagedOnlineDeployment": "AzureML online deployment",
 }
 # Decorators that turn a class or function into a served deployment.
 APP_DECORATORS: dict[str, str] = {

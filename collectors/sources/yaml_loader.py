@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import Reader
 from yaml.resolver import Resolver
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from depaudit.collectors.sources.safe_yaml import LinedList, LinedMap, SafeYamlError, YamlLimitError
 

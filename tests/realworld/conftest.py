@@ -38,14 +38,6 @@ KNOWN_GAPS: dict[str, str] = {
             "test_what_serving_uses_is_not_a_leftover",
         )
     },
-    # F8: a deploy.py that deploys a model (Vertex endpoint) with no app object is taken
-    # for a script, so the service has no serving side
-    _F + "test_rw_f8_root_dev_env.py::test_one_pair_per_service": (
-        "a deployment script (model.deploy(...)) is not yet a serving side"
-    ),
-    _F + "test_rw_f8_root_dev_env.py::test_svc_b_training_clients_are_training_only": (
-        "a deployment script (model.deploy(...)) is not yet a serving side"
-    ),
 }
 
 

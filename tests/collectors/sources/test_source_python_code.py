@@ -221,6 +221,26 @@ def test_app_objects_of_several_frameworks() -> None:
     )
 
 
+def test_a_model_deployed_to_a_managed_endpoint_is_an_app_object() -> None:
+    """A deploy script defines serving when the endpoint runs a prebuilt container: the
+    Vertex upload inside a function, a SageMaker model built at module level."""
+    mod = parse(
+        """
+        from google.cloud import aiplatform
+        from sagemaker.sklearn import SKLearnModel
+
+        model = SKLearnModel(model_data="s3://m/model.tar.gz", role="r", entry_point="inference.py")
+
+
+        def deploy(uri: str) -> None:
+            uploaded = aiplatform.Model.upload(display_name="churn", artifact_uri=uri)
+            uploaded.deploy(machine_type="n1-standard-2")
+        """,
+        "svc/deploy/deploy.py",
+    )
+    assert mod.app_objects == ("SageMaker model:model", "Vertex AI model upload:uploaded")
+
+
 def test_secrets_in_definition_bodies_are_masked() -> None:
     mod = parse(
         """
