@@ -110,6 +110,10 @@ def place(path: str) -> Placement | None:
     """The environment a path belongs to by its name, or None."""
     parts = path.split("/")
     folders = parts[:-1]
+    if any(folder.startswith(".") for folder in folders):
+        # CI and tooling folders (.pipelines/, .github/workflows/, .devcontainer/) and
+        # editor copies (.ipynb_checkpoints/) are no environment, whatever their names say
+        return None
     keywords: list[tuple[int, Keyword]] = []
     for i, part in enumerate(folders):
         found = keyword_of(part)

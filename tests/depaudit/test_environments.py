@@ -48,6 +48,26 @@ def test_conventions_place_folders_files_and_shared_code() -> None:
     assert plan.unassigned == ("docs/conf.yaml",)
 
 
+def test_hidden_tooling_folders_are_no_environment() -> None:
+    """MLOpsPython keeps its Azure DevOps pipelines in ``.pipelines/``: CI and editor
+    folders name no side, whatever their words ("pipelines", "train", "serve") say."""
+    paths = [
+        "training/train.py",
+        "serving/app.py",
+        ".pipelines/diabetes-train-ci.yml",
+        ".github/workflows/serve.yml",
+        ".devcontainer/Dockerfile",
+        "notebooks/eda.ipynb",
+        "notebooks/.ipynb_checkpoints/eda-checkpoint.ipynb",
+    ]
+    plan = find_environments(paths, AuditConfig())
+    placed = {p for env in plan.environments for p in files(plan, env.name)}
+    assert {".pipelines/diabetes-train-ci.yml", ".github/workflows/serve.yml"} & placed == set()
+    assert "notebooks/.ipynb_checkpoints/eda-checkpoint.ipynb" not in placed
+    assert ".devcontainer/Dockerfile" not in placed
+    assert {"training/train.py", "serving/app.py", "notebooks/eda.ipynb"} <= placed
+
+
 def test_several_environments_per_role_are_kept_apart() -> None:
     plan = find_environments(
         ["api/requirements.txt", "inference/requirements.txt", "training/requirements.txt"],
