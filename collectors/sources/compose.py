@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from depaudit.collectors.sources import images
@@ -110,34 +111,50 @@ class ComposeSource:
         return SourceResult(tuple(facts))
 
 
-def _image_build(name: str, image: str, build: Any, path: str, line: int) -> ImageBuild | None:
+@dataclass(frozen=True, slots=True)
+class _Build:
+    """A service's ``build``, short form (``build: ./api``) or long, read once."""
+
+    context: str  # repo-relative folder, or a remote context as written
+    dockerfile: str  # ``build.dockerfile`` as written, "" when not given
+    args: Any  # ``build.args``: a mapping, a list of "NAME=value", or None
+
+    @property
+    def path(self) -> str:
+        """The Dockerfile when named, else the context folder (the finder looks inside)."""
+        if self.dockerfile and "://" not in self.context:
+            return posixpath.normpath(posixpath.join(self.context, self.dockerfile))
+        return self.context
+
+
+def _build_of(path: str, build: Any) -> _Build | None:
+    if isinstance(build, str):
+        return _Build(_repo_path(path, build), "", None)
+    if isinstance(build, dict):
+        context = _repo_path(path, _text(build.get("context") or "."))
+        return _Build(context, _text(build.get("dockerfile")), build.get("args"))
+    return None
+
+
+def _image_build(name: str, image: str, build: _Build, path: str, line: int) -> ImageBuild | None:
     """The image a service's local ``build`` makes, as a Makefile's ``docker build`` would
     say it: its tag (``image``), Dockerfile, context and ``build.args``, so that another
     Dockerfile's ``FROM ${ARG}`` can be followed to the one that builds the base."""
-    if isinstance(build, str):
-        context, dockerfile, raw_args = build, "", None
-    elif isinstance(build, dict):
-        context = _text(build.get("context") or ".")
-        dockerfile = _text(build.get("dockerfile"))
-        raw_args = build.get("args")
-    else:
-        return None
-    folder = _repo_path(path, context)
-    if "://" in folder or folder.startswith("git@"):
+    if "://" in build.context or build.context.startswith("git@"):
         return None  # a remote context: nothing in this tree builds it
-    folder = "" if folder == "." else folder
+    folder = "" if build.context == "." else build.context
     args: list[str] = []
-    if isinstance(raw_args, dict):
+    if isinstance(build.args, dict):
         args = [
             f"{_text(k)}={mask_value(_text(k), _text(v))[0]}"
-            for k, v in raw_args.items()
+            for k, v in build.args.items()
             if v is not None
         ]
-    elif isinstance(raw_args, list):
-        args = [scrub(_text(a)) for a in raw_args if "=" in _text(a)]
+    elif isinstance(build.args, list):
+        args = [scrub(_text(a)) for a in build.args if "=" in _text(a)]
     return ImageBuild(
         tag=scrub(image),
-        dockerfile=posixpath.normpath(posixpath.join(folder, dockerfile or "Dockerfile")),
+        dockerfile=posixpath.normpath(posixpath.join(folder, build.dockerfile or "Dockerfile")),
         context=folder,
         args=tuple(args),
         file=path,
@@ -150,20 +167,13 @@ def _service(name: str, service: dict[Any, Any], path: str, line: int) -> list[F
     out: list[Fact] = []
     image = _text(service.get("image"))
     build = service.get("build")
-    build_path = ""
-    if isinstance(build, str):
-        build_path = _repo_path(path, build)
-    elif isinstance(build, dict):
-        context = _repo_path(path, _text(build.get("context") or "."))
-        dockerfile = _text(build.get("dockerfile"))
-        if dockerfile and "://" not in context:
-            build_path = posixpath.normpath(posixpath.join(context, dockerfile))
-        else:
-            build_path = context
+    spec = _build_of(path, build)
+    build_path = spec.path if spec is not None else ""
     out.append(Scope(name=name, file=path, line=line, build_path=build_path, image=scrub(image)))
-    built = _image_build(name, image, build, path, line_of(service, "build", line))
-    if built is not None:
-        out.append(built)
+    if spec is not None:
+        built = _image_build(name, image, spec, path, line_of(service, "build", line))
+        if built is not None:
+            out.append(built)
     if image and build is None:
         out.extend(
             images.runtime_facts(image, file=path, line=line_of(service, "image", line), scope=name)
