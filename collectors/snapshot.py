@@ -21,7 +21,7 @@ from depaudit.collectors.sources.base import MAX_FILE_BYTES
 from depaudit.collectors.sources.dockerfile import SOURCE as DOCKERFILE
 from depaudit.collectors.tree import Tree, TreeEntry, TreeReadError, entry_map
 from depaudit.config import CONFIG_FILE, PYPROJECT, AuditConfig, ConfigError, parse_config
-from depaudit.conventions import SHARED_DIRS, role_of_name
+from depaudit.conventions import SHARED_DIRS, is_dependency_file, role_of_name
 from depaudit.entrypoints import code_modules, find_starts
 from depaudit.environments import (
     EnvironmentPlan,
@@ -246,6 +246,7 @@ def snapshot_tree(
 
     plan = _follow_specs(plan, by_path, facts_of)
     not_theirs = _dockerfiles_of_one_side(plan.environments, facts_of)
+    not_theirs |= _dependency_files_of_one_side(plan.environments, facts_of, by_path, not_theirs)
     env_facts: dict[str, list[Fact]] = {e.name: [] for e in plan.environments}
     env_files: dict[str, list[FileAssignment]] = {
         e.name: [a for a in e.files if (a.path, e.name) not in not_theirs]
@@ -370,6 +371,9 @@ def _in_shared_folder(path: str) -> bool:
     return any(part.lower() in SHARED_DIRS for part in path.split("/")[:-1])
 
 
+_READ_THROUGH = frozenset({"requirements", "constraints", "config"})
+
+
 def _with_includes(
     facts: Iterable[Fact],
     by_path: Mapping[str, TreeEntry],
@@ -377,16 +381,23 @@ def _with_includes(
     depth: int = 0,
     reading: tuple[str, ...] = (),
 ) -> list[Fact]:
-    """Facts plus those of the files they include (``-r``/``-c``, ``pip install -r``).
+    """Facts plus those of the files they include (``-r``/``-c``, ``pip install -r``, the
+    config file a Hydra entrypoint loads).
 
     ``reading`` is the chain of files being read: a target already in it is a cycle.
     """
     out: list[Fact] = []
     for fact in facts:
         out.append(fact)
-        if not isinstance(fact, Include) or fact.kind not in ("requirements", "constraints"):
+        if not isinstance(fact, Include) or fact.kind not in _READ_THROUGH:
             continue
         target = _resolve_include(fact, by_path)
+        if fact.kind == "config":
+            # a config file code loads: its entries, not its includes; a path we cannot
+            # follow (Hydra's search path, a config made in code) is not an error
+            if target is not None and target not in reading:
+                out.extend(facts_of(target, True).facts)
+            continue
         if target is None:
             out.append(
                 ParseError(
@@ -577,6 +588,55 @@ def _dockerfiles_of_one_side(
         ]
         if owners and len({e.role for e in owners}) == 1:
             out.update((path, e.name) for e in holders if e not in owners)
+    return out
+
+
+def _dependency_files_of_one_side(
+    envs: Sequence[EnvironmentSpec],
+    facts_of: Callable[[str], SourceResult],
+    by_path: Mapping[str, TreeEntry],
+    not_theirs: set[tuple[str, str]],
+) -> set[tuple[str, str]]:
+    """(path, environment) pairs to leave out: a dependency file shared by both sides of
+    a project (``Pipfile`` / ``Pipfile.lock`` in the project folder) that one side's
+    Dockerfile copies or installs, and that the other side does not need because it
+    installs what it runs by itself (a notebook's ``!pip install``, its own dependency
+    file). Without such installs of its own the other side keeps the shared file: one
+    requirements file for a training script and an API is both sides' (DESIGN.md §4)."""
+    holders: dict[str, list[EnvironmentSpec]] = {}
+    for env in envs:
+        for a in env.files:
+            if a.reason.startswith("shared") and is_dependency_file(a.path):
+                holders.setdefault(a.path, []).append(env)
+    if not any(len({e.role for e in held}) > 1 for held in holders.values()):
+        return set()
+    installed_by: dict[str, set[str]] = {}  # dependency file -> environments whose image has it
+    installs_itself: set[str] = set()  # environments with installs of their own
+    for env in envs:
+        for a in env.files:
+            if (a.path, env.name) in not_theirs:
+                continue
+            own = not a.reason.startswith("shared")
+            facts = facts_of(a.path).facts
+            if own and (
+                is_dependency_file(a.path)
+                or any(isinstance(f, Package) and f.origin == "declared" for f in facts)
+            ):
+                installs_itself.add(env.name)
+            if source_for(a.path) is not DOCKERFILE:
+                continue
+            for f in facts:
+                if isinstance(f, Include) and f.kind in ("copy", "requirements"):
+                    target = _resolve_include(f, by_path)
+                    if target in holders:
+                        installed_by.setdefault(target, set()).add(env.name)
+    out: set[tuple[str, str]] = set()
+    for path, held in holders.items():
+        installers = [e for e in held if e.name in installed_by.get(path, ())]
+        if len({e.role for e in installers}) != 1:
+            continue
+        role = installers[0].role
+        out.update((path, e.name) for e in held if e.role != role and e.name in installs_itself)
     return out
 
 

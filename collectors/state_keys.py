@@ -158,7 +158,18 @@ class StateKeys:
                 else (d.name, d.kind)
                 for d in m.definitions
             )
-            parts.append((m.module, m.is_package, m.imports, m.calls, m.app_objects, m.scope, defs))
+            parts.append(
+                (
+                    m.module,
+                    m.is_package,
+                    m.imports,
+                    m.calls,
+                    m.app_objects,
+                    m.pickled,
+                    m.scope,
+                    defs,
+                )
+            )
         parts.extend(others)
         digest = hashlib.blake2b(repr(parts).encode("utf-8", "replace"), digest_size=32)
         return int.from_bytes(digest.digest(), "big")

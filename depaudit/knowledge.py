@@ -59,6 +59,8 @@ class Knowledge:
     # package -> packages it needs at run time without the user's code importing them
     # (lime draws with matplotlib): never a leftover while the first is used
     runtime_needs: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # "hydra/job_logging: colorlog" -> "hydra-colorlog": plugins a config selects by name
+    config_plugins: Mapping[str, str] = field(default_factory=dict)
 
     def package(self, name: str) -> Entry | None:
         return self.training_packages.get(name)
@@ -176,6 +178,9 @@ def builtin() -> Knowledge:
         runtime_needs={
             name: frozenset(spec.get("needs", []))
             for name, spec in data.get("runtime_needs", {}).items()
+        },
+        config_plugins={
+            str(key): str(dist) for key, dist in data.get("config_plugins", {}).items()
         },
     )
 

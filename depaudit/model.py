@@ -184,23 +184,27 @@ class CodeModule:
     definitions: tuple[Definition, ...] = ()
     app_objects: tuple[str, ...] = ()  # e.g. ("FastAPI:app",) – serving entrypoint hints
     scope: str = ""
+    # what it pickles: the callable that made each pickled object ("" = not known)
+    pickled: tuple[CallRef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Include:
     """A reference from one file to another in the same commit (``-r``/``-c``, Dockerfile COPY).
 
-    Only ``requirements`` and ``constraints`` are read through. A spec names more: ``code``
-    (the folder a job or deployment runs), ``environment`` (an environment used by name,
+    ``requirements``, ``constraints`` and ``config`` are read through. ``config`` is the
+    config file code loads (``@hydra.main(config_path="../conf", config_name="config")``):
+    its entries are that environment's config. A spec names more: ``code`` (the folder a
+    job or deployment runs), ``environment`` (an environment used by name,
     ``azureml:NAME``) and ``defines`` (the environment a file defines, by that name).
     """
 
     target: str  # as written, resolved relative to ``file`` by the snapshot builder
     file: str
     line: int
-    kind: Literal["requirements", "constraints", "copy", "code", "environment", "defines"] = (
-        "requirements"
-    )
+    kind: Literal[
+        "requirements", "constraints", "copy", "code", "environment", "defines", "config"
+    ] = "requirements"
     scope: str = ""
 
 
@@ -300,7 +304,12 @@ FACT_TYPES: dict[str, type[Any]] = {
         Scope,
     )
 }
-_NESTED: dict[str, type[Any]] = {"imports": ImportRef, "calls": CallRef, "definitions": Definition}
+_NESTED: dict[str, type[Any]] = {
+    "imports": ImportRef,
+    "calls": CallRef,
+    "definitions": Definition,
+    "pickled": CallRef,
+}
 
 
 def fact_to_dict(fact: Fact) -> dict[str, Any]:

@@ -23,6 +23,15 @@ One ``CodeModule`` fact per file, from a single ``ast.parse`` and one walk of th
   (bench/bench_import_graph.py). The copy rule confirms near-matches on the AST and
   normalises just the two bodies it diffs.
 * ``app_objects``: serving entrypoint hints, ``"<framework>:<name>"``, e.g. ``FastAPI:app``.
+* ``pickled``: what the module pickles (``pickle`` / ``dill`` / ``joblib`` / ``cloudpickle``
+  ``dump``), as the imported callable that made the object: ``body_pp = processor(...);
+  dill.dump(body_pp, f)`` is ``ktext.preprocess.processor``. The name is "" where the code
+  does not say (a parameter, a dict, a local class).
+
+Beside the module, an ``Include(kind="config")`` for the config file a Hydra entrypoint
+loads (``@hydra.main(config_path="../../configs", config_name="config")``): the snapshot
+builder reads it as the environment's config, so the plugins it selects by name
+(``override hydra/job_logging: colorlog``) count as used.
 
 ``setup.py`` is never read (it is a program, not a module the service imports), nor are
 tests (``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``).
@@ -40,7 +49,7 @@ from depaudit.code_graph import training_call_key
 from depaudit.collectors.sources.base import MAX_FILE_BYTES, error
 from depaudit.collectors.sources.python_secrets import mask_definition
 from depaudit.knowledge import builtin
-from depaudit.model import CallRef, CodeModule, Definition, ImportRef, SourceResult
+from depaudit.model import CallRef, CodeModule, Definition, ImportRef, Include, SourceResult
 
 MAX_BODY_CHARS = 20_000
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
@@ -99,6 +108,22 @@ APP_BASES: dict[str, str] = {
     "ts.torch_handler.base_handler.BaseHandler": "torchserve",
 }
 _IMPORT_FUNCS = frozenset({"importlib.import_module", "__import__"})
+# Decorators that load a config file next to the code: the file is the environment's config.
+CONFIG_LOADERS = frozenset({"hydra.main"})
+# Functions that pickle their first argument. Unpickling it needs the library of the
+# object's class whether or not the loading code imports it, so a training module records
+# what it pickles (``CodeModule.pickled``) for the serving side that loads it.
+PICKLERS = frozenset(
+    {
+        "pickle.dump",
+        "pickle.dumps",
+        "dill.dump",
+        "dill.dumps",
+        "joblib.dump",
+        "cloudpickle.dump",
+        "cloudpickle.dumps",
+    }
+)
 # Exceptions whose handler catches a failed import: the import is optional.
 _IMPORT_FAILURES = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 _TRY = (ast.Try, ast.TryStar)
@@ -143,6 +168,21 @@ def _dotted(node: ast.expr) -> str:
     else:
         parts.append("")
     return ".".join(reversed(parts))
+
+
+def _config_file(decorator: ast.Call) -> str:
+    """The config file ``@hydra.main(config_path="../conf", config_name="config")`` loads,
+    relative to the module (as Hydra resolves it), or "" when not written as literals."""
+    given = {
+        k.arg: k.value.value
+        for k in decorator.keywords
+        if k.arg and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)
+    }
+    folder, name = given.get("config_path"), given.get("config_name")
+    if folder is None or not name or folder.startswith(("pkg://", "file://", "/")):
+        return ""
+    name = name if name.endswith((".yaml", ".yml")) else name + ".yaml"
+    return str(PurePosixPath(folder, name))
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -192,7 +232,7 @@ class PythonCodeSource:
         self._calls = calls
         # last name part of everything worth resolving: cheap filter inside the walk
         self._interesting = frozenset(
-            k.rsplit(".", 1)[-1] for k in (*calls, *APP_CONSTRUCTORS, *_IMPORT_FUNCS)
+            k.rsplit(".", 1)[-1] for k in (*calls, *APP_CONSTRUCTORS, *_IMPORT_FUNCS, *PICKLERS)
         )
         self._call_hint = re.compile(
             r"\b(?:" + "|".join(sorted(map(re.escape, self._interesting))) + r")\s*\("
@@ -221,7 +261,8 @@ class PythonCodeSource:
             # the parser gives up on pathological nesting with one of these
             return error(path, "cannot parse Python: too deeply nested")
         try:
-            return SourceResult((self._module(tree, text, path),))
+            module, loads = self._module(tree, text, path)
+            return SourceResult((module, *loads))
         except RecursionError:
             return error(path, "cannot read Python: nesting too deep")
 
@@ -233,7 +274,7 @@ class PythonCodeSource:
     # walk that finds calls runs only in modules whose text has a call-shaped occurrence
     # of a name worth resolving (``fit(``, ``wandb.init(``, an alias of one).
 
-    def _module(self, tree: ast.Module, text: str, path: str) -> CodeModule:
+    def _module(self, tree: ast.Module, text: str, path: str) -> tuple[CodeModule, list[Include]]:
         dotted = module_name(path)
         is_package = PurePosixPath(path).name == "__init__.py"
         name = dotted or _fallback_name(path)
@@ -323,9 +364,35 @@ class PythonCodeSource:
                 return written
             return f"{target}.{rest}" if rest else target
 
+        def made_by(value: ast.expr) -> str:
+            """The imported callable that made an object (``RandomForestClassifier(...)``,
+            ``Pipeline(...).fit(x, y)``), or "" when the code does not say."""
+            while type(value) is ast.Call:
+                func = value.func  # type: ignore[attr-defined]
+                if type(func) is ast.Attribute and type(func.value) is ast.Call:
+                    value = func.value  # a chained call: the object is made by the inner one
+                    continue
+                if _dotted(func).partition(".")[0] not in aliases:
+                    return ""  # a local function or builtin: the library is not known
+                return resolve(func)
+            return ""
+
+        made: dict[str, list[str]] = {}
+        for target_name, value in assigns:
+            made.setdefault(target_name, []).append(made_by(value))
+
         calls: list[CallRef] = []
+        pickled: list[CallRef] = []
         for call in self._candidate_calls(tree, text, aliases):
             resolved = resolve(call.func)
+            if resolved in PICKLERS:
+                arg = call.args[0] if call.args else None
+                if type(arg) is ast.Name:
+                    origins = made.get(arg.id) or [""]  # type: ignore[attr-defined]
+                else:
+                    origins = [made_by(arg) if arg is not None else ""]
+                pickled.extend(CallRef(o, call.lineno) for o in origins)
+                continue
             if resolved in _IMPORT_FUNCS:
                 ref = self._dynamic_import(call, package_parts)
                 if ref is not None:
@@ -335,6 +402,13 @@ class PythonCodeSource:
                 continue
             if training_call_key(resolved, self._calls) is not None:
                 calls.append(CallRef(resolved, call.lineno))
+
+        loads: list[Include] = []
+        for _def_name, dec in decorated:
+            if isinstance(dec, ast.Call) and resolve(dec.func) in CONFIG_LOADERS:
+                loaded = _config_file(dec)
+                if loaded:
+                    loads.append(Include(loaded, path, dec.lineno, kind="config"))
 
         apps: list[str] = []
         for target_name, value in assigns:
@@ -350,7 +424,7 @@ class PythonCodeSource:
             if label:
                 apps.append(f"{label}:{class_name}")
 
-        return CodeModule(
+        module = CodeModule(
             module=name,
             file=path,
             is_package=is_package,
@@ -360,7 +434,9 @@ class PythonCodeSource:
             calls=tuple(sorted(set(calls), key=lambda c: (c.line, c.name))),
             definitions=_definitions(tree, text, docstring_lines),
             app_objects=tuple(dict.fromkeys(sorted(apps))),
+            pickled=tuple(sorted(set(pickled), key=lambda c: (c.line, c.name))),
         )
+        return module, sorted(loads, key=lambda i: (i.line, i.target))
 
     def _candidate_calls(
         self, tree: ast.Module, text: str, aliases: dict[str, str]

@@ -41,6 +41,13 @@ class MergedPackage:
     extras: tuple[str, ...]
     fact: Package  # where to point the user: the first direct declaration
     declared: str = ""  # intersection of the non-lock files' specifiers (what humans asked for)
+    pinned_by: Package | None = None  # the entry whose version is installed (a lock's, a pin)
+
+    @property
+    def version_fact(self) -> Package:
+        """Where the installed version is set: the lock entry or pin it comes from, else
+        the declaration (a drift between two versions points at what sets them)."""
+        return self.pinned_by or self.fact
 
     @property
     def shown(self) -> str:
@@ -136,46 +143,48 @@ def _is_dockerfile(path: str) -> bool:
     )
 
 
-def _effective_version(facts: list[Package], order: dict[str, tuple[int, int]]) -> str:
-    """The version that ends up installed (DESIGN.md §5 "effective version"): a lock file's
-    when there is one (it is the truth) unless a later install command pins one; else installs in order — base image, ``-r``
-    files, own lines, later ``RUN pip install`` — where a later pin replaces the version,
-    a later range the version does not satisfy makes it unknown (pip upgrades), and a
-    later unpinned mention changes nothing (pip keeps a satisfied requirement)."""
+def _effective_version(facts: list[Package], order: dict[str, tuple[int, int]]) -> Package | None:
+    """The entry whose version ends up installed (DESIGN.md §5 "effective version"): a lock
+    file's when there is one (it is the truth) unless a later install command pins one;
+    else installs in order — base image, ``-r`` files, own lines, later ``RUN pip install``
+    — where a later pin replaces the version, a later range the version does not satisfy
+    makes it unknown (pip upgrades), and a later unpinned mention changes nothing (pip
+    keeps a satisfied requirement)."""
     locked = [f for f in facts if f.version and is_lock_file(f.file)]
     # a pin installed by a command replaces what the lock installed before it (a
     # notebook's ``%pip install scikit-learn==1.4.1`` trains on 1.4.1)
     commanded = [f for f in facts if f.version and is_install_command(f.file)]
     if locked and not commanded:
-        return locked[0].version
+        return locked[0]
     if locked:
-        return max(commanded, key=lambda f: _rank(f, order)).version
-    version = ""
+        return max(commanded, key=lambda f: _rank(f, order))
+    pinned: Package | None = None
     for fact in sorted(facts, key=lambda f: _rank(f, order)):
         if fact.version:
-            version = fact.version
-        elif version and fact.specifier and not contains(fact.specifier, version):
-            version = ""
-    return version
+            pinned = fact
+        elif pinned and fact.specifier and not contains(fact.specifier, pinned.version):
+            pinned = None
+    return pinned
 
 
 def _merge(
     name: str, facts: list[Package], any_direct: bool, order: dict[str, tuple[int, int]]
 ) -> MergedPackage:
     facts = _after_base_image(facts)
-    version = _effective_version(facts, order)
+    pinned = _effective_version(facts, order)
     specifier = _intersect(f.specifier for f in facts)
     declared = _intersect(f.specifier for f in facts if not is_lock_file(f.file))
     direct_facts = [f for f in facts if f.direct]
     extras = tuple(sorted({e for f in facts for e in f.extras}))
     return MergedPackage(
         name=name,
-        version=version,
+        version=pinned.version if pinned else "",
         specifier=specifier,
         direct=bool(direct_facts) or not any_direct,
         extras=extras,
         fact=(direct_facts or facts)[0],
         declared=declared,
+        pinned_by=pinned,
     )
 
 

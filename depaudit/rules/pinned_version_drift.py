@@ -1,4 +1,10 @@
-"""DA102: both sides pin or lock a package, to different versions."""
+"""DA102: both sides pin or lock a package, to different versions.
+
+The row points at serving's declaration (the place to fix: pin it, then re-lock); the
+evidence says how far apart the versions are and where each side's installed version is
+set (training's pin, serving's lock entry when a lock decides, not the ``"*"`` of the
+Pipfile beside it).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +33,12 @@ class PinnedVersionDrift:
             distance = version_distance(t, s)
             apart = f" ({distance} version apart)" if distance else ""
             inference = c.name in view.knowledge.inference_packages
+            where_t, where_s = c.training.version_fact, c.serving.version_fact
+            evidence = (
+                f"training's {t} is set at {where_t.file}:{where_t.line}, "
+                f"serving's {s} at {where_s.file}:{where_s.line}"
+            )
+            evidence = f"{distance} version apart; {evidence}" if distance else evidence
             why = INFERENCE_REASON if inference else "the two environments run different code"
             yield finding(
                 self.info,
@@ -38,7 +50,7 @@ class PinnedVersionDrift:
                 serving=s,
                 file=c.serving.fact.file,
                 line=c.serving.fact.line,
-                evidence=distance,
+                evidence=evidence,
             )
 
 

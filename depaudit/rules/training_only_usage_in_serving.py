@@ -6,8 +6,9 @@ that no code reachable from the serving entrypoints imports, but training code o
 notebook does (hydra, omegaconf, a model-export converter, EDA libraries), are installed
 in production for nothing. The pair view decides (:meth:`PairView._training_use`): a
 package serving needs without importing it (a server started by command, a driver
-loaded by URL, a dependency of what serving imports, the library that pickled the model
-when serving unpickles one) is never reported.
+loaded by URL, a dependency of what serving imports, the library of an object training
+pickles when serving unpickles) is never reported. Where training code does not say what
+it pickles, every inference library counts as possibly the model's (kept out).
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ class TrainingOnlyUsageInServing:
                 serving=pkg.shown,
                 file=pkg.fact.file,
                 line=pkg.fact.line,
-                evidence=f"imported by training code at {c.training_use}",
+                evidence=(
+                    f"imported by training code at {c.training_use}"
+                    if c.training_use.how == "import"
+                    else f"used by training's config at {c.training_use}"
+                ),
             )
 
 

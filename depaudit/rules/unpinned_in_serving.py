@@ -2,8 +2,9 @@
 
 Not "shared": serving resolves whatever release is newest the day its image is built, so
 a model trained (and pickled) with one version is loaded by another. The model's own
-framework and the libraries that unpickle it (knowledge.inference_packages) are medium;
-anything else low. Two different pins are DA102, ranges with no common version DA103.
+framework and the libraries that unpickle it (knowledge.inference_packages), and a
+library whose objects training pickles for a serving side that unpickles them (a ktext
+preprocessor dumped with dill), are medium; anything else low. Two different pins are DA102, ranges with no common version DA103.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ class UnpinnedInServing:
                 continue
             t, s = c.training, c.serving
             spec = f"only {s.specifier}" if s.specifier else "unpinned"
-            inference = c.name in view.knowledge.inference_packages
+            usage = view.usage
+            pickled = usage.pickled.get(c.name) if usage.unpickles else None
+            inference = pickled is not None or c.name in view.knowledge.inference_packages
+            evidence = f"training pins it at {t.fact.file}:{t.fact.line}"
+            if pickled is not None:
+                evidence += (
+                    f"; training pickles {pickled.module} objects "
+                    f"({pickled.file}:{pickled.line}) and serving unpickles"
+                )
             yield finding(
                 self.info,
                 "drift",
@@ -42,6 +51,7 @@ class UnpinnedInServing:
                 serving=s.shown,
                 file=s.fact.file,
                 line=s.fact.line,
+                evidence=evidence,
             )
 
 

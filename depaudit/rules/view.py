@@ -123,9 +123,10 @@ class ImportSite:
     file: str
     line: int
     module: str  # the import as written ("hydra", "ray.tune.search.hyperopt")
+    how: str = "import"  # or "config selects" (a plugin a config file names)
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line} (import {self.module})"
+        return f"{self.file}:{self.line} ({self.how} {self.module})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +137,16 @@ class PackageUsage:
     serving's commands run); ``training`` where training code (its scripts, modules
     serving does not reach, notebooks) imports each distribution. ``known`` is False when
     serving has no code or no entrypoint was found: then nothing can be said from usage.
+    ``pickled`` holds the libraries of the objects training code pickles (where it does);
+    ``pickled_known`` says every object training pickles was traced to its library.
     """
 
     serving: frozenset[str]
     training: dict[str, ImportSite]
     unpickles: bool  # serving loads pickled models (pickle / joblib / mlflow code, a .pkl path)
     known: bool
+    pickled: dict[str, ImportSite] = field(default_factory=dict)
+    pickled_known: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +183,28 @@ def is_range(specifier: str) -> bool:
     return not any(
         part.strip().startswith(("==", "===")) and "*" not in part for part in specifier.split(",")
     )
+
+
+def config_plugins(env: EnvironmentSnapshot, knowledge: Knowledge) -> dict[str, ImportSite]:
+    """Distributions an environment's config files load by name, never imported: a Hydra
+    defaults entry ``- override hydra/job_logging: colorlog`` (flattened to the key
+    ``defaults[0].override hydra/job_logging``) uses hydra-colorlog."""
+    table = knowledge.config_plugins
+    out: dict[str, ImportSite] = {}
+    if not table:
+        return out
+    for entry in env.facts:
+        if not isinstance(entry, ConfigEntry) or "hydra/" not in entry.key:
+            continue
+        group = entry.key.rsplit(".", 1)[-1].removeprefix("override ").strip()
+        selected = f"{group}: {entry.value.strip()}"
+        dist = table.get(selected)
+        if dist is not None:
+            out.setdefault(
+                canonicalize_name(dist),
+                ImportSite(entry.file, entry.line, selected, how="config selects"),
+            )
+    return out
 
 
 @dataclass(eq=False)
@@ -243,6 +270,7 @@ class PairView:
                 unpickles |= ref.name.split(".", 1)[0] in UNPICKLERS
         for ep in self.serving.of_type(Entrypoint):
             serving |= {canonicalize_name(w) for w in ep.command.replace("/", " ").split()}
+        serving |= config_plugins(self.serving.snapshot, self.knowledge).keys()
         unpickles = unpickles or any(
             value.lower().rstrip("\"' ").endswith(PICKLE_SUFFIXES)
             for value in (
@@ -252,6 +280,8 @@ class PairView:
         )
         reach = set(code.reach)
         training: dict[str, ImportSite] = {}
+        pickled: dict[str, ImportSite] = {}
+        untraced = False  # an object training pickles whose library the code does not say
         for name in sorted(code.training_modules):
             if name in reach:
                 continue  # serving runs it: not training-only code
@@ -261,7 +291,25 @@ class PairView:
                     continue
                 for dist in distribution_candidates(ref.name, names):
                     training.setdefault(dist, ImportSite(mod.file, ref.line, ref.name))
-        return PackageUsage(frozenset(serving), training, unpickles, known)
+            for made in mod.pickled:
+                dists = (
+                    distribution_candidates(made.name, names)
+                    if made.name and not code.graph.is_local(made.name, mod.module)
+                    else set()
+                )
+                untraced |= not dists
+                for dist in dists:
+                    pickled.setdefault(dist, ImportSite(mod.file, made.line, made.name))
+        for dist, site in config_plugins(self.training.snapshot, self.knowledge).items():
+            training.setdefault(dist, site)
+        return PackageUsage(
+            frozenset(serving),
+            training,
+            unpickles,
+            known,
+            pickled,
+            pickled_known=bool(pickled) and not untraced,
+        )
 
     @cached_property
     def packages(self) -> tuple[PackageComparison, ...]:
@@ -280,8 +328,14 @@ class PairView:
             return None  # opencv-python-headless, psycopg2-binary ship their base module
         if name in self._needed_by_serving:
             return None  # a dependency of something serving imports
-        if usage.unpickles and name in self.knowledge.inference_packages:
-            return None  # a pickled model needs the library that pickled it
+        if usage.unpickles and name in usage.pickled:
+            return None  # serving unpickles what training pickled with it
+        if (
+            usage.unpickles
+            and not usage.pickled_known
+            and name in self.knowledge.inference_packages
+        ):
+            return None  # a pickled model needs the library that pickled it (not traced)
         return usage.training[name]
 
     @cached_property
@@ -295,7 +349,10 @@ class PairView:
         for name, needs in self.knowledge.runtime_needs.items():
             graph.setdefault(name, set()).update(needs)
         seen: set[str] = set()
-        stack = [n for n in self.usage.serving if n in graph]
+        roots = set(self.usage.serving)
+        if self.usage.unpickles:
+            roots |= self.usage.pickled.keys()  # unpickling imports them and what they need
+        stack = [n for n in roots if n in graph]
         while stack:
             for dep in graph.get(stack.pop(), ()):
                 if dep not in seen:

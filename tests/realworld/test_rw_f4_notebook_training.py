@@ -14,7 +14,15 @@ import json
 
 import pytest
 
-from tests.realworld.rwcheck import CheckResult, build, check, dedent, notebook, notebook_line
+from tests.realworld.rwcheck import (
+    CheckResult,
+    build,
+    check,
+    dedent,
+    line_of,
+    notebook,
+    notebook_line,
+)
 
 NOTEBOOK = notebook(
     ("markdown", "# Churn prediction\n\nTrain a model on the telco churn data and save it."),
@@ -162,22 +170,16 @@ FILES = {
 }
 
 EXPECTED_PAIRS = {("churn/notebook.ipynb", "churn/Dockerfile")}
-# The lock is the effective version (notes: not "*"), so the rows point at its entries.
+# The lock is the effective version (notes: not "*"): the values are the locked ones and
+# the evidence names the lock entries; the rows point at the Pipfile's declarations, the
+# place to fix (pin there, then re-lock), as every DA102 does.
 EXPECTED_ROWS = {
-    (
-        "drift",
-        "DA102",
-        "scikit-learn",
-        "churn/Pipfile.lock",
-        notebook_line(PIPFILE_LOCK, '"scikit-learn": {'),
-    ),
-    (
-        "drift",
-        "DA102",
-        "xgboost",
-        "churn/Pipfile.lock",
-        notebook_line(PIPFILE_LOCK, '"xgboost": {'),
-    ),
+    ("drift", "DA102", "scikit-learn", "churn/Pipfile", line_of(PIPFILE, "scikit-learn")),
+    ("drift", "DA102", "xgboost", "churn/Pipfile", line_of(PIPFILE, "xgboost")),
+}
+LOCK_LINES = {
+    "scikit-learn": notebook_line(PIPFILE_LOCK, '"scikit-learn": {'),
+    "xgboost": notebook_line(PIPFILE_LOCK, '"xgboost": {'),
 }
 
 
@@ -208,6 +210,16 @@ def test_what_the_dockerfile_installs_is_serving_only(result: CheckResult) -> No
 
 def test_exact_package_and_runtime_leftovers_and_drift(result: CheckResult) -> None:
     assert result.rows() == EXPECTED_ROWS, result.explain()
+
+
+def test_drift_evidence_names_the_lock_entry_that_sets_the_version(
+    result: CheckResult,
+) -> None:
+    evidence = {f["item"]: f["evidence"] for f in result.findings if f["rule"] == "DA102"}
+    assert evidence.keys() == LOCK_LINES.keys(), result.explain()
+    for name, line in LOCK_LINES.items():
+        assert f"churn/Pipfile.lock:{line}" in evidence.get(name, ""), result.explain()
+        assert "churn/notebook.ipynb:" in evidence.get(name, ""), result.explain()
 
 
 def test_drift_uses_the_locked_version_not_the_star(result: CheckResult) -> None:

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from depaudit.collectors.sources.python_code import SOURCE, module_name
-from depaudit.model import CodeModule, ImportRef, ParseError
+from depaudit.model import CodeModule, ImportRef, Include, ParseError
 
 
 def parse(text: str, path: str) -> CodeModule:
@@ -325,3 +325,82 @@ def test_guarded_imports_are_optional() -> None:
         ("acme_plugin", True),
         ("pandas", False),  # a function body runs later, outside the try
     }
+
+
+def test_pickled_objects_are_named_by_the_imported_callable_that_made_them() -> None:
+    mod = parse(
+        """
+        import pickle
+
+        import dill as dpickle
+        import joblib
+        from ktext.preprocess import processor
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.pipeline import Pipeline
+
+        from .model import Net
+
+
+        def main(x, y, given):
+            body_pp = processor(keep_n=8000)
+            body_pp.fit_transform(x)
+            with open("body_pp.dpkl", "wb") as f:
+                dpickle.dump(body_pp, f)
+            joblib.dump(Pipeline([("rf", RandomForestClassifier())]).fit(x, y), "model.joblib")
+            joblib.dump(given, "given.joblib")
+            net = Net()
+            pickle.dump(net, open("net.pkl", "wb"))
+            json_text = str({"a": 1})
+        """,
+        "train/train.py",
+    )
+    assert [(c.name, c.line) for c in mod.pickled] == [
+        ("ktext.preprocess.processor", 17),
+        ("sklearn.pipeline.Pipeline", 18),
+        ("", 19),  # a parameter: the code does not say what made it
+        ("train.model.Net", 21),  # the repository's own class: the pair view knows it is local
+    ]
+    assert not [c for c in mod.calls if "dump" in c.name]  # a dump is not a training call
+
+
+def test_json_dump_is_not_pickling() -> None:
+    mod = parse(
+        """
+        import json
+
+        def save(metrics):
+            json.dump(metrics, open("m.json", "w"))
+        """,
+        "train/report.py",
+    )
+    assert mod.pickled == ()
+
+
+def test_a_hydra_entrypoint_includes_the_config_file_it_loads() -> None:
+    result = SOURCE.parse(
+        textwrap.dedent(
+            """
+            import hydra
+            from hydra import main as hydra_main
+
+
+            @hydra.main(config_path="../../configs", config_name="config", version_base=None)
+            def train(cfg):
+                pass
+
+
+            @hydra_main(config_path="conf", config_name="serve.yaml")
+            def other(cfg):
+                pass
+
+
+            @hydra.main(config_path=CONFIG_DIR, config_name="config")
+            def computed(cfg):
+                pass
+            """
+        ),
+        "src/pkg/train.py",
+    )
+    loads = [(f.target, f.line, f.kind) for f in result.facts if isinstance(f, Include)]
+    # a path computed at run time is not followed
+    assert loads == [("../../configs/config.yaml", 6, "config"), ("conf/serve.yaml", 11, "config")]

@@ -6,10 +6,20 @@ import textwrap
 
 from depaudit.collectors.sources.python_code import SOURCE
 from depaudit.knowledge import builtin
-from depaudit.model import CodeModule, Entrypoint, EnvironmentSnapshot, Fact, Finding, Package, Role
+from depaudit.model import (
+    CodeModule,
+    ConfigEntry,
+    Entrypoint,
+    EnvironmentSnapshot,
+    Fact,
+    Finding,
+    Package,
+    Role,
+)
 from depaudit.rules.training_library_in_serving_code import RULE as DA202
 from depaudit.rules.training_only_usage_in_serving import RULE as DA106
 from depaudit.rules.undeclared_serving_import import RULE as DA204
+from depaudit.rules.unpinned_in_serving import RULE as DA107
 from depaudit.rules.unused_serving_dependency import RULE as DA205
 from depaudit.rules.view import PairView
 
@@ -199,3 +209,82 @@ def test_leftovers_from_a_copied_requirements_file_are_named_by_their_real_distr
     }
     # opencv-python-headless provides cv2: used by serving, neither a leftover nor unused
     assert run(DA205, ctx) == []
+
+
+# issue 11, F7: what training pickles decides which libraries an unpickling server needs
+def _unpickling_pair(training_pickles: str) -> PairView:
+    train = code(
+        "training/train.py",
+        f"""
+        import dill
+        import pandas as pd
+        from ktext.preprocess import processor
+        from sklearn.linear_model import LogisticRegression
+
+
+        def main(path, given):
+            issues = pd.read_csv(path)
+            body_pp = processor(keep_n=8000)
+            model = LogisticRegression()
+            dill.dump({training_pickles}, open("out.dpkl", "wb"))
+        """,
+    )
+    app = code(
+        "serving/app.py",
+        """
+        import dill
+        from fastapi import FastAPI
+        app = FastAPI()
+        body_pp = dill.load(open("body_pp.dpkl", "rb"))
+        """,
+    )
+    declared = requirements("serving", "fastapi", "dill", "ktext", "pandas", "scikit-learn")
+    trained = [
+        Package(name="ktext", file="training/Dockerfile", line=3, origin="declared",
+                specifier="==0.34", version="0.34"),
+        *requirements("training", "pandas", "scikit-learn", "dill"),
+    ]  # fmt: skip
+    return context([app, *declared], [train, *trained])
+
+
+def test_the_library_of_what_training_pickles_is_needed_by_serving_the_rest_is_a_leftover() -> None:
+    ctx = _unpickling_pair("body_pp")
+    # ktext made the pickled object: serving needs it (and its version: DA107, not DA106);
+    # everything training pickles is traced, so pandas and scikit-learn are leftovers
+    assert {f.item for f in run(DA106, ctx)} == {"pandas", "scikit-learn"}
+    (drift,) = [f for f in run(DA107, ctx) if f.item == "ktext"]
+    assert drift.severity == "medium"
+    assert drift.evidence == (
+        "training pins it at training/Dockerfile:3; training pickles "
+        "ktext.preprocess.processor objects (training/train.py:11) and serving unpickles"
+    )
+
+
+def test_untraced_pickles_keep_every_inference_library_out() -> None:
+    # a parameter is pickled: the model may be made of any inference library
+    ctx = _unpickling_pair("given")
+    assert {f.item for f in run(DA106, ctx)} == {"ktext"}
+
+
+# issue 11, F2: a Hydra plugin is selected by a config file, never imported
+def test_a_plugin_a_config_selects_is_used_by_that_side() -> None:
+    selects = ConfigEntry(
+        "defaults[0].override hydra/job_logging", "colorlog", "configs/train.yaml", 2
+    )
+    train = code("training/train.py", "import hydra\n")
+    app = code("serving/app.py", "from fastapi import FastAPI\napp = FastAPI()\n")
+    declared = requirements("serving", "fastapi", "hydra-colorlog", "hydra-joblib-launcher")
+    ctx = context([app, *declared], [train, selects])
+    found = {f.item: f.evidence for f in run(DA106, ctx)}
+    assert found == {
+        "hydra-colorlog": "used by training's config at configs/train.yaml:2 "
+        "(config selects hydra/job_logging: colorlog)"
+    }
+    # nobody selects the joblib launcher: the low "nobody uses it"
+    assert [f.item for f in run(DA205, ctx)] == ["hydra-joblib-launcher"]
+    # serving's own config selecting the plugin makes it used by serving
+    serving_selects = ConfigEntry(
+        "defaults[0].hydra/job_logging", "colorlog", "serving/conf.yaml", 1
+    )
+    ctx = context([app, serving_selects, *declared], [train, selects])
+    assert run(DA106, ctx) == []
