@@ -46,7 +46,7 @@ STRONG_WORDS: dict[str, Role] = {
         "training",
     ),
     **dict.fromkeys(
-        ("serve", "serving", "server", "inference", "predict", "predictor", "api"),
+        ("serve", "serving", "server", "inference", "predict", "predictor", "api", "scoring"),
         "serving",
     ),
 }  # fmt: skip
@@ -211,6 +211,26 @@ def is_dependency_file(path: str) -> bool:
         or (name.endswith((".txt", ".in")) and "requirements" in name)
         or name.endswith(".lock")
     )
+
+
+# Name tokens of a dependency file that installs tooling, not an environment the project
+# runs: ``requirements-dev.txt``, ``test-requirements.txt``, AzureML's ``ci_dependencies.yml``.
+_TOOLING_TOKENS = frozenset(
+    {"dev", "develop", "development", "ci", "test", "tests", "testing", "lint", "docs", "doc",
+     "style", "typing", "format"}
+)  # fmt: skip
+
+
+def is_tooling_dependency_file(path: str) -> bool:
+    """A dependency file (or conda-shaped YAML) whose name says it installs development,
+    CI, test or docs tooling."""
+    name = path.rsplit("/", 1)[-1].lower()
+    tokens = set(_TOKEN.split(name.rsplit(".", 1)[0]))
+    looks_like_deps = is_dependency_file(path) or (
+        name.endswith((".yml", ".yaml"))
+        and bool(tokens & {"dependencies", "conda", "environment", "env"})
+    )
+    return looks_like_deps and bool(tokens & _TOOLING_TOKENS)
 
 
 def is_under(path: str, folder: str) -> bool:
@@ -480,6 +500,10 @@ def _place_shared(
             unassigned.append(path)
             continue
         inside = holder is not None
+        if is_tooling_dependency_file(path):
+            # shared by folder, a dev / CI file would make pytest a leftover of every side
+            unassigned.append(path)
+            continue
         if not inside and folder in own_deps and is_dependency_file(path):
             unassigned.append(path)
             continue

@@ -163,10 +163,12 @@ def _not_an_environment(env: EnvironmentSnapshot, knowledge: Knowledge) -> str |
 
     - Only configuration files of its own (a hydra ``configs/training/`` group, course
       metadata): settings of something else, not a place that installs or runs anything.
-    - A serving side that is only Python files named for serving (``inference.py``) with
-      no app object, no server command and no file that builds or deploys it: a local
-      script, not a service — pairing it would report the training file it shares as
-      serving leftovers.
+    - A serving side that is only Python files named for serving (``inference.py``, a
+      ``ml_service/`` folder of workspace tooling) with no app object, no server command
+      and no file of its own that builds or deploys it: a local script, not a service —
+      pairing it would report the training file it shares as serving leftovers. A
+      manifest that joined it by its file name (a chart's ``deployment.yaml`` elsewhere in
+      the project) does not make it one, unless the manifest starts a server.
     - A training side whose own code only submits training to run elsewhere (an AzureML
       ``PythonScriptStep``, a SageMaker estimator, a Kubeflow compiler: calls of category
       ``orchestration``): a launcher. What it installs is the launcher's, not what
@@ -186,7 +188,15 @@ def _not_an_environment(env: EnvironmentSnapshot, knowledge: Knowledge) -> str |
     # so its error is reported instead of the side vanishing with it
     if not unreadable_installs and not any(isinstance(f, _SUBSTANCE) for f in own_facts):
         return "only configuration files of its own: not an environment"
-    if env.role == "serving" and all(p.endswith((".py", ".ipynb")) for p in own):
+    # files that joined by their own name (a chart's ``deployment.yaml``) say a service
+    # exists somewhere in the project, not that this folder's code is it
+    code = (".py", ".ipynb")
+    placed = {
+        a.path
+        for a in _own_files(env)
+        if a.path.endswith(code) or not a.reason.startswith("convention: file name")
+    }
+    if env.role == "serving" and placed and all(p.endswith(code) for p in placed):
         apps = any(isinstance(f, CodeModule) and f.app_objects for f in env.facts)
         servers = any(
             isinstance(f, Entrypoint) and any(w in f.command for w in _SERVING_COMMANDS)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from depaudit.config import AuditConfig, parse_config
+from depaudit.conventions import is_tooling_dependency_file
 from depaudit.environments import find_environments, glob_match, is_test_path, role_of_name
 
 
@@ -124,3 +127,40 @@ def test_role_names_and_globs() -> None:
     assert not glob_match("a" * 5000 + "b", "*" * 200 + "c")
     assert is_test_path("pkg/tests/helpers.py") and is_test_path("conftest.py")
     assert not is_test_path("serving/testdata_loader.py")
+
+
+@pytest.mark.parametrize(
+    ("path", "tooling"),
+    [
+        ("requirements-dev.txt", True),
+        ("dev-requirements.txt", True),
+        ("requirements_test.txt", True),
+        ("diabetes_regression/ci_dependencies.yml", True),
+        ("environment-docs.yml", True),
+        ("requirements.txt", False),
+        ("diabetes_regression/conda_dependencies.yml", False),
+        ("requirements-serving.txt", False),
+        ("configs/ci.yaml", False),  # a CI config, not a dependency file: config as usual
+        ("tests/test_utils.py", False),
+    ],
+)
+def test_tooling_dependency_files_by_name(path: str, tooling: bool) -> None:
+    assert is_tooling_dependency_file(path) is tooling
+
+
+def test_a_shared_tooling_dependency_file_is_in_no_environment() -> None:
+    plan = find_environments(
+        [
+            "proj/training/train.py",
+            "proj/scoring/score.py",
+            "proj/requirements.txt",
+            "proj/ci_dependencies.yml",
+            "proj/requirements-dev.txt",
+        ],
+        AuditConfig(),
+    )
+    held = {a.path for e in plan.environments for a in e.files}
+    assert "proj/requirements.txt" in held
+    assert {"proj/ci_dependencies.yml", "proj/requirements-dev.txt"} <= set(plan.unassigned)
+    # scoring/ is a serving folder (AzureML's score.py lives there)
+    assert {e.role for e in plan.environments} == {"training", "serving"}
