@@ -22,7 +22,8 @@ import difflib
 import functools
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from depaudit.catalog import rule_info
 from depaudit.identity_memo import IdentityMemo
@@ -103,25 +104,162 @@ _SIDES_OF: IdentityMemo[CodeModule, tuple[tuple[Side, tuple[str, ...]], ...]] = 
 
 
 def _sides(
-    modules: list[CodeModule], skip_files: set[str]
-) -> tuple[list[Side], list[tuple[str, ...]]]:
-    """Every definition of ``modules`` (by file, then as written) and its body lines."""
+    modules: list[CodeModule], skip_files: frozenset[str]
+) -> tuple[list[Side], list[tuple[str, ...]], list[CodeModule]]:
+    """Every definition of ``modules`` (by file, then as written), its body lines, and the
+    modules read (in that order)."""
     sides: list[Side] = []
     lines: list[tuple[str, ...]] = []
+    read: list[CodeModule] = []
     for m in sorted(modules, key=lambda m: m.file):
         if m.file in skip_files:
             continue
+        read.append(m)
         for side, body in _SIDES_OF(m):
             sides.append(side)
             lines.append(body)
-    return sides, lines
+    return sides, lines, read
+
+
+# Lines shared by more than _COMMON_LINE *unused* serving definitions are skipped. The
+# index counts every serving definition; the few that earlier passes used are taken off
+# at match time, so a line is worth keeping in a training definition's probe while its
+# count is within this margin of the limit (beyond it, the search is done in full).
+_USED_MARGIN = 64
+
+
+@dataclass(eq=False, slots=True)
+class _ServingIndex:
+    """The serving side's definitions, indexed and kept up to date from state to state.
+
+    A history's consecutive states change a module or two: the index of the last states'
+    serving sides is updated by the modules that came and went (found by identity: an
+    unchanged module is the same object) instead of being built again, and each training
+    module's lookups in it (``probes``) are kept until the index changes. A definition is
+    a *slot* (a number that stays its own while its module is indexed); ``order`` sorts
+    slots as the search reads serving code (by file, then as written), so every choice
+    between candidates is the one a fresh search makes."""
+
+    skip: frozenset[str]  # files both sides hold: never searched
+    modules: dict[int, CodeModule] = field(default_factory=dict)  # keeps their ids theirs
+    slots_of: dict[int, list[int]] = field(default_factory=dict)
+    side: dict[int, Side] = field(default_factory=dict)
+    lines: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    order: dict[int, tuple[str, int]] = field(default_factory=dict)
+    by_hash: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    by_name: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    by_line: dict[str, set[int]] = field(default_factory=dict)  # definitions of MIN_LINES+
+    probes: dict[int, tuple[CodeModule, list[list[set[int]]]]] = field(default_factory=dict)
+    next_slot: int = 0
+
+    def update(self, serving: dict[int, CodeModule]) -> None:
+        """Make the index hold exactly ``serving`` (modules by id)."""
+        gone = [mid for mid in self.modules if mid not in serving]
+        came = [mid for mid in serving if mid not in self.modules]
+        for mid in gone:
+            self._remove(mid)
+        for mid in came:
+            self._add(serving[mid])
+        if gone or came:
+            self.probes.clear()
+
+    def _add(self, module: CodeModule) -> None:
+        self.modules[id(module)] = module
+        slots: list[int] = []
+        self.slots_of[id(module)] = slots
+        if module.file in self.skip:
+            return
+        for position, (side, body) in enumerate(_SIDES_OF(module)):
+            slot = self.next_slot
+            self.next_slot += 1
+            slots.append(slot)
+            d = side.definition
+            self.side[slot] = side
+            self.lines[slot] = body
+            self.order[slot] = (module.file, position)
+            self.by_hash.setdefault((d.kind, d.body_hash), set()).add(slot)
+            self.by_name.setdefault((d.kind, d.name), set()).add(slot)
+            if len(body) >= MIN_LINES:
+                for ln in _line_set(body):
+                    self.by_line.setdefault(ln, set()).add(slot)
+
+    def _remove(self, mid: int) -> None:
+        del self.modules[mid]
+        for slot in self.slots_of.pop(mid):
+            d = self.side.pop(slot).definition
+            body = self.lines.pop(slot)
+            del self.order[slot]
+            _discard(self.by_hash, (d.kind, d.body_hash), slot)
+            _discard(self.by_name, (d.kind, d.name), slot)
+            if len(body) >= MIN_LINES:
+                for ln in _line_set(body):
+                    _discard(self.by_line, ln, slot)
+
+    def sorted_slots(self, slots: set[int]) -> list[int]:
+        return sorted(slots, key=self.order.__getitem__)
+
+    def probe(self, module: CodeModule, margin: bool = True) -> list[list[set[int]]]:
+        """For each definition of ``module``: the serving definitions sharing each of its
+        distinctive lines (one set per line; none for a definition too short). With
+        ``margin``, lines shared by far too many definitions are left out (and kept)."""
+        if margin:
+            known = self.probes.get(id(module))
+            if known is not None and known[0] is module:
+                return known[1]
+        limit = _COMMON_LINE + _USED_MARGIN if margin else None
+        out: list[list[set[int]]] = []
+        for _side, body in _SIDES_OF(module):
+            if len(body) < MIN_LINES:
+                out.append([])
+                continue
+            hits = [self.by_line.get(ln) for ln in _line_set(body)]
+            out.append([h for h in hits if h and (limit is None or len(h) <= limit)])
+        if margin:
+            self.probes[id(module)] = (module, out)
+        return out
+
+
+def _discard(index: dict[Any, set[int]], key: Any, slot: int) -> None:
+    held = index[key]
+    held.discard(slot)
+    if not held:
+        del index[key]
+
+
+# The serving indexes of the last states (a monorepo's pairs have several serving sides):
+# a request takes the one closest to it, updated, or a new one when none is close.
+_POOL: list[_ServingIndex] = []
+_POOL_SIZE = 16
+
+
+def _serving_index(serving: list[CodeModule], skip: frozenset[str]) -> _ServingIndex:
+    wanted = {id(m): m for m in serving}
+    best: tuple[int, int] | None = None  # (modules to add or remove, pool position)
+    for k, index in enumerate(_POOL):
+        if index.skip != skip:
+            continue
+        change = sum(1 for mid in index.modules if mid not in wanted) + sum(
+            1 for mid in wanted if mid not in index.modules
+        )
+        if best is None or change < best[0]:
+            best = (change, k)
+    if best is not None and best[0] <= max(8, len(wanted) // 2):
+        index = _POOL.pop(best[1])
+    else:
+        index = _ServingIndex(skip)
+        if len(_POOL) >= _POOL_SIZE:
+            _POOL.pop(0)
+    index.update(wanted)
+    _POOL.append(index)
+    return index
 
 
 def find_copies(training: list[CodeModule], serving: list[CodeModule]) -> list[Copy]:
     """Pairs of copied definitions, each definition in at most one pair."""
-    shared_files = {m.file for m in training} & {m.file for m in serving}
-    train, lines_t = _sides(training, shared_files)
-    serve, lines_s = _sides(serving, shared_files)
+    shared_files = frozenset({m.file for m in training} & {m.file for m in serving})
+    index = _serving_index(serving, shared_files)
+    train, lines_t, read = _sides(training, shared_files)
+    serve, lines_s = index.side, index.lines
     used_t: set[int] = set()
     used_s: set[int] = set()
     out: list[Copy] = []
@@ -132,14 +270,12 @@ def find_copies(training: list[CodeModule], serving: list[CodeModule]) -> list[C
         out.append(Copy(train[i], serve[j], identical))
 
     # 1. identical bodies: same name first, then renamed copies of a real size
-    by_hash: dict[tuple[str, str], list[int]] = {}
-    for j, s in enumerate(serve):
-        by_hash.setdefault((s.definition.kind, s.definition.body_hash), []).append(j)
     for same_name in (True, False):
         for i, t in enumerate(train):
             if i in used_t:
                 continue
-            for j in by_hash.get((t.definition.kind, t.definition.body_hash), []):
+            found = index.by_hash.get((t.definition.kind, t.definition.body_hash))
+            for j in index.sorted_slots(found) if found else ():
                 if j in used_s or (t.definition.name == serve[j].definition.name) != same_name:
                     continue
                 if same_name or len(lines_t[i]) >= MIN_LINES:
@@ -147,14 +283,12 @@ def find_copies(training: list[CodeModule], serving: list[CodeModule]) -> list[C
                     break
 
     # 2. same name, different bodies that are still recognisably the same code
-    by_name: dict[tuple[str, str], list[int]] = {}
-    for j, s in enumerate(serve):
-        by_name.setdefault((s.definition.kind, s.definition.name), []).append(j)
     for i, t in enumerate(train):
         if i in used_t:
             continue
         best: tuple[float, int] | None = None
-        for j in by_name.get((t.definition.kind, t.definition.name), []):
+        named = index.by_name.get((t.definition.kind, t.definition.name))
+        for j in index.sorted_slots(named) if named else ():
             if j in used_s:
                 continue
             r = _ratio(lines_t[i], lines_s[j])
@@ -164,33 +298,32 @@ def find_copies(training: list[CodeModule], serving: list[CodeModule]) -> list[C
             take(i, best[1], False)
 
     # 3. renamed and edited: candidates share distinctive lines (inverted index), then ratio
-    index: dict[str, set[int]] = {}
-    for j, lines in enumerate(lines_s):
-        if j in used_s or len(lines) < MIN_LINES:
-            continue
-        for ln in _line_set(lines):
-            index.setdefault(ln, set()).add(j)
-    for i, lines in enumerate(lines_t):
-        if i in used_t or len(lines) < MIN_LINES:
-            continue
-        counts: dict[int, int] = {}
-        for ln in _line_set(lines):
-            hits = index.get(ln, ())
-            if len(hits) > _COMMON_LINE:
+    margin = len(used_s) <= _USED_MARGIN
+    i = -1
+    for module in read:
+        for hit_sets in index.probe(module, margin):
+            i += 1
+            lines = lines_t[i]
+            if i in used_t or len(lines) < MIN_LINES:
                 continue
-            for j in hits:
-                counts[j] = counts.get(j, 0) + 1
-        best = None
-        for j, shared in sorted(counts.items()):
-            if j in used_s or serve[j].definition.kind != train[i].definition.kind:
-                continue
-            if shared < RENAMED_SIMILARITY * min(len(lines), len(lines_s[j])) / 2:
-                continue
-            r = _ratio(lines, lines_s[j])
-            if r >= RENAMED_SIMILARITY and (best is None or r > best[0]):
-                best = (r, j)
-        if best is not None:
-            take(i, best[1], False)
+            counts: dict[int, int] = {}
+            for hits in hit_sets:
+                unused = hits - used_s if used_s else hits
+                if len(unused) > _COMMON_LINE:
+                    continue
+                for j in unused:
+                    counts[j] = counts.get(j, 0) + 1
+            best = None
+            for j in index.sorted_slots(set(counts)):
+                if j in used_s or serve[j].definition.kind != train[i].definition.kind:
+                    continue
+                if counts[j] < RENAMED_SIMILARITY * min(len(lines), len(lines_s[j])) / 2:
+                    continue
+                r = _ratio(lines, lines_s[j])
+                if r >= RENAMED_SIMILARITY and (best is None or r > best[0]):
+                    best = (r, j)
+            if best is not None:
+                take(i, best[1], False)
     # The source hashes text (cheap); a pair whose text differs only in layout a formatter
     # changes (wrapping, parentheses, quotes) is confirmed identical on the AST here.
     confirmed = [
