@@ -361,9 +361,16 @@ def _without_unreached_shared_code(
     unreached = {m.file for m in modules if m.file in shared and m.module not in reached}
     if not unreached:
         return files, facts
+    # config files only unreached code loads (a converter's @hydra.main) go with it
+    loaded: dict[str, bool] = {}
+    for f in facts:
+        if isinstance(f, Include) and f.kind == "config":
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(f.file), f.target))
+            loaded[target] = loaded.get(target, False) or f.file not in unreached
+    gone = unreached | {path for path, kept in loaded.items() if not kept}
     return (
         {a for a in files if a.path not in unreached},
-        [f for f in facts if getattr(f, "file", "") not in unreached],
+        [f for f in facts if getattr(f, "file", "") not in gone],
     )
 
 

@@ -152,7 +152,29 @@ def compare_pairs(
             known = _settle(found, pair, rules, training.snapshot, serving.snapshot)
             memo.remember(pair, training, serving, rules_key, known)
         findings.extend(known)
-    return sort_findings(findings)
+    return sort_findings(_without_contradictions(findings))
+
+
+# What a leftover package of a serving side must not also be, in another pair of that side.
+_SAID_OTHERWISE = frozenset({"DA104", "DA105", "DA205"})
+
+
+def _without_contradictions(findings: list[Finding]) -> list[Finding]:
+    """One serving side, one verdict per package. A serving dependency that one training
+    side uses (or that is training-only by what it is) is a leftover of that pair (DA101 /
+    DA106); the other pairs of the same serving side must not call it shared (DA104),
+    serving-only (DA105) or unused by anyone (DA205) at the same time — three rows for one
+    requirements line, two of them wrong about the project."""
+    leftovers = {
+        (f.serving_env, f.item) for f in findings if f.status == "leftover" and f.kind == "package"
+    }
+    if not leftovers:
+        return findings
+    return [
+        f
+        for f in findings
+        if not (f.rule in _SAID_OTHERWISE and (f.serving_env, f.item) in leftovers)
+    ]
 
 
 def _outline(env: EnvironmentSnapshot) -> str:

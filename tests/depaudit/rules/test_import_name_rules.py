@@ -288,3 +288,11 @@ def test_a_plugin_a_config_selects_is_used_by_that_side() -> None:
     )
     ctx = context([app, serving_selects, *declared], [train, selects])
     assert run(DA106, ctx) == []
+
+
+def test_a_plugin_serving_config_selects_is_not_unused() -> None:
+    selects = ConfigEntry("defaults[0].hydra/job_logging", "colorlog", "serving/conf.yaml", 1)
+    app = code("serving/app.py", "from fastapi import FastAPI\napp = FastAPI()\n")
+    declared = requirements("serving", "fastapi", "hydra-colorlog")
+    assert run(DA205, context([app, selects, *declared])) == []
+    assert [f.item for f in run(DA205, context([app, *declared]))] == ["hydra-colorlog"]
