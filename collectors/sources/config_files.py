@@ -12,6 +12,8 @@ Choices:
   error: they are templates, not broken files.
 - Tooling files (CI, pre-commit, package.json, tsconfig, notebooks, tokenizer vocabularies)
   are not environment configuration and are not matched.
+- Data tables inside a config-shaped file (a list of 25 or more records with the same keys,
+  or of rows: DVC plot files, metrics per epoch) are skipped: settings are not tables.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from depaudit.model import ConfigEntry, Fact, ParseError, SourceResult
 from depaudit.secrets import mask_value
 
 MAX_ENTRIES = 5000  # flattened keys per file; more is a data file, not configuration
+TABLE_ROWS = 25  # a list of this many same-shaped records is a data table (skipped)
 _MAX_VALUE = 200
 
 _YAML = re.compile(r"\.ya?ml$", re.IGNORECASE)
@@ -121,11 +124,26 @@ def _flatten(value: Any, prefix: str, line: int, depth: int = 0) -> Iterator[tup
     elif isinstance(value, list):
         if not value and prefix:
             yield prefix, "", line
+        if _is_table(value):
+            return  # rows of data (a plot's points, a confusion matrix), not settings
         for index, child in enumerate(value):
             child_line = value.line_of(index, line) if isinstance(value, LinedList) else line
             yield from _flatten(child, f"{prefix}[{index}]", child_line, depth + 1)
     else:
         yield prefix, value, line
+
+
+def _is_table(items: list[Any]) -> bool:
+    """A list of at least ``TABLE_ROWS`` records with the same keys, or of rows (lists):
+    data a tool wrote (DVC plots, metrics per epoch), never configuration. Flattened, a
+    confusion matrix is thousands of "config keys" compared and stored at every commit."""
+    if len(items) < TABLE_ROWS:
+        return False
+    first = items[0]
+    if isinstance(first, dict):
+        keys = first.keys()
+        return all(isinstance(row, dict) and row.keys() == keys for row in items)
+    return isinstance(first, list) and all(isinstance(row, list) for row in items)
 
 
 def _entries(items: Iterator[tuple[str, Any, int]], path: str) -> list[Fact]:

@@ -273,3 +273,24 @@ def test_ml_settings_under_innocent_parents_stay_readable() -> None:
         "auth.url": "https://idp.internal/",
         "passenger.id": "PassengerId",
     }
+
+
+def test_data_tables_in_config_shaped_files_are_not_settings() -> None:
+    # a DVC plot file: {"<plot>": [{"actual": .., "predicted": ..}, ...]} with a setting beside
+    rows = [{"actual": str(i % 3), "predicted": str(i % 2)} for i in range(300)]
+    text = json.dumps({"confusion_matrix": rows, "threshold": 0.5, "endpoint": "http://api:80"})
+    facts = parse(text, "evaluation/plots/confusion_matrix.json")
+    entries = {f.key: f.value for f in facts if isinstance(f, ConfigEntry)}
+    assert entries == {"threshold": "0.5", "endpoint": "http://api:80"}
+    assert [f.key for f in facts if isinstance(f, NetworkTarget)] == ["endpoint"]
+    # metrics per epoch as rows of numbers, in YAML
+    yaml_rows = "history:\n" + "".join(f"  - [{i}, 0.{i}]\n" for i in range(40))
+    assert [f for f in parse(yaml_rows, "metrics.yaml") if isinstance(f, ConfigEntry)] == []
+
+
+def test_short_lists_and_lists_of_differing_records_stay_settings() -> None:
+    hosts = [{"name": f"h{i}", "url": f"http://h{i}:80"} for i in range(5)]
+    mixed = [{"name": "a"}, *({"name": f"n{i}", "port": i} for i in range(30))]
+    facts = parse(json.dumps({"hosts": hosts, "workers": mixed}), "config/service.json")
+    keys = {f.key for f in facts if isinstance(f, ConfigEntry)}
+    assert "hosts[4].url" in keys and "workers[0].name" in keys and "workers[30].port" in keys
