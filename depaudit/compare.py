@@ -155,16 +155,18 @@ def compare_pairs(
     return sort_findings(_without_contradictions(findings))
 
 
-# What a leftover package of a serving side must not also be, in another pair of that side.
-_SAID_OTHERWISE = frozenset({"DA104", "DA105", "DA205"})
+# What a leftover package of a serving side must not also be, in another pair of that side:
+# shared, serving-only, unused, or a version to align (it is to be removed, not pinned).
+_SAID_OTHERWISE = frozenset({"DA102", "DA103", "DA104", "DA105", "DA107", "DA205"})
 
 
 def _without_contradictions(findings: list[Finding]) -> list[Finding]:
     """One serving side, one verdict per package. A serving dependency that one training
     side uses (or that is training-only by what it is) is a leftover of that pair (DA101 /
     DA106); the other pairs of the same serving side must not call it shared (DA104),
-    serving-only (DA105) or unused by anyone (DA205) at the same time — three rows for one
-    requirements line, two of them wrong about the project."""
+    serving-only (DA105), unused by anyone (DA205) or a version to align with theirs (DA102 /
+    DA103 / DA107) at the same time — several rows for one requirements line, all but one
+    wrong about the project."""
     leftovers = {
         (f.serving_env, f.item) for f in findings if f.status == "leftover" and f.kind == "package"
     }

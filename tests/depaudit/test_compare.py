@@ -277,3 +277,34 @@ def test_rules_never_raise_on_malformed_fact_values(
         knowledge=builtin(),
     )
     assert all(f.training_env == "t" and f.serving_env == "s" for f in found)
+
+
+def test_a_leftover_of_one_pair_is_not_shared_drift_or_unused_in_the_others() -> None:
+    """Two training sides, one serving side (issue 11, Made-With-ML shaped): cleanlab is
+    imported by the notebooks only; the package's training side pins another version."""
+    from depaudit.collectors.sources.python_code import SOURCE as PYTHON
+    from depaudit.model import Entrypoint
+
+    def code(path: str, text: str) -> list[Fact]:
+        return list(PYTHON.parse(text, path).facts)
+
+    def pin(name: str, version: str, file: str) -> Package:
+        return Package(name=name, file=file, line=1, specifier=f"=={version}", version=version)
+
+    notebooks = env(
+        "notebooks", "training", [*code("nb/explore.py", "import cleanlab\n"),
+                                  pin("cleanlab", "2.3.1", "requirements.txt")],
+    )  # fmt: skip
+    package = env(
+        "training", "training", [*code("pkg/train.py", "import torch\n"),
+                                 pin("cleanlab", "2.5.0", "pkg/requirements.txt")],
+    )  # fmt: skip
+    serving = env(
+        "deploy", "serving",
+        [*code("deploy/app.py", "from fastapi import FastAPI\napp = FastAPI()\n"),
+         pin("cleanlab", "2.3.1", "requirements.txt"), pin("fastapi", "0.110.0", "requirements.txt"),
+         Entrypoint("uvicorn deploy.app:app", "deploy/Dockerfile", 5)],
+    )  # fmt: skip
+    found = compare_all([notebooks, package, serving], rules=RulesConfig(), knowledge=builtin())
+    about = sorted((f.training_env, f.rule) for f in found if f.item == "cleanlab")
+    assert about == [("notebooks", "DA106")]
