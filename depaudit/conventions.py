@@ -162,6 +162,14 @@ def place(path: str) -> Placement | None:
     )
 
 
+def is_role_named(folder: str) -> bool:
+    """A folder name made of role words only (``training``, ``serving``, ``model-api`` is
+    not): a side of the folder above it. In a collection of projects, ``batch-inference/``
+    or ``multi-branch-mlops-train/`` names a project of its own that holds a role word."""
+    tokens = [t for t in _TOKEN.split(folder.lower()) if t]
+    return bool(tokens) and all(t in STRONG_WORDS or t in WEAK_WORDS for t in tokens)
+
+
 @dataclass(slots=True)
 class ConventionEnvironment:
     """An environment found by naming conventions, before projects are known."""
@@ -174,6 +182,11 @@ class ConventionEnvironment:
     files: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     name: str = ""
     project: str = ""  # its project's name (see project_name); "" when in no project
+
+    @property
+    def role_named(self) -> bool:
+        """Placed by a folder named by role words alone, or by file names."""
+        return not self.by_folder or is_role_named(self.key.rstrip("/").rsplit("/", 1)[-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +405,9 @@ class Located(Protocol):
     role: Role
     project: str
 
+    @property
+    def role_named(self) -> bool: ...
+
 
 def find_projects(envs: Sequence[Located], known: Sequence[Project] = ()) -> list[Project]:
     """Give each environment without a project the deepest folder that holds training and
@@ -409,9 +425,10 @@ def find_projects(envs: Sequence[Located], known: Sequence[Project] = ()) -> lis
             continue
         if any(is_under(p.folder, folder) for p in (*known, *projects)):
             # a container of projects (a monorepo of examples): only its own
-            # environments can be a project; its sub-folders' single-sided leftovers
-            # stay apart, never paired across examples
-            unclaimed = [e for e in unclaimed if e.home == folder]
+            # environments can be a project (its training/ and serving/ folders, not
+            # sibling examples named batch-inference/ or chapter2_training/); its
+            # sub-folders' single-sided leftovers stay apart, never paired across examples
+            unclaimed = [e for e in unclaimed if e.home == folder and e.role_named]
             if {e.role for e in unclaimed} != {"training", "serving"}:
                 continue
         for env in unclaimed:

@@ -30,6 +30,7 @@ from depaudit.conventions import (
     common_folder,
     find_projects,
     is_dependency_file,
+    is_role_named,
     is_under,
     keyword_of,
     project_name,
@@ -85,6 +86,7 @@ class _Located:
     project: str
     origin: str
     tokens: frozenset[str] = field(default_factory=frozenset)
+    role_named: bool = True  # placed by a folder named by role words alone (see conventions)
 
 
 def plan_pairs(
@@ -104,6 +106,7 @@ def plan_pairs(
             spec_of[s.name].home if s.name in spec_of else "",
             s.project,
             s.origin,
+            role_named=_role_named(s),
         )
         for s in declared
     ]
@@ -336,6 +339,19 @@ def _tokens(env: _Located, project_folder: str) -> frozenset[str]:
     words = {w for w in _TOKEN.split(path.lower()) if w}
     return frozenset(
         w for w in words if w not in _GENERIC and keyword_of(w) is None and not w.isdigit()
+    )
+
+
+_FOLDER_REASON = re.compile(r'^convention: folder "([^"]+)"')
+
+
+def _role_named(env: EnvironmentSnapshot) -> bool:
+    """Whether the folders that placed the environment are named by role words alone
+    (``training/``, ``api/``), not a project named with one (``batch-inference/``)."""
+    return all(
+        is_role_named(m.group(1).rstrip("/").rsplit("/", 1)[-1])
+        for a in env.files
+        if (m := _FOLDER_REASON.match(a.reason))
     )
 
 
