@@ -299,7 +299,7 @@ def snapshot_tree(
         files = set(env_files[env.name])
         facts = env_facts[env.name]
         if env.role == "serving":
-            files, facts = _without_unreached_shared_code(env, files, facts)
+            files, facts = _without_unreached_shared_code(env, files, facts, by_path)
         return EnvironmentSnapshot(
             name=env.name,
             role=env.role,
@@ -329,7 +329,10 @@ def snapshot_tree(
 
 
 def _without_unreached_shared_code(
-    env: EnvironmentSpec, files: set[FileAssignment], facts: list[Fact]
+    env: EnvironmentSpec,
+    files: set[FileAssignment],
+    facts: list[Fact],
+    by_path: Mapping[str, TreeEntry],
 ) -> tuple[set[FileAssignment], list[Fact]]:
     """A serving side with code of its own holds the shared code it runs, not all of it.
 
@@ -365,8 +368,9 @@ def _without_unreached_shared_code(
     loaded: dict[str, bool] = {}
     for f in facts:
         if isinstance(f, Include) and f.kind == "config":
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(f.file), f.target))
-            loaded[target] = loaded.get(target, False) or f.file not in unreached
+            target = _resolve_include(f, by_path)  # as _with_includes read it
+            if target is not None:
+                loaded[target] = loaded.get(target, False) or f.file not in unreached
     gone = unreached | {path for path, kept in loaded.items() if not kept}
     return (
         {a for a in files if a.path not in unreached},

@@ -377,9 +377,7 @@ class PythonCodeSource:
                 return resolve(func)
             return ""
 
-        made: dict[str, list[str]] = {}
-        for target_name, value in assigns:
-            made.setdefault(target_name, []).append(made_by(value))
+        made: dict[str, list[str]] | None = None  # name -> what made it; only if it pickles
 
         calls: list[CallRef] = []
         pickled: list[CallRef] = []
@@ -388,6 +386,10 @@ class PythonCodeSource:
             if resolved in PICKLERS:
                 arg = call.args[0] if call.args else None
                 if type(arg) is ast.Name:
+                    if made is None:
+                        made = {}
+                        for target_name, value in assigns:
+                            made.setdefault(target_name, []).append(made_by(value))
                     origins = made.get(arg.id) or [""]  # type: ignore[attr-defined]
                 else:
                     origins = [made_by(arg) if arg is not None else ""]

@@ -10,7 +10,7 @@ from depaudit.catalog import rule_info
 from depaudit.code_graph import distribution_candidates
 from depaudit.model import Entrypoint, Finding, Package
 from depaudit.rules.findings import finding
-from depaudit.rules.view import USED_WITHOUT_IMPORT, PairView, config_plugins
+from depaudit.rules.view import USED_WITHOUT_IMPORT, PairView
 
 
 class UnusedServingDependency:
@@ -28,7 +28,7 @@ class UnusedServingDependency:
                 used |= distribution_candidates(ref.name, kn.import_names)
         for ep in view.serving.of_type(Entrypoint):
             used |= {canonicalize_name(w) for w in ep.command.replace("/", " ").split()}
-        used |= config_plugins(view.serving.snapshot, kn).keys()  # loaded by name, not imported
+        used |= view.serving.config_plugins.keys()  # loaded by name, not imported
         # a leftover (DA101: a training library; DA106: only training code imports it)
         # already says the package should go: "nobody imports it" would be a second row
         # for the same package

@@ -90,6 +90,12 @@ class EnvironmentView:
     def code_modules(self) -> dict[str, CodeModule]:
         return code_modules(self.snapshot)
 
+    @cached_property
+    def config_plugins(self) -> dict[str, ImportSite]:
+        """Distributions its config files load by name, never imported (see
+        :func:`config_plugins`): once per environment, whichever pairs and rules ask."""
+        return config_plugins(self.snapshot, self.knowledge)
+
 
 PackageSide = Literal["training", "serving", ""]
 
@@ -270,7 +276,7 @@ class PairView:
                 unpickles |= ref.name.split(".", 1)[0] in UNPICKLERS
         for ep in self.serving.of_type(Entrypoint):
             serving |= {canonicalize_name(w) for w in ep.command.replace("/", " ").split()}
-        serving |= config_plugins(self.serving.snapshot, self.knowledge).keys()
+        serving |= self.serving.config_plugins.keys()
         unpickles = unpickles or any(
             value.lower().rstrip("\"' ").endswith(PICKLE_SUFFIXES)
             for value in (
@@ -300,7 +306,7 @@ class PairView:
                 untraced |= not dists
                 for dist in dists:
                     pickled.setdefault(dist, ImportSite(mod.file, made.line, made.name))
-        for dist, site in config_plugins(self.training.snapshot, self.knowledge).items():
+        for dist, site in self.training.config_plugins.items():
             training.setdefault(dist, site)
         return PackageUsage(
             frozenset(serving),
