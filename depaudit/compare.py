@@ -32,7 +32,7 @@ from depaudit.model import (
     fact_to_dict,
     sort_findings,
 )
-from depaudit.rules import DEFINITION_RULES, LIVE_RULES, RULES
+from depaudit.rules import DETAIL_RULES, LIVE_RULES, RULES
 from depaudit.rules.base import LiveContext, Rule
 from depaudit.rules.view import EnvironmentView, PairView
 
@@ -69,30 +69,41 @@ class CompareMemo:
     def __init__(self) -> None:
         self._views: dict[tuple[int, int], tuple[EnvironmentSnapshot, EnvironmentView]] = {}
         self._pairs: dict[tuple[Pair, int, int, str], tuple[object, object, list[Finding]]] = {}
-        # (pair, each side without definitions, settings) -> what the other rules found
-        self._rest: dict[tuple[Pair, str, str, str], tuple[Knowledge, list[Finding]]] = {}
-        self._outline: IdentityMemo[EnvironmentSnapshot, str] = IdentityMemo(
-            _outline, self.MAX_ENTRIES
-        )
+        # (pair, each side without the details the group ignores, settings, group)
+        #   -> what the group's rules found
+        self._groups: dict[
+            tuple[Pair, str, str, str, frozenset[str]], tuple[Knowledge, list[Finding]]
+        ] = {}
+        self._outlines = {
+            ignored: IdentityMemo(functools.partial(_outline, ignored), self.MAX_ENTRIES)
+            for ignored, _rules in _RULE_GROUPS
+        }
 
-    def findings_of_rules_not_reading_definitions(
-        self, view: PairView, rules_key: str, run: Callable[[], list[Finding]]
+    def findings_of_group(
+        self,
+        view: PairView,
+        rules_key: str,
+        ignored: frozenset[str],
+        run: Callable[[], list[Finding]],
     ) -> list[Finding]:
-        """The findings of every rule but DEFINITION_RULES, reused from an earlier state
-        whose two environments differ from these only in their modules' definitions."""
+        """The findings of the rules that read none of the module details ``ignored``,
+        reused from an earlier state whose two environments differ from these only in
+        those details (DETAIL_RULES)."""
+        outline = self._outlines[ignored]
         key = (
             view.pair,
-            self._outline(view.training.snapshot),
-            self._outline(view.serving.snapshot),
+            outline(view.training.snapshot),
+            outline(view.serving.snapshot),
             rules_key,
+            ignored,
         )
-        known = self._rest.get(key)
+        known = self._groups.get(key)
         if known is not None and known[0] is view.knowledge:
             return known[1]
         found = run()
-        if len(self._rest) >= self.MAX_ENTRIES:
-            self._rest.clear()
-        self._rest[key] = (view.knowledge, found)
+        if len(self._groups) >= self.MAX_ENTRIES:
+            self._groups.clear()
+        self._groups[key] = (view.knowledge, found)
         return found
 
     def view(self, env: EnvironmentSnapshot, knowledge: Knowledge) -> EnvironmentView:
@@ -145,10 +156,15 @@ def compare_pairs(
         known = memo.findings(pair, training, serving, rules_key)
         if known is None:
             view = PairView(pair, training, serving, knowledge, _allow(rules))
-            rest = memo.findings_of_rules_not_reading_definitions(
-                view, rules_key, functools.partial(_run, view, _OTHER_RULES, rules)
-            )
-            found = [*rest, *_run(view, _DEFINITION_RULES, rules)]
+            found = []
+            for ignored, group in _RULE_GROUPS:
+                run = functools.partial(_run, view, group, rules)
+                # definitions change with almost every edit of code: not worth an outline
+                found += (
+                    run()
+                    if "definitions" not in ignored
+                    else memo.findings_of_group(view, rules_key, ignored, run)
+                )
             known = _settle(found, pair, rules, training.snapshot, serving.snapshot)
             memo.remember(pair, training, serving, rules_key, known)
         findings.extend(known)
@@ -179,32 +195,38 @@ def _without_contradictions(findings: list[Finding]) -> list[Finding]:
     ]
 
 
-def _outline(env: EnvironmentSnapshot) -> str:
-    """Hash of an environment with its modules' definitions left out."""
-    digest = hashlib.sha256(content_hash(env.to_dict_without_facts()).encode())
-    for fact in env.facts:
-        digest.update(b"\0")
-        digest.update(
-            _module_outline(fact).encode()
-            if isinstance(fact, CodeModule)
-            else fact_json(fact).encode()
-        )
-    return digest.hexdigest()
+def _outline(ignored: frozenset[str], env: EnvironmentSnapshot) -> str:
+    """Hash of an environment with the module details ``ignored`` left out."""
+    header = content_hash(env.to_dict_without_facts())
+    module_text = _module_texts[ignored]
+    texts = [
+        module_text(fact) if isinstance(fact, CodeModule) else fact_json(fact) for fact in env.facts
+    ]
+    return hashlib.sha256("\0".join([header, *texts]).encode()).hexdigest()
 
 
-def _module_text_without_definitions(module: CodeModule) -> str:
+def _module_text_without(ignored: frozenset[str], module: CodeModule) -> str:
     data = fact_to_dict(module)
-    data.pop("definitions", None)
+    for name in ignored:
+        data.pop(name, None)
     return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
-_module_outline: IdentityMemo[CodeModule, str] = IdentityMemo(
-    _module_text_without_definitions, 50_000
-)
+def _rule_groups() -> tuple[tuple[frozenset[str], tuple[Rule, ...]], ...]:
+    """The rules grouped by the module details they do not read, in RULES order."""
+    details = frozenset(DETAIL_RULES)
+    groups: dict[frozenset[str], list[Rule]] = {}
+    for rule in RULES:
+        read = {d for d, ids in DETAIL_RULES.items() if rule.info.id in ids}
+        groups.setdefault(details - read, []).append(rule)
+    return tuple((ignored, tuple(rules)) for ignored, rules in groups.items())
 
 
-_DEFINITION_RULES = tuple(r for r in RULES if r.info.id in DEFINITION_RULES)
-_OTHER_RULES = tuple(r for r in RULES if r.info.id not in DEFINITION_RULES)
+_RULE_GROUPS = _rule_groups()
+_module_texts: dict[frozenset[str], IdentityMemo[CodeModule, str]] = {
+    ignored: IdentityMemo(functools.partial(_module_text_without, ignored), 50_000)
+    for ignored, _rules in _RULE_GROUPS
+}
 
 
 def every_pair(environments: Sequence[EnvironmentSnapshot]) -> tuple[Pair, ...]:

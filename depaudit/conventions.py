@@ -294,6 +294,16 @@ def _join_file_environments(
     def is_code(env: ConventionEnvironment) -> bool:
         return all(p.endswith((".py", ".ipynb")) for p, _ in env.files)
 
+    def describes(env: ConventionEnvironment, folder: ConventionEnvironment) -> bool:
+        """Environment files describe a folder side named by role words alone when they
+        are beside it or one folder down (``requirements-train.txt`` or ``k8s/serving.yaml``
+        beside ``serving/``), not from deep in another example (``pipelines/`` at the root
+        is not ``object_detection/docker/Dockerfile.training``'s side); a folder named for a
+        project (``chapter-05-deployment/``) holds its own files only."""
+        if not folder.role_named:
+            return is_under(env.home, folder.key)
+        return is_under(env.home, folder.home) and depth(env.home) <= depth(folder.home) + 1
+
     # environment files first, so code can find the side they formed above it
     for env in sorted((e for e in envs if not e.by_folder), key=is_code):
         # code named for a role (docker/flask_web/app.py) is its own folder's, not a
@@ -303,7 +313,7 @@ def _join_file_environments(
         holders = [
             f
             for f in folders
-            if f.role == env.role and (env.home == f.home if code else is_under(env.home, f.home))
+            if f.role == env.role and (env.home == f.home if code else describes(env, f))
         ]
         if code and not holders:
             # src/pkg/train.py under a folder whose Dockerfile.train / requirements-train.txt
@@ -483,7 +493,8 @@ def _place_shared(
     """Files no keyword places belong to both sides of the nearest project that holds
     them: the files directly in its folder, its shared folders (``common/``, ``lib/``...)
     and any Python code. With one project in the repo, it holds the repository's root
-    files and shared folders too. With none (one side found by name, e.g. ``train.py``
+    files and shared folders too (its code elsewhere only when no side is outside every
+    project: not a book's one paired chapter's). With none (one side found by name, e.g. ``train.py``
     beside an unnamed app), the folder holding every environment lends them its files,
     so the audit can still find the app's entrypoint and derive the serving side.
 
@@ -491,6 +502,9 @@ def _place_shared(
     shared: list[tuple[str, str, str]] = []
     unassigned: list[str] = []
     only = projects[0].folder if len(projects) == 1 else None
+    # the one project is a folder beside sides of no project (one chapter of a book that
+    # pairs, beside chapters of notebooks): code elsewhere in the repository is not its own
+    beside = bool(only) and any(not e.project for e in envs)
     provisional = not projects and bool(envs)
     if provisional:
         only = common_folder([e.home for e in envs])
@@ -528,9 +542,10 @@ def _place_shared(
         if not relative:  # a path that names a folder of the plan, not a file in it
             unassigned.append(path)
             continue
-        if path.endswith(".py"):
+        at_root = len(relative) == 1 or relative[0].lower() in SHARED_DIRS
+        if path.endswith(".py") and (inside or at_root or not beside):
             reason = "shared code: no environment keyword in its path"
-        elif len(relative) == 1 or relative[0].lower() in SHARED_DIRS:
+        elif at_root and not path.endswith(".py"):
             reason = (
                 "shared: repository root or shared folder"
                 if folder == "" or not inside

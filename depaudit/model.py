@@ -161,6 +161,14 @@ class CallRef:
 
 
 @dataclass(frozen=True, slots=True)
+class FileRef:
+    """A model file code saves or loads by a literal path (``joblib.dump(m, "models/clf.joblib")``)."""
+
+    path: str  # as written
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class Definition:
     """A top-level function or class, for finding copies of inference code."""
 
@@ -186,6 +194,10 @@ class CodeModule:
     scope: str = ""
     # what it pickles: the callable that made each pickled object ("" = not known)
     pickled: tuple[CallRef, ...] = ()
+    # model files it saves and loads by a literal path: a training side that saves the
+    # file a serving side elsewhere loads is that side's training (projects.py)
+    saves: tuple[FileRef, ...] = ()
+    loads: tuple[FileRef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +321,8 @@ _NESTED: dict[str, type[Any]] = {
     "calls": CallRef,
     "definitions": Definition,
     "pickled": CallRef,
+    "saves": FileRef,
+    "loads": FileRef,
 }
 
 

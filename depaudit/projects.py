@@ -21,7 +21,7 @@ Beyond the folder projects of :mod:`depaudit.conventions`:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from depaudit.code_graph import training_call_key
@@ -36,6 +36,7 @@ from depaudit.conventions import (
     project_name,
 )
 from depaudit.entrypoints import code_modules, find_starts
+from depaudit.identity_memo import IdentityMemo
 from depaudit.import_names import distributions_for
 from depaudit.knowledge import Knowledge, builtin
 from depaudit.model import (
@@ -148,6 +149,12 @@ def plan_pairs(
     snapshot_of = {s.name: s for s in declared}
     pairs = [_with_shared_base(p, snapshot_of) for p in pairs]
     paired = {p.training for p in pairs} | {p.serving for p in pairs}
+    linked = linked_pairs(
+        [snapshot_of[e.name] for e in located if e.name not in paired and e.name in snapshot_of],
+        {e.name: e.project for e in located},
+    )
+    pairs += linked
+    paired |= {p.training for p in linked} | {p.serving for p in linked}
     unpaired = tuple(
         (e.name, _why_unpaired(e, located)) for e in located if e.name not in paired
     ) + tuple(sorted(not_environments.items()))
@@ -314,6 +321,78 @@ def _project_pairs(project: str, members: Sequence[_Located]) -> list[Pair]:
     return pairs
 
 
+def linked_pairs(
+    unpaired: Sequence[EnvironmentSnapshot], project_of: Mapping[str, str]
+) -> list[Pair]:
+    """Pairs of sides that no folder pairs, made by what their code says of each other.
+
+    A serving side whose code loads a model file (``open("lin_reg.bin", "rb")``,
+    ``joblib.load(...)``) that the code of exactly one training side saves, or imports a
+    package module (``training.features.build``) that exactly one training side holds, is
+    that side's serving: a course's ``04-deployment/web-service`` serves the model its
+    ``01-intro`` notebook saves. Files match by name (the folder a model is saved to is
+    rarely the one it is loaded from). Only sides with no partner by folder are linked, and
+    only to one: a file name several training sides save tells nothing.
+    """
+    training = [e for e in unpaired if e.role == "training"]
+    savers: dict[str, list[tuple[str, str]]] = {}  # file name -> (environment, "file:line")
+    holders: dict[str, list[tuple[str, str]]] = {}  # module -> (environment, file)
+    for env in training:
+        for mod in env.of_type(CodeModule):
+            for ref in mod.saves:
+                savers.setdefault(_file_name(ref.path), []).append(
+                    (env.name, f"{mod.file}:{ref.line}")
+                )
+            if "." in mod.module:
+                holders.setdefault(mod.module, []).append((env.name, mod.file))
+    out: list[Pair] = []
+    for serving in unpaired:
+        if serving.role != "serving":
+            continue
+        own = {m.module for m in serving.of_type(CodeModule)}
+        links: dict[str, str] = {}  # training environment -> why
+        for mod in sorted(serving.of_type(CodeModule), key=lambda m: m.file):
+            for ref in mod.loads:
+                found = savers.get(_file_name(ref.path), [])
+                if len({name for name, _ in found}) == 1:
+                    name, where = found[0]
+                    links.setdefault(
+                        name,
+                        f"serving loads the model file {ref.path} ({mod.file}:{ref.line}) "
+                        f"that training saves ({where})",
+                    )
+            for imp in mod.imports:
+                held = _holders_of(imp.name, holders, own)
+                if len({name for name, _ in held}) == 1:
+                    name, file = held[0]
+                    links.setdefault(
+                        name,
+                        f"serving code imports {imp.name} ({mod.file}:{imp.line}), "
+                        f"training's {file}",
+                    )
+        if len(links) == 1:
+            ((name, why),) = links.items()
+            out.append(Pair(name, serving.name, project_of.get(serving.name, ""), f"linked: {why}"))
+    return out
+
+
+def _file_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+
+
+def _holders_of(
+    name: str, holders: Mapping[str, list[tuple[str, str]]], own: set[str]
+) -> list[tuple[str, str]]:
+    """The training modules ``import name`` reaches (the module, or for ``from a.b import
+    c`` the module ``a.b``), unless the importing side has a module of that name itself."""
+    for candidate in (name, name.rsplit(".", 1)[0]):
+        if candidate in own:
+            return []
+        if candidate in holders:
+            return holders[candidate]
+    return []
+
+
 def _with_shared_base(pair: Pair, snapshot_of: dict[str, EnvironmentSnapshot]) -> Pair:
     """The pair's reason, naming the image both sides are built on when the repository
     builds it (``FROM ${FROM_IMAGE}`` given one base by the Makefile or compose file)."""
@@ -345,7 +424,7 @@ def _tokens(env: _Located, project_folder: str) -> frozenset[str]:
 _FOLDER_REASON = re.compile(r'^convention: folder "([^"]+)"')
 
 
-def _role_named(env: EnvironmentSnapshot) -> bool:
+def _is_role_named(env: EnvironmentSnapshot) -> bool:
     """Whether the folders that placed the environment are named by role words alone
     (``training/``, ``api/``), not a project named with one (``batch-inference/``)."""
     return all(
@@ -353,6 +432,11 @@ def _role_named(env: EnvironmentSnapshot) -> bool:
         for a in env.files
         if (m := _FOLDER_REASON.match(a.reason))
     )
+
+
+# by identity: every new state of a history pairs its environments again, and an
+# environment that did not change is the same snapshot (its thousands of files unread)
+_role_named: IdentityMemo[EnvironmentSnapshot, bool] = IdentityMemo(_is_role_named, 512)
 
 
 def _why_unpaired(env: _Located, located: Sequence[_Located]) -> str:

@@ -263,6 +263,9 @@ def _remap(module: CodeModule, line_of: Callable[[int], int]) -> CodeModule:
         imports=tuple(replace(r, line=line_of(r.line)) for r in module.imports),
         calls=tuple(replace(c, line=line_of(c.line)) for c in module.calls),
         definitions=tuple(replace(d, line=line_of(d.line)) for d in module.definitions),
+        pickled=tuple(replace(c, line=line_of(c.line)) for c in module.pickled),
+        saves=tuple(replace(f, line=line_of(f.line)) for f in module.saves),
+        loads=tuple(replace(f, line=line_of(f.line)) for f in module.loads),
     )
 
 

@@ -27,6 +27,11 @@ One ``CodeModule`` fact per file, from a single ``ast.parse`` and one walk of th
   ``dump``), as the imported callable that made the object: ``body_pp = processor(...);
   dill.dump(body_pp, f)`` is ``ktext.preprocess.processor``. The name is "" where the code
   does not say (a parameter, a dict, a local class).
+* ``saves`` / ``loads``: model files the module writes or reads by a literal path (or a
+  name bound to one, an ``os.getenv`` default included): ``open(p, "wb")``,
+  ``joblib.dump(m, p)``, ``torch.load(p)``, ``model.save(p)`` where ``p`` ends like a model
+  or pickle file (``.pkl``, ``.joblib``, ``.bin``, ``.pt``, ``.h5``, ``.onnx``...). Found only
+  in modules whose text holds such a literal.
 
 Beside the module, an ``Include(kind="config")`` for the config file a Hydra entrypoint
 loads (``@hydra.main(config_path="../../configs", config_name="config")``): the snapshot
@@ -43,13 +48,22 @@ import ast
 import hashlib
 import keyword
 import re
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from depaudit.code_graph import training_call_key
 from depaudit.collectors.sources.base import MAX_FILE_BYTES, error
 from depaudit.collectors.sources.python_secrets import mask_definition
 from depaudit.knowledge import builtin
-from depaudit.model import CallRef, CodeModule, Definition, ImportRef, Include, SourceResult
+from depaudit.model import (
+    CallRef,
+    CodeModule,
+    Definition,
+    FileRef,
+    ImportRef,
+    Include,
+    SourceResult,
+)
 
 MAX_BODY_CHARS = 20_000
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
@@ -124,6 +138,36 @@ PICKLERS = frozenset(
         "cloudpickle.dumps",
     }
 )
+# Model files saved and loaded by a literal path, for linking a serving side to the
+# training side that makes its model (depaudit.projects). A file counts by its ending
+# (a model or pickle format); the call that takes it says whether it is written or read:
+# ``open`` by its mode, these functions by name (resolved through the imports), and
+# method calls by their last name (``model.save("clf.h5")``, ``booster.load_model(p)``).
+MODEL_FILE_SUFFIXES = (
+    ".pkl", ".pickle", ".dpkl", ".joblib", ".sav", ".dill", ".bin", ".pt", ".pth", ".ckpt", ".h5",
+    ".keras", ".onnx", ".cbm", ".ubj", ".safetensors", ".model", ".pb", ".tflite",
+)  # fmt: skip
+SAVERS = frozenset(
+    {"joblib.dump", "torch.save", "keras.models.save_model", "tensorflow.keras.models.save_model"}
+)
+LOADERS = frozenset(
+    {
+        "joblib.load",
+        "torch.load",
+        "torch.jit.load",
+        "keras.models.load_model",
+        "tensorflow.keras.models.load_model",
+        "onnxruntime.InferenceSession",
+        "xgboost.Booster",
+        "lightgbm.Booster",
+    }
+)
+SAVE_METHODS = frozenset({"save", "save_model", "dump_model"})
+LOAD_METHODS = frozenset({"load", "load_model"})
+_MODEL_FILE_HINT = re.compile(
+    r"""\.(?:""" + "|".join(re.escape(s[1:]) for s in MODEL_FILE_SUFFIXES) + r""")["']"""
+)
+_GETENV = frozenset({"os.getenv", "os.environ.get"})
 # Exceptions whose handler catches a failed import: the import is optional.
 _IMPORT_FAILURES = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 _TRY = (ast.Try, ast.TryStar)
@@ -286,6 +330,7 @@ class PythonCodeSource:
         decorated: list[tuple[str, ast.expr]] = []
         bases: list[tuple[str, ast.expr]] = []
         docstring_lines: set[int] = set()
+        strings: dict[str, str] = {}  # NAME = "literal", for paths held in a name
 
         guarded_lines: list[tuple[int, int]] = []  # try bodies that catch a failed import
         # (statement, guarded): guarded = inside a try body whose handlers catch a failed
@@ -316,8 +361,11 @@ class PythonCodeSource:
             elif kind is ast.Assign:
                 value = node.value  # type: ignore[attr-defined]
                 targets = node.targets  # type: ignore[attr-defined]
-                if type(value) is ast.Call and len(targets) == 1 and type(targets[0]) is ast.Name:
-                    assigns.append((targets[0].id, value))
+                if len(targets) == 1 and type(targets[0]) is ast.Name:
+                    if type(value) is ast.Call:
+                        assigns.append((targets[0].id, value))
+                    elif type(value) is ast.Constant and type(value.value) is str:  # type: ignore[attr-defined]
+                        strings.setdefault(targets[0].id, value.value)  # type: ignore[attr-defined]
             elif kind is ast.AnnAssign:
                 value = node.value  # type: ignore[attr-defined]
                 target = node.target  # type: ignore[attr-defined]
@@ -426,6 +474,20 @@ class PythonCodeSource:
             if label:
                 apps.append(f"{label}:{class_name}")
 
+        saves: list[FileRef] = []
+        loads_files: list[FileRef] = []
+        if _MODEL_FILE_HINT.search(text):
+            for target_name, value in assigns:  # MODEL = os.getenv("MODEL", "model.pkl")
+                if resolve(value.func) in _GETENV and len(value.args) > 1:
+                    default = value.args[1]
+                    if type(default) is ast.Constant and type(default.value) is str:  # type: ignore[attr-defined]
+                        strings.setdefault(target_name, default.value)  # type: ignore[attr-defined]
+            for node in ast.walk(tree):
+                if type(node) is ast.Call:
+                    found = _model_file_use(node, resolve, strings)  # type: ignore[arg-type]
+                    if found is not None:
+                        (saves if found[0] else loads_files).append(found[1])
+
         module = CodeModule(
             module=name,
             file=path,
@@ -437,6 +499,8 @@ class PythonCodeSource:
             definitions=_definitions(tree, text, docstring_lines),
             app_objects=tuple(dict.fromkeys(sorted(apps))),
             pickled=tuple(sorted(set(pickled), key=lambda c: (c.line, c.name))),
+            saves=tuple(sorted(set(saves), key=lambda f: (f.line, f.path))),
+            loads=tuple(sorted(set(loads_files), key=lambda f: (f.line, f.path))),
         )
         return module, sorted(loads, key=lambda i: (i.line, i.target))
 
@@ -501,6 +565,51 @@ class PythonCodeSource:
             rest = name.lstrip(".")
             name = ".".join([*anchor[:keep], rest] if rest else anchor[:keep])
         return ImportRef(name, call.lineno, dynamic=True)
+
+
+def _model_file_use(
+    call: ast.Call, resolve: Callable[[ast.expr], str], strings: dict[str, str]
+) -> tuple[bool, FileRef] | None:
+    """(saved?, the file) when ``call`` saves or loads a model file by a literal path (or a
+    name bound to one): ``open(p, "wb")``, ``joblib.dump(m, p)``, ``torch.load(p)``,
+    ``model.save(p)``; None otherwise."""
+
+    def literal(node: ast.expr) -> str | None:
+        if type(node) is ast.Constant and type(node.value) is str:  # type: ignore[attr-defined]
+            value: str = node.value  # type: ignore[attr-defined]
+        elif type(node) is ast.Name and node.id in strings:  # type: ignore[attr-defined]
+            value = strings[node.id]  # type: ignore[attr-defined]
+        else:
+            return None
+        value = value.strip()
+        return value if value.lower().endswith(MODEL_FILE_SUFFIXES) else None
+
+    paths = [(p, a) for a in (*call.args, *(k.value for k in call.keywords)) if (p := literal(a))]
+    if not paths:
+        return None
+    path, _node = paths[0]
+    name = resolve(call.func)
+    if name == "open":
+        mode_nodes = [*call.args[1:2], *(k.value for k in call.keywords if k.arg == "mode")]
+        mode = mode_nodes[0] if mode_nodes else None
+        written = (
+            mode is not None
+            and type(mode) is ast.Constant
+            and type(mode.value) is str  # type: ignore[attr-defined]
+            and any(c in mode.value for c in "wax")  # type: ignore[attr-defined]
+        )
+        return written, FileRef(path, call.lineno)
+    if name in SAVERS:
+        return True, FileRef(path, call.lineno)
+    if name in LOADERS:
+        return False, FileRef(path, call.lineno)
+    if type(call.func) is ast.Attribute:
+        method = call.func.attr
+        if method in SAVE_METHODS:
+            return True, FileRef(path, call.lineno)
+        if method in LOAD_METHODS:
+            return False, FileRef(path, call.lineno)
+    return None
 
 
 def _hash_lines(lines: list[str], start: int, name: str, skip: set[int]) -> str:

@@ -81,10 +81,15 @@ RULES: tuple[Rule, ...] = (
 )
 
 # Rules of a declared serving environment against a live (observed) one.
-# The only rules that read a module's definitions (names, bodies, lines of functions and
-# classes). Every other rule's findings follow from the rest of the facts, so a state that
-# differs from the last only in definitions (a function added or edited) re-runs these.
-DEFINITION_RULES: frozenset[str] = frozenset(r.info.id for r in inference_code_copies.RULES)
+# The module details (CodeModule fields) only a few rules read, and those rules: a
+# module's definitions (names, bodies, lines of functions and classes) and the calls it
+# makes. Every other rule's findings follow from the rest of the facts, so a state that
+# differs from the last only in these (a function added or edited, its calls with it)
+# re-runs only the rules that read what changed.
+DETAIL_RULES: dict[str, frozenset[str]] = {
+    "definitions": frozenset(r.info.id for r in inference_code_copies.RULES),
+    "calls": frozenset({training_call_in_serving.RULE.info.id}),
+}
 
 LIVE_RULES: tuple[LiveRule, ...] = (
     live_undeclared_package.RULE,  # DA701
@@ -93,4 +98,4 @@ LIVE_RULES: tuple[LiveRule, ...] = (
     live_broken_dependency.RULE,  # DA704
 )
 
-__all__ = ["DEFINITION_RULES", "LIVE_RULES", "RULES", "LiveRule", "Rule"]
+__all__ = ["DETAIL_RULES", "LIVE_RULES", "RULES", "LiveRule", "Rule"]

@@ -108,14 +108,31 @@ class Encoder:
 
     def __init__(self) -> None:
         self._memo: dict[Any, str] = {}
+        # a fact run by the ids of its facts: hashing the run itself hashes every field of
+        # every fact (a module's definitions), as costly as its JSON; the run is kept with
+        # the hash so that its ids stay its own while it is in the memo
+        self._runs: dict[tuple[int, ...], tuple[tuple[Fact, ...], str]] = {}
 
     def hash(self, key: Any) -> str:
+        if isinstance(key, tuple):
+            return self._run_hash(key)
         known = self._memo.get(key)
         if known is None:
             if len(self._memo) >= self.MAX_MEMO:
                 self._memo.clear()
             known = self._memo[key] = _sha(part_json(key))
         return known
+
+    def _run_hash(self, run: tuple[Fact, ...]) -> str:
+        ids = tuple(map(id, run))
+        known = self._runs.get(ids)
+        if known is not None and all(a is b for a, b in zip(known[0], run, strict=True)):
+            return known[1]
+        if len(self._runs) >= self.MAX_MEMO:
+            self._runs.clear()
+        digest = _sha(part_json(run))
+        self._runs[ids] = (run, digest)
+        return digest
 
     def encode(self, env: EnvironmentSnapshot) -> Encoded:
         parts: dict[str, Any] = {}

@@ -276,3 +276,19 @@ def test_non_utf8_notebook_is_an_error_of_its_own_file(tmp_path: Path) -> None:
     assert [(e.file, "not UTF-8" in e.message) for e in errors] == [("notebooks/eda.ipynb", True)]
     modules = [f for f in facts if isinstance(f, CodeModule)]
     assert [m.file for m in modules] == ["notebooks/train.ipynb"]
+
+
+def test_what_a_notebook_pickles_and_saves_points_at_its_own_lines() -> None:
+    text = notebook(
+        markdown("# Duration prediction"),
+        code("import pickle\nfrom sklearn.linear_model import LinearRegression\n"),
+        code("lr = LinearRegression()\n"),
+        code("with open('models/lin_reg.bin', 'wb') as f_out:\n    pickle.dump(lr, f_out)\n"),
+    )
+    module = module_of(text)
+    assert [(c.name, c.line) for c in module.pickled] == [
+        ("sklearn.linear_model.LinearRegression", line_of(text, "pickle.dump(lr"))
+    ]
+    assert [(f.path, f.line) for f in module.saves] == [
+        ("models/lin_reg.bin", line_of(text, "with open('models/lin_reg.bin'"))
+    ]

@@ -376,6 +376,62 @@ def test_json_dump_is_not_pickling() -> None:
     assert mod.pickled == ()
 
 
+def test_model_files_saved_and_loaded_by_a_literal_path() -> None:
+    mod = parse(
+        """
+        import os
+        import pickle
+
+        import joblib
+        import torch
+        from tensorflow import keras
+
+        MODEL_FILE = os.getenv("MODEL_FILE", "lin_reg.bin")
+        SCALER = "artifacts/scaler.pkl"
+
+
+        def main(model, dv, net):
+            with open("models/lin_reg.bin", "wb") as f_out:
+                pickle.dump((dv, model), f_out)
+            joblib.dump(dv, SCALER)
+            torch.save(net.state_dict(), "weights.pt")
+            model.save("clothing-model.h5")
+            with open(MODEL_FILE, "rb") as f_in:
+                dv, model = pickle.load(f_in)
+            clf = joblib.load(path="clf.joblib")
+            keras.models.load_model("clothing-model.h5")
+            df.to_csv("predictions.csv")
+            open("notes.txt", "w").write("done")
+            log_artifact("models/lin_reg.bin")
+        """,
+        "train/train.py",
+    )
+    assert [(f.path, f.line) for f in mod.saves] == [
+        ("models/lin_reg.bin", 14),
+        ("artifacts/scaler.pkl", 16),
+        ("weights.pt", 17),
+        ("clothing-model.h5", 18),
+    ]
+    assert [(f.path, f.line) for f in mod.loads] == [
+        ("lin_reg.bin", 19),  # the name's os.getenv default
+        ("clf.joblib", 21),
+        ("clothing-model.h5", 22),
+    ]
+
+
+def test_a_module_without_a_model_file_literal_saves_and_loads_nothing() -> None:
+    mod = parse(
+        """
+        import joblib
+
+        def load(path):
+            return joblib.load(path)
+        """,
+        "serving/model.py",
+    )
+    assert (mod.saves, mod.loads) == ((), ())
+
+
 def test_a_hydra_entrypoint_includes_the_config_file_it_loads() -> None:
     result = SOURCE.parse(
         textwrap.dedent(
