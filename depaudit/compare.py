@@ -165,7 +165,9 @@ def compare_pairs(
                     if "definitions" not in ignored
                     else memo.findings_of_group(view, rules_key, ignored, run)
                 )
-            known = _settle(found, pair, rules, training.snapshot, serving.snapshot)
+            known = _settle(
+                _one_row_per_package(found), pair, rules, training.snapshot, serving.snapshot
+            )
             memo.remember(pair, training, serving, rules_key, known)
         findings.extend(known)
     return sort_findings(_without_contradictions(findings))
@@ -174,6 +176,19 @@ def compare_pairs(
 # What a leftover package of a serving side must not also be, in another pair of that side:
 # shared, serving-only, unused, or a version to align (it is to be removed, not pinned).
 _SAID_OTHERWISE = frozenset({"DA102", "DA103", "DA104", "DA105", "DA107", "DA205"})
+
+
+def _one_row_per_package(found: list[Finding]) -> list[Finding]:
+    """A serving package no serving code imports (DA205, with where it is declared) is not
+    also "declared for serving only" (DA105) in the same pair: one row for one line."""
+    unused = {f.item for f in found if f.rule == "DA205"}
+    if not unused:
+        return found
+    return [
+        f
+        for f in found
+        if not (f.rule == "DA105" and f.status == "serving_only" and f.item in unused)
+    ]
 
 
 def _without_contradictions(findings: list[Finding]) -> list[Finding]:

@@ -99,15 +99,23 @@ class EnvironmentView:
 
 PackageSide = Literal["training", "serving", ""]
 
+# Installers and build tools: an image installs them to install the rest (``pip install
+# pipenv && pipenv install --system``); on one side only they say nothing of the model.
+PACKAGING_TOOLS: frozenset[str] = frozenset(
+    {
+        "pip", "setuptools", "wheel", "pipenv", "poetry", "poetry-core", "uv", "pip-tools",
+        "pdm", "hatch", "hatchling", "virtualenv", "build", "flit", "flit-core",
+    }
+)  # fmt: skip
 # Packages a service needs without importing them: servers started by a command, drivers
 # and plugins loaded by name (SQLAlchemy URLs, FastAPI form parsing), packaging tools.
-USED_WITHOUT_IMPORT: frozenset[str] = frozenset(
+USED_WITHOUT_IMPORT: frozenset[str] = PACKAGING_TOOLS | frozenset(
     {
         "uvicorn", "gunicorn", "hypercorn", "daphne", "waitress", "uwsgi", "granian",
         "gevent", "eventlet", "uvloop", "httptools", "watchfiles", "websockets",
         "python-multipart", "email-validator", "orjson", "ujson",
         "psycopg", "psycopg2", "psycopg2-binary", "pymysql", "mysqlclient", "asyncpg",
-        "pip", "setuptools", "wheel", "supervisor", "gunicorn-worker",
+        "supervisor", "gunicorn-worker",
         # AzureML's scoring server, started by the platform around score.py
         "azureml-defaults", "azureml-inference-server-http",
     }

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from depaudit.collectors.sources.dockerfile import SOURCE as DOCKERFILE
+from depaudit.collectors.sources.python_code import SOURCE as PYTHON
 from depaudit.collectors.sources.requirements import SOURCE as REQUIREMENTS
 from depaudit.compare import compare_pairs, every_pair, kind_of_file
 from depaudit.config import RulesConfig
@@ -282,7 +283,6 @@ def test_rules_never_raise_on_malformed_fact_values(
 def test_a_leftover_of_one_pair_is_not_shared_drift_or_unused_in_the_others() -> None:
     """Two training sides, one serving side (issue 11, Made-With-ML shaped): cleanlab is
     imported by the notebooks only; the package's training side pins another version."""
-    from depaudit.collectors.sources.python_code import SOURCE as PYTHON
     from depaudit.model import Entrypoint
 
     def code(path: str, text: str) -> list[Fact]:
@@ -308,3 +308,21 @@ def test_a_leftover_of_one_pair_is_not_shared_drift_or_unused_in_the_others() ->
     found = compare_all([notebooks, package, serving], rules=RulesConfig(), knowledge=builtin())
     about = sorted((f.training_env, f.rule) for f in found if f.item == "cleanlab")
     assert about == [("notebooks", "DA106")]
+
+
+def test_an_unused_serving_package_is_one_row_and_installers_are_none() -> None:
+    """A Dockerfile's ``pip install -U pip pipenv`` then ``pipenv install``: the installers
+    are neither one-sided nor unused; a package no serving code imports is DA205 alone,
+    not also DA105 "declared for serving only"."""
+    dockerfile = DOCKERFILE.parse(
+        "FROM python:3.9-slim\nRUN pip install -U pip pipenv\nRUN pip install flask boto3\n",
+        "api/Dockerfile",
+    ).facts
+    app = PYTHON.parse("from flask import Flask\napp = Flask('x')\n", "api/app.py").facts
+    training = env(
+        "training", "training", REQUIREMENTS.parse("pandas==2.0\n", "requirements.txt").facts
+    )
+    serving = env("serving", "serving", [*dockerfile, *app])
+    found = diff_environments(training, serving, rules=RulesConfig(), knowledge=builtin())
+    rows = sorted((f.rule, f.item) for f in found if f.kind == "package" or f.rule == "DA205")
+    assert rows == [("DA105", "flask"), ("DA105", "pandas"), ("DA205", "boto3")]
