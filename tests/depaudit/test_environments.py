@@ -164,3 +164,41 @@ def test_a_shared_tooling_dependency_file_is_in_no_environment() -> None:
     assert {"proj/ci_dependencies.yml", "proj/requirements-dev.txt"} <= set(plan.unassigned)
     # scoring/ is a serving folder (AzureML's score.py lives there)
     assert {e.role for e in plan.environments} == {"training", "serving"}
+
+
+def test_environment_files_describe_a_role_folder_beside_them_not_from_another_example() -> None:
+    """kubeflow/examples: a ``pipelines/`` folder at the root is not the training side of
+    ``object_detection/docker/Dockerfile.training``, two folders down in another example;
+    ``k8s/serving.yaml`` one folder down beside ``serving/`` still describes it."""
+    paths = [
+        "pipelines/pipeline.py",
+        "pipelines/requirements.txt",
+        "serving/app.py",
+        "serving/requirements.txt",
+        "k8s/serving.yaml",
+        "object_detection/docker/Dockerfile.training",
+        "object_detection/docker/Dockerfile.predict",
+    ]
+    plan = find_environments(paths, AuditConfig())
+    assert "k8s/serving.yaml" in files(plan, "serving")
+    holders = [
+        e.name
+        for e in plan.environments
+        if "object_detection/docker/Dockerfile.training" in {a.path for a in e.files}
+    ]
+    assert holders == ["object_detection/docker/training"]
+
+
+def test_a_folder_named_for_a_project_holds_only_its_own_files() -> None:
+    """mlbookcamp-code: chapter 9's manifests are not ``chapter-05-deployment/``'s."""
+    paths = [
+        "chapter-05-deployment/Pipfile",
+        "chapter-05-deployment/churn_serving.py",
+        "chapter-09-kubernetes/model_server.py",
+        "chapter-09-kubernetes/serving-gateway-deployment.yaml",
+    ]
+    plan = find_environments(paths, AuditConfig())
+    chapter_5 = next(
+        e for e in plan.environments if "chapter-05-deployment/Pipfile" in files(plan, e.name)
+    )
+    assert not [p for p in files(plan, chapter_5.name) if p.startswith("chapter-09")]
