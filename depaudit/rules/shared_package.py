@@ -1,4 +1,9 @@
-"""DA104: a package both sides declare compatibly (same version / same or overlapping range)."""
+"""DA104: a package both sides declare compatibly (same version / same or overlapping range).
+
+Only packages one side names directly: a lock file's transitive entries that both sides
+install (a project's Pipfile.lock, forty dependencies of tensorflow) would each be a row
+saying the same file is installed twice.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ class SharedPackage:
     def check(self, view: PairView) -> Iterator[Finding]:
         for c in view.packages:
             if not c.shared_how or c.training is None or c.serving is None:
+                continue
+            if not (c.training.direct or c.serving.direct):
                 continue
             yield finding(
                 self.info,

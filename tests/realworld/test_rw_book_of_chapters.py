@@ -15,6 +15,8 @@ by its folder, chapter 5 linked by the model file its notebook saves and its app
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.realworld.rwcheck import CheckResult, build, check, dedent, notebook, notebook_line
@@ -110,6 +112,23 @@ BOOK = {
                   ports:
                     - containerPort: 9696
     """,
+    "chapter-09-kubernetes/Pipfile": (
+        '[packages]\nflask = "*"\ngrpcio = "==1.32.0"\ntensorflow-serving-api = "==2.3.0"\n'
+    ),
+    "chapter-09-kubernetes/Pipfile.lock": json.dumps(
+        {
+            "_meta": {"hash": {"sha256": "0" * 64}, "pipfile-spec": 6, "requires": {}},
+            "default": {
+                "flask": {"version": "==1.1.2"},
+                "click": {"version": "==7.1.2"},
+                "grpcio": {"version": "==1.32.0"},
+                "tensorflow-serving-api": {"version": "==2.3.0"},
+                "protobuf": {"version": "==3.13.0"},
+            },
+            "develop": {},
+        },
+        indent=4,
+    ),
     "util/nice-numbers.py": "import numpy as np\n",
 }
 
@@ -161,3 +180,15 @@ def test_no_gateway_import_is_reported_against_chapter_5(book: CheckResult) -> N
         for f in book.findings
         if f["serving_env"] == chapter_5 and f["item"] in ("grpcio", "tensorflow")
     ], book.explain()
+
+
+def test_a_lock_both_sides_install_is_shared_by_its_direct_packages_only(
+    book: CheckResult,
+) -> None:
+    """Chapter 9's notebook and gateway install the chapter's Pipfile.lock: its direct
+    packages are shared, not each transitive entry (click, protobuf) once more."""
+    (gateway,) = book.env_holding("chapter-09-kubernetes/model_server.py", "serving")
+    shared = {
+        f["item"] for f in book.findings if f["serving_env"] == gateway and f["rule"] == "DA104"
+    }
+    assert shared == {"flask", "grpcio", "tensorflow-serving-api"}, book.explain()
