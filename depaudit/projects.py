@@ -122,9 +122,16 @@ def plan_pairs(
     find_projects([e for e in located if not e.project], known)
 
     derived: list[EnvironmentSnapshot] = []
+    prebuilt = ""  # why no serving side was derived, when a managed endpoint serves
     if located and not any(e.role == "serving" for e in located):
         serving = _derive_serving(declared)
-        if serving is not None:
+        if isinstance(serving, _PrebuiltServing):
+            prebuilt = (
+                f"no serving environment in the repository: the model is served by a managed "
+                f"endpoint's prebuilt container ({serving.shown}), nothing of the repository "
+                "is installed there"
+            )
+        elif serving is not None:
             derived.append(serving)
             folder = common_folder([e.home for e in located])
             for e in located:
@@ -156,7 +163,7 @@ def plan_pairs(
     pairs += linked
     paired |= {p.training for p in linked} | {p.serving for p in linked}
     unpaired = tuple(
-        (e.name, _why_unpaired(e, located)) for e in located if e.name not in paired
+        (e.name, prebuilt or _why_unpaired(e, located)) for e in located if e.name not in paired
     ) + tuple(sorted(not_environments.items()))
     dropped = sorted(
         {a.path for s in declared if s.name in not_environments for a in _own_files(s)}
@@ -455,7 +462,27 @@ def _why_unpaired(env: _Located, located: Sequence[_Located]) -> str:
     return f"under {where}, each {other} environment pairs with its namesake"
 
 
-def _derive_serving(training: Sequence[EnvironmentSnapshot]) -> EnvironmentSnapshot | None:
+# Managed endpoints that serve a model in the platform's own prebuilt container
+# (python_code.APP_CONSTRUCTORS labels): nothing of the repository is installed there.
+_PREBUILT_SERVING = frozenset({"Vertex AI model upload", "Vertex AI endpoint"})
+
+
+def _deploys_to_prebuilt(module: CodeModule | None) -> bool:
+    return module is not None and all(
+        app.split(":", 1)[0] in _PREBUILT_SERVING for app in module.app_objects
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _PrebuiltServing:
+    """No serving side to derive: the model is served by a platform's prebuilt container."""
+
+    shown: str  # the deployments found, e.g. "Vertex AI endpoint:endpoint defined here"
+
+
+def _derive_serving(
+    training: Sequence[EnvironmentSnapshot],
+) -> EnvironmentSnapshot | _PrebuiltServing | None:
     """A serving side for a repository whose only environment names are training's: the
     app its shared code defines or its shared Dockerfile / compose file starts."""
     shared_files: dict[str, FileAssignment] = {}
@@ -477,6 +504,12 @@ def _derive_serving(training: Sequence[EnvironmentSnapshot]) -> EnvironmentSnaps
     has_command = any(isinstance(f, Entrypoint) for f in probe.facts)
     if fallback or not starts or not (modules or has_command):
         return None
+    if not has_command and all(_deploys_to_prebuilt(modules.get(s.module)) for s in starts):
+        # the app is a model deployed to a platform's prebuilt container: the script runs
+        # in CI, and the shared files it installs are training's, not what serves
+        return _PrebuiltServing(
+            "; ".join(f"{s.reason} in {modules[s.module].file}" for s in starts[:3])
+        )
     shown = "; ".join(s.reason for s in starts[:3])
     files = tuple(
         FileAssignment(a.path, f"{a.reason}; serving side derived from {shown}")
