@@ -123,8 +123,18 @@ def plan_pairs(
 
     derived: list[EnvironmentSnapshot] = []
     prebuilt = ""  # why no serving side was derived, when a managed endpoint serves
+    by_folder: list[tuple[str, EnvironmentSnapshot]] = []  # examples in folders of their own
     if located and not any(e.role == "serving" for e in located):
-        serving = _derive_serving(declared)
+        by_folder = _derive_serving_by_folder(located, declared)
+        for folder, side in by_folder:
+            derived.append(side)
+            for e in located:
+                if e.home == folder:
+                    e.project = project_name(folder)
+            located.append(
+                _Located(side.name, "serving", folder, project_name(folder), "entrypoint")
+            )
+        serving = _derive_serving(declared) if not by_folder else None
         if isinstance(serving, _PrebuiltServing):
             prebuilt = (
                 f"no serving environment in the repository: the model is served by a managed "
@@ -147,6 +157,14 @@ def plan_pairs(
         for s in snapshots
         if s.name not in not_environments
     ]
+    if by_folder:
+        # examples in folders of their own: each training side's shared code is its folder's
+        environments = [
+            _within_folder(s, by_name[s.name].home)
+            if s.name in by_name and s.role == "training"
+            else s
+            for s in environments
+        ]
     environments += [replace(d, project=by_name[d.name].project) for d in derived]
 
     pairs: list[Pair] = []
@@ -480,15 +498,53 @@ class _PrebuiltServing:
     shown: str  # the deployments found, e.g. "Vertex AI endpoint:endpoint defined here"
 
 
+def _within_folder(env: EnvironmentSnapshot, folder: str) -> EnvironmentSnapshot:
+    """``env`` without the shared files (and their facts) outside ``folder``."""
+    gone = {
+        a.path for a in env.files if a.reason.startswith("shared") and not is_under(a.path, folder)
+    }
+    if not gone:
+        return env
+    return replace(
+        env,
+        files=tuple(a for a in env.files if a.path not in gone),
+        facts=tuple(f for f in env.facts if getattr(f, "file", "") not in gone),
+    )
+
+
+def _derive_serving_by_folder(
+    located: Sequence[_Located], declared: Sequence[EnvironmentSnapshot]
+) -> list[tuple[str, EnvironmentSnapshot]]:
+    """Serving sides of a collection of examples, each in its own folder with a notebook
+    and a service module beside it (a BentoML gallery: ``keras/fashion-mnist/`` holds the
+    notebook that trains and the ``BentoService`` that serves): one derived side per folder
+    whose own shared code defines an app, paired with that folder's training only. Empty
+    when the training sides do not all live in folders of their own."""
+    homes = {e.home for e in located}
+    if len(homes) < 2 or "" in homes:
+        return []
+    snapshot_of = {s.name: s for s in declared}
+    out = []
+    for home in sorted(homes):
+        training = [
+            snapshot_of[e.name] for e in located if e.home == home and e.name in snapshot_of
+        ]
+        serving = _derive_serving(training, within=home) if training else None
+        if isinstance(serving, EnvironmentSnapshot):
+            out.append((home, replace(serving, name=f"{home}/{serving.name}")))
+    return out
+
+
 def _derive_serving(
-    training: Sequence[EnvironmentSnapshot],
+    training: Sequence[EnvironmentSnapshot], within: str | None = None
 ) -> EnvironmentSnapshot | _PrebuiltServing | None:
     """A serving side for a repository whose only environment names are training's: the
-    app its shared code defines or its shared Dockerfile / compose file starts."""
+    app its shared code defines or its shared Dockerfile / compose file starts (only the
+    shared files in folder ``within`` when given)."""
     shared_files: dict[str, FileAssignment] = {}
     for env in training:
         for a in env.files:
-            if a.reason.startswith("shared"):
+            if a.reason.startswith("shared") and (within is None or is_under(a.path, within)):
                 shared_files.setdefault(a.path, a)
     if not shared_files:
         return None

@@ -53,15 +53,18 @@ from pathlib import PurePosixPath
 
 from depaudit.code_graph import training_call_key
 from depaudit.collectors.sources.base import MAX_FILE_BYTES, error
+from depaudit.collectors.sources.pep508 import requirement_fact
 from depaudit.collectors.sources.python_secrets import mask_definition
 from depaudit.knowledge import builtin
 from depaudit.model import (
     CallRef,
     CodeModule,
     Definition,
+    Fact,
     FileRef,
     ImportRef,
     Include,
+    Package,
     SourceResult,
 )
 
@@ -120,8 +123,35 @@ APP_BASES: dict[str, str] = {
     "kserve.Model": "kserve",
     "litserve.LitAPI": "litserve",
     "ts.torch_handler.base_handler.BaseHandler": "torchserve",
+    # BentoML 0.x: a service class packed with its model (``@bentoml.env``, ``@bentoml.api``)
+    "bentoml.BentoService": "bentoml.BentoService",
+    "bentoml.service.BentoService": "bentoml.BentoService",
 }
 _IMPORT_FUNCS = frozenset({"importlib.import_module", "__import__"})
+# BentoML 0.x declares what the packed service installs on the class:
+# ``@bentoml.env(pip_packages=["scikit-learn==0.24", "pandas"])`` (``pip_dependencies``
+# before 0.10), ``requirements_txt_file="requirements.txt"``: the serving side's packages.
+BENTO_ENVS = frozenset({"bentoml.env", "bentoml.service.env"})
+# ... and packs the model in an artifact whose class imports the model's framework when
+# the service loads it: ``from bentoml.artifact import FastaiModelArtifact`` is a (dynamic)
+# import of fastai by the serving module.
+BENTO_ARTIFACT_FRAMEWORKS: dict[str, str] = {
+    "FastaiModelArtifact": "fastai",
+    "KerasModelArtifact": "keras",
+    "PytorchModelArtifact": "torch",
+    "SklearnModelArtifact": "sklearn",
+    "XgboostModelArtifact": "xgboost",
+    "LightGBMModelArtifact": "lightgbm",
+    "H2oModelArtifact": "h2o",
+    "FasttextModelArtifact": "fasttext",
+    "TensorflowSavedModelArtifact": "tensorflow",
+    "OnnxModelArtifact": "onnxruntime",
+    "CoreMLModelArtifact": "coremltools",
+    "SpacyModelArtifact": "spacy",
+    "TransformersModelArtifact": "transformers",
+}
+_BENTO_ARTIFACT_MODULES = ("bentoml.artifact", "bentoml.frameworks")
+_BENTO_PIP_KEYWORDS = frozenset({"pip_packages", "pip_dependencies"})
 # Decorators that load a config file next to the code: the file is the environment's config.
 CONFIG_LOADERS = frozenset({"hydra.main"})
 # Functions that pickle their first argument. Unpickling it needs the library of the
@@ -318,7 +348,7 @@ class PythonCodeSource:
     # walk that finds calls runs only in modules whose text has a call-shaped occurrence
     # of a name worth resolving (``fit(``, ``wandb.init(``, an alias of one).
 
-    def _module(self, tree: ast.Module, text: str, path: str) -> tuple[CodeModule, list[Include]]:
+    def _module(self, tree: ast.Module, text: str, path: str) -> tuple[CodeModule, list[Fact]]:
         dotted = module_name(path)
         is_package = PurePosixPath(path).name == "__init__.py"
         name = dotted or _fallback_name(path)
@@ -357,6 +387,9 @@ class PythonCodeSource:
                         continue
                     target = f"{base}.{alias.name}" if base else alias.name
                     imports.append(ImportRef(target, node.lineno, optional=guarded))  # type: ignore[attr-defined]
+                    framework = BENTO_ARTIFACT_FRAMEWORKS.get(alias.name)
+                    if framework and base.startswith(_BENTO_ARTIFACT_MODULES):
+                        imports.append(ImportRef(framework, node.lineno, dynamic=True))  # type: ignore[attr-defined]
                     aliases[alias.asname or alias.name] = target
             elif kind is ast.Assign:
                 value = node.value  # type: ignore[attr-defined]
@@ -453,12 +486,14 @@ class PythonCodeSource:
             if training_call_key(resolved, self._calls) is not None:
                 calls.append(CallRef(resolved, call.lineno))
 
-        loads: list[Include] = []
+        loads: list[Fact] = []
         for _def_name, dec in decorated:
             if isinstance(dec, ast.Call) and resolve(dec.func) in CONFIG_LOADERS:
                 loaded = _config_file(dec)
                 if loaded:
                     loads.append(Include(loaded, path, dec.lineno, kind="config"))
+            if isinstance(dec, ast.Call) and resolve(dec.func) in BENTO_ENVS:
+                loads.extend(_bento_env(dec, path))
 
         apps: list[str] = []
         for target_name, value in assigns:
@@ -502,7 +537,7 @@ class PythonCodeSource:
             saves=tuple(sorted(set(saves), key=lambda f: (f.line, f.path))),
             loads=tuple(sorted(set(loads_files), key=lambda f: (f.line, f.path))),
         )
-        return module, sorted(loads, key=lambda i: (i.line, i.target))
+        return module, sorted(loads, key=lambda f: (f.line, type(f).__name__, repr(f)))
 
     def _candidate_calls(
         self, tree: ast.Module, text: str, aliases: dict[str, str]
@@ -565,6 +600,27 @@ class PythonCodeSource:
             rest = name.lstrip(".")
             name = ".".join([*anchor[:keep], rest] if rest else anchor[:keep])
         return ImportRef(name, call.lineno, dynamic=True)
+
+
+def _bento_env(dec: ast.Call, path: str) -> list[Fact]:
+    """Packages and requirement files a BentoML 0.x ``@env(...)`` declares, bentoml itself
+    included (the packed service installs the version that packed it)."""
+    out: list[Fact] = [Package("bentoml", path, dec.lineno)]
+    for arg in dec.keywords:
+        value = arg.value
+        if arg.arg in _BENTO_PIP_KEYWORDS and isinstance(value, (ast.List, ast.Tuple)):
+            for element in value.elts:
+                if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                    fact = requirement_fact(element.value, path, element.lineno)
+                    if fact is not None:
+                        out.append(fact)
+        elif (
+            arg.arg == "requirements_txt_file"
+            and isinstance(value, ast.Constant)
+            and isinstance(value.value, str)
+        ):
+            out.append(Include(value.value, path, value.lineno))
+    return out
 
 
 def _model_file_use(

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from depaudit.collectors.sources.python_code import SOURCE, module_name
-from depaudit.model import CodeModule, ImportRef, Include, ParseError
+from depaudit.model import CodeModule, ImportRef, Include, Package, ParseError
 
 
 def parse(text: str, path: str) -> CodeModule:
@@ -460,3 +460,28 @@ def test_a_hydra_entrypoint_includes_the_config_file_it_loads() -> None:
     loads = [(f.target, f.line, f.kind) for f in result.facts if isinstance(f, Include)]
     # a path computed at run time is not followed
     assert loads == [("../../configs/config.yaml", 6, "config"), ("conf/serve.yaml", 11, "config")]
+
+
+def test_a_bentoml_service_declares_its_packages_and_loads_its_artifacts_framework() -> None:
+    result = SOURCE.parse(
+        textwrap.dedent(
+            """
+            import bentoml
+            from bentoml.artifact import KerasModelArtifact
+
+
+            @bentoml.env(pip_packages=["tensorflow==1.14.0", "Pillow"], requirements_txt_file="reqs.txt")
+            @bentoml.artifacts([KerasModelArtifact("classifier")])
+            class FashionService(bentoml.BentoService):
+                pass
+            """
+        ).lstrip(),
+        "keras/fashion-mnist/service.py",
+    )
+    module = next(f for f in result.facts if isinstance(f, CodeModule))
+    packages = [(f.name, f.specifier, f.line) for f in result.facts if isinstance(f, Package)]
+    includes = [(f.target, f.kind) for f in result.facts if isinstance(f, Include)]
+    assert module.app_objects == ("bentoml.BentoService:FashionService",)
+    assert ("keras", 2) in [(r.name, r.line) for r in module.imports if r.dynamic]
+    assert packages == [("bentoml", "", 5), ("pillow", "", 5), ("tensorflow", "==1.14.0", 5)]
+    assert includes == [("reqs.txt", "requirements")]
