@@ -378,27 +378,30 @@ def linked_pairs(
         links: dict[str, str] = {}  # training environment -> why
         for mod in sorted(serving.of_type(CodeModule), key=lambda m: m.file):
             for ref in mod.loads:
-                found = savers.get(_file_name(ref.path), [])
-                if len({name for name, _ in found}) == 1:
-                    name, where = found[0]
+                saver = _one_side(savers.get(_file_name(ref.path), []))
+                if saver is not None:
                     links.setdefault(
-                        name,
+                        saver[0],
                         f"serving loads the model file {ref.path} ({mod.file}:{ref.line}) "
-                        f"that training saves ({where})",
+                        f"that training saves ({saver[1]})",
                     )
             for imp in mod.imports:
-                held = _holders_of(imp.name, holders, own)
-                if len({name for name, _ in held}) == 1:
-                    name, file = held[0]
+                holder = _one_side(_holders_of(imp.name, holders, own))
+                if holder is not None:
                     links.setdefault(
-                        name,
+                        holder[0],
                         f"serving code imports {imp.name} ({mod.file}:{imp.line}), "
-                        f"training's {file}",
+                        f"training's {holder[1]}",
                     )
         if len(links) == 1:
             ((name, why),) = links.items()
             out.append(Pair(name, serving.name, project_of.get(serving.name, ""), f"linked: {why}"))
     return out
+
+
+def _one_side(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first (environment, place) of ``found`` when all of them are one environment's."""
+    return found[0] if len({name for name, _ in found}) == 1 else None
 
 
 def _file_name(path: str) -> str:
