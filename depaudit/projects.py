@@ -489,8 +489,10 @@ _PREBUILT_SERVING = frozenset({"Vertex AI model upload", "Vertex AI endpoint"})
 
 
 def _deploys_to_prebuilt(module: CodeModule | None) -> bool:
-    return module is not None and all(
-        app.split(":", 1)[0] in _PREBUILT_SERVING for app in module.app_objects
+    return (
+        module is not None
+        and bool(module.app_objects)
+        and all(app.split(":", 1)[0] in _PREBUILT_SERVING for app in module.app_objects)
     )
 
 

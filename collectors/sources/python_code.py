@@ -335,8 +335,8 @@ class PythonCodeSource:
             # the parser gives up on pathological nesting with one of these
             return error(path, "cannot parse Python: too deeply nested")
         try:
-            module, loads = self._module(tree, text, path)
-            return SourceResult((module, *loads))
+            module, beside = self._module(tree, text, path)
+            return SourceResult((module, *beside))
         except RecursionError:
             return error(path, "cannot read Python: nesting too deep")
 
@@ -486,14 +486,14 @@ class PythonCodeSource:
             if training_call_key(resolved, self._calls) is not None:
                 calls.append(CallRef(resolved, call.lineno))
 
-        loads: list[Fact] = []
+        beside: list[Fact] = []  # facts of the file beside its module: configs, packages
         for _def_name, dec in decorated:
             if isinstance(dec, ast.Call) and resolve(dec.func) in CONFIG_LOADERS:
                 loaded = _config_file(dec)
                 if loaded:
-                    loads.append(Include(loaded, path, dec.lineno, kind="config"))
+                    beside.append(Include(loaded, path, dec.lineno, kind="config"))
             if isinstance(dec, ast.Call) and resolve(dec.func) in BENTO_ENVS:
-                loads.extend(_bento_env(dec, path))
+                beside.extend(_bento_env(dec, path))
 
         apps: list[str] = []
         for target_name, value in assigns:
@@ -510,7 +510,7 @@ class PythonCodeSource:
                 apps.append(f"{label}:{class_name}")
 
         saves: list[FileRef] = []
-        loads_files: list[FileRef] = []
+        loaded_files: list[FileRef] = []
         if _MODEL_FILE_HINT.search(text):
             for target_name, value in assigns:  # MODEL = os.getenv("MODEL", "model.pkl")
                 if resolve(value.func) in _GETENV and len(value.args) > 1:
@@ -521,7 +521,7 @@ class PythonCodeSource:
                 if type(node) is ast.Call:
                     found = _model_file_use(node, resolve, strings)  # type: ignore[arg-type]
                     if found is not None:
-                        (saves if found[0] else loads_files).append(found[1])
+                        (saves if found[0] else loaded_files).append(found[1])
 
         module = CodeModule(
             module=name,
@@ -535,9 +535,9 @@ class PythonCodeSource:
             app_objects=tuple(dict.fromkeys(sorted(apps))),
             pickled=tuple(sorted(set(pickled), key=lambda c: (c.line, c.name))),
             saves=tuple(sorted(set(saves), key=lambda f: (f.line, f.path))),
-            loads=tuple(sorted(set(loads_files), key=lambda f: (f.line, f.path))),
+            loads=tuple(sorted(set(loaded_files), key=lambda f: (f.line, f.path))),
         )
-        return module, sorted(loads, key=lambda f: (f.line, type(f).__name__, repr(f)))
+        return module, sorted(beside, key=lambda f: (f.line, type(f).__name__, repr(f)))
 
     def _candidate_calls(
         self, tree: ast.Module, text: str, aliases: dict[str, str]
@@ -640,32 +640,25 @@ def _model_file_use(
         value = value.strip()
         return value if value.lower().endswith(MODEL_FILE_SUFFIXES) else None
 
-    paths = [(p, a) for a in (*call.args, *(k.value for k in call.keywords)) if (p := literal(a))]
-    if not paths:
+    arguments = (*call.args, *(k.value for k in call.keywords))
+    path = next((p for a in arguments if (p := literal(a))), None)
+    if path is None:
         return None
-    path, _node = paths[0]
     name = resolve(call.func)
+    saved: bool | None = None
     if name == "open":
-        mode_nodes = [*call.args[1:2], *(k.value for k in call.keywords if k.arg == "mode")]
-        mode = mode_nodes[0] if mode_nodes else None
-        written = (
-            mode is not None
-            and type(mode) is ast.Constant
+        modes = [*call.args[1:2], *(k.value for k in call.keywords if k.arg == "mode")]
+        mode = modes[0] if modes else None
+        saved = (
+            type(mode) is ast.Constant
             and type(mode.value) is str  # type: ignore[attr-defined]
             and any(c in mode.value for c in "wax")  # type: ignore[attr-defined]
         )
-        return written, FileRef(path, call.lineno)
-    if name in SAVERS:
-        return True, FileRef(path, call.lineno)
-    if name in LOADERS:
-        return False, FileRef(path, call.lineno)
-    if type(call.func) is ast.Attribute:
-        method = call.func.attr
-        if method in SAVE_METHODS:
-            return True, FileRef(path, call.lineno)
-        if method in LOAD_METHODS:
-            return False, FileRef(path, call.lineno)
-    return None
+    elif name in SAVERS or name in LOADERS:
+        saved = name in SAVERS
+    elif type(call.func) is ast.Attribute and call.func.attr in SAVE_METHODS | LOAD_METHODS:
+        saved = call.func.attr in SAVE_METHODS
+    return None if saved is None else (saved, FileRef(path, call.lineno))
 
 
 def _hash_lines(lines: list[str], start: int, name: str, skip: set[int]) -> str:
