@@ -67,6 +67,7 @@ from depaudit.model import (
     Package,
     SourceResult,
 )
+from depaudit.secrets import scrub
 
 MAX_BODY_CHARS = 20_000
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
@@ -658,7 +659,8 @@ def _model_file_use(
         saved = name in SAVERS
     elif type(call.func) is ast.Attribute and call.func.attr in SAVE_METHODS | LOAD_METHODS:
         saved = call.func.attr in SAVE_METHODS
-    return None if saved is None else (saved, FileRef(path, call.lineno))
+    # a path may be a URL with credentials in it (s3://KEY:SECRET@bucket/clf.pkl)
+    return None if saved is None else (saved, FileRef(scrub(path), call.lineno))
 
 
 def _hash_lines(lines: list[str], start: int, name: str, skip: set[int]) -> str:

@@ -485,3 +485,17 @@ def test_a_bentoml_service_declares_its_packages_and_loads_its_artifacts_framewo
     assert ("keras", 2) in [(r.name, r.line) for r in module.imports if r.dynamic]
     assert packages == [("bentoml", "", 5), ("pillow", "", 5), ("tensorflow", "==1.14.0", 5)]
     assert includes == [("reqs.txt", "requirements")]
+
+
+def test_a_model_path_with_credentials_is_masked() -> None:
+    mod = parse(
+        """
+        import joblib
+
+        clf = joblib.load("s3://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY@bucket/clf.joblib")
+        """,
+        "serving/app.py",
+    )
+    (loaded,) = mod.loads
+    assert "AKIAIOSFODNN7EXAMPLE" not in loaded.path and "wJalrXUtnFEMI" not in loaded.path
+    assert loaded.path.endswith("@bucket/clf.joblib")
