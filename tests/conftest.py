@@ -100,12 +100,15 @@ def _postgres_database(admin_url: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        # close anything the test left open, then drop
+        # close the connections the test left open, then drop; an autovacuum worker on the
+        # new database is the server's (terminating it needs a superuser): DROP DATABASE
+        # cancels it itself
         with admin.connect() as conn:
             conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                    "WHERE datname = :n AND pid <> pg_backend_pid() "
+                    "AND backend_type = 'client backend' AND usename = current_user"
                 ),
                 {"n": name},
             )
